@@ -1,0 +1,102 @@
+// Command devstack is `make run`: it starts the dev cluster (internal/devstack) and
+// platform-api against it, prints where everything is, and stops it all on Ctrl-C.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/slipway-dev/slipway/internal/devstack"
+)
+
+func main() {
+	dir := flag.String("dir", ".dev", "where the stack keeps its state and logs")
+	binDir := flag.String("bin", "bin", "where hack/build-tools.sh put the binaries")
+	configPath := flag.String("config", "config/dev.yaml", "platform-api configuration")
+	apiPort := flag.Int("apiserver-port", 6443, "kube-apiserver port on 127.0.0.1")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := run(*dir, *binDir, *configPath, *apiPort, log); err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, binDir, configPath string, apiPort int, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	started := time.Now()
+	fmt.Println("starting the dev stack (etcd, kube-apiserver, controller-manager, scheduler, kwok, Knative Serving) …")
+	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: binDir, APIServerPort: apiPort, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Println("stopping every process the dev stack started …")
+		stack.Stop()
+		fmt.Println("stopped.")
+	}()
+	if err := stack.StartProcess("platform-api", nil, filepath.Join(stack.BinDir, "platform-api"),
+		"--config="+configPath, "--kubeconfig="+stack.Kubeconfig); err != nil {
+		return err
+	}
+	if err := waitReady(ctx, "http://127.0.0.1:8080/readyz", stack); err != nil {
+		return err
+	}
+	fmt.Printf(`
+Slipway dev stack is up (%s).
+
+  platform-api   http://127.0.0.1:8080          (API: /api/v1/…, OpenAPI: /api/v1/openapi.json)
+  kube-apiserver %s
+  kubeconfig     %s      e.g. kubectl --kubeconfig %s get ksvc -A
+  tokens         %s (cluster admin), %s (dev-user, no rights)
+  logs           %s
+  images         deploy %s/… tags or digests: nothing here pulls or resolves images
+
+Press Ctrl-C to stop everything.
+`, time.Since(started).Round(time.Second), stack.Config.Host, stack.Kubeconfig, stack.Kubeconfig,
+		filepath.Join(stack.Dir, "tokens/admin"), filepath.Join(stack.Dir, "tokens/user"),
+		filepath.Join(stack.Dir, "logs"), devstack.DevRegistry)
+
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := stack.Healthy(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func waitReady(ctx context.Context, url string, stack *devstack.Stack) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if err := stack.Healthy(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("platform-api did not become ready: %w (see %s)", ctx.Err(), filepath.Join(stack.Dir, "logs/platform-api.log"))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package devstack
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"k8s.io/client-go/util/cert"
+	"k8s.io/client-go/util/keyutil"
+)
+
+// writeSecrets creates the apiserver's serving certificate, the service-account signing key
+// and the static token file (admin and an unprivileged dev-user).
+func (s *Stack) writeSecrets() error {
+	certPEM, keyPEM, err := cert.GenerateSelfSignedCertKey("127.0.0.1", []net.IP{net.ParseIP("127.0.0.1")}, []string{"localhost", "kubernetes.default.svc"})
+	if err != nil {
+		return err
+	}
+	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	saKeyPEM, err := keyutil.MarshalPrivateKeyToPEM(saKey)
+	if err != nil {
+		return err
+	}
+	saPubDER, err := x509.MarshalPKIXPublicKey(&saKey.PublicKey)
+	if err != nil {
+		return err
+	}
+	saPubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPubDER})
+	s.AdminToken, s.UserToken = randomToken(), randomToken()
+	tokens := fmt.Sprintf("%s,admin,admin-uid,system:masters\n%s,dev-user,dev-user-uid,\n", s.AdminToken, s.UserToken)
+	s.caPEM = certPEM
+	files := map[string][]byte{
+		"pki/apiserver.crt": certPEM,
+		"pki/apiserver.key": keyPEM,
+		"pki/sa.key":        saKeyPEM,
+		"pki/sa.pub":        saPubPEM,
+		"pki/tokens.csv":    []byte(tokens),
+		"tokens/admin":      []byte(s.AdminToken + "\n"),
+		"tokens/user":       []byte(s.UserToken + "\n"),
+	}
+	for name, data := range files {
+		path := filepath.Join(s.Dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// freePort asks the kernel for an unused loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3gen"
+)
+
+var echoParam = regexp.MustCompile(`:([a-zA-Z]+)`)
+
+// openAPIPath turns echo's /a/:b into OpenAPI's /a/{b}.
+func openAPIPath(p string) string { return echoParam.ReplaceAllString(p, "{$1}") }
+
+// openAPIDocument describes the route table; schemas come from the Go types themselves, so the
+// document cannot disagree with what handlers decode and encode.
+func openAPIDocument(routes []route) *openapi3.T {
+	doc := &openapi3.T{
+		OpenAPI:    "3.0.3",
+		Info:       &openapi3.Info{Title: "Slipway platform API", Version: "v1"},
+		Paths:      openapi3.NewPaths(),
+		Components: &openapi3.Components{Schemas: openapi3.Schemas{}},
+	}
+	problem := schemaFor(Problem{}, doc.Components.Schemas)
+	for _, r := range routes {
+		path := openAPIPath(r.path)
+		op := &openapi3.Operation{
+			Summary:     r.summary,
+			OperationID: operationID(r.method, path),
+			Responses:   openapi3.NewResponses(),
+		}
+		for _, m := range echoParam.FindAllStringSubmatch(r.path, -1) {
+			op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: openapi3.NewPathParameter(m[1]).
+				WithSchema(openapi3.NewStringSchema())})
+		}
+		if r.request != nil {
+			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
+				WithJSONSchemaRef(schemaFor(r.request, doc.Components.Schemas))}
+		}
+		ok := openapi3.NewResponse().WithDescription("success")
+		switch {
+		case r.raw != "":
+			ok.WithContent(openapi3.NewContentWithSchema(openapi3.NewStringSchema(), []string{r.raw}))
+		case r.response != nil:
+			ok.WithJSONSchemaRef(schemaFor(r.response, doc.Components.Schemas))
+		}
+		op.Responses.Set(strconv.Itoa(r.status), &openapi3.ResponseRef{Value: ok})
+		op.Responses.Set("default", &openapi3.ResponseRef{Value: openapi3.NewResponse().
+			WithDescription("problem+json error").
+			WithContent(openapi3.NewContentWithSchemaRef(problem, []string{problemContentType}))})
+		doc.AddOperation(path, r.method, op)
+	}
+	return doc
+}
+
+func schemaFor(v any, components openapi3.Schemas) *openapi3.SchemaRef {
+	ref, err := openapi3gen.NewSchemaRefForValue(v, components, openapi3gen.CreateComponentSchemas(openapi3gen.ExportComponentSchemasOptions{
+		ExportComponentSchemas: true, ExportTopLevelSchema: true,
+	}))
+	if err != nil {
+		panic(fmt.Sprintf("openapi schema for %T: %v", v, err)) // the types are fixed at compile time
+	}
+	return ref
+}
+
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, part := range strings.Split(path, "/") {
+		part = strings.Trim(part, "{}")
+		if part == "" || part == "api" || part == "v1" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// route is one row of the API: the router and the OpenAPI document are both built from it.
+type route struct {
+	method, path string
+	handler      echo.HandlerFunc
+	summary      string
+	// request and response are zero values of the bodies' types (nil for none).
+	request, response any
+	status            int
+	// raw names a non-JSON response media type.
+	raw string
+}
+
+const appPath = "/api/v1/projects/:project/apps/:app/envs/:env"
+
+func (s *Server) routes() []route {
+	return []route{
+		{http.MethodGet, "/api/v1/environments", s.listEnvironments, "List environments", nil, []config.Environment{}, 200, ""},
+		{http.MethodGet, "/api/v1/projects", s.listProjects, "List projects", nil, []apps.Project{}, 200, ""},
+		{http.MethodPost, "/api/v1/projects", s.createProject, "Create a project (one namespace per environment)", apps.CreateProjectRequest{}, apps.Project{}, 201, ""},
+		{http.MethodGet, "/api/v1/projects/:project/apps", s.listApps, "List a project's apps with status per environment", nil, []apps.AppSummary{}, 200, ""},
+		{http.MethodPost, appPath + "/deployments", s.deploy, "Deploy a new revision", revisions.DeployRequest{}, apps.DeployResult{}, 201, ""},
+		{http.MethodGet, appPath, s.getApp, "Get an app's status in an environment", nil, apps.AppStatus{}, 200, ""},
+		{http.MethodDelete, appPath, s.deleteApp, "Delete an app from an environment", nil, nil, 204, ""},
+		{http.MethodGet, appPath + "/revisions", s.listRevisions, "List revisions", nil, []apps.Revision{}, 200, ""},
+		{http.MethodGet, appPath + "/revisions/:revision", s.getRevision, "Get a revision", nil, apps.Revision{}, 200, ""},
+		{http.MethodPut, appPath + "/traffic", s.setTraffic, "Set the traffic split and header rules", revisions.TrafficRequest{}, apps.TrafficResult{}, 200, ""},
+		{http.MethodPost, appPath + "/rollback", s.rollback, "Send all traffic to an earlier revision", revisions.RollbackRequest{}, apps.TrafficResult{}, 200, ""},
+		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, ""},
+		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml"},
+	}
+}
+
+func target(c echo.Context) apps.Target {
+	return apps.Target{Project: c.Param("project"), App: c.Param("app"), Env: c.Param("env")}
+}
+
+func (s *Server) listEnvironments(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.platform.Environments())
+}
+
+func (s *Server) listProjects(c echo.Context) error {
+	ps, err := s.platform.ListProjects()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ps)
+}
+
+func (s *Server) createProject(c echo.Context) error {
+	var req apps.CreateProjectRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	p, err := s.platform.CreateProject(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) listApps(c echo.Context) error {
+	list, err := s.platform.ListApps(c.Param("project"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *Server) deploy(c echo.Context) error {
+	var req revisions.DeployRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	res, err := s.platform.Deploy(c.Request().Context(), caller(c).Name, target(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+func (s *Server) getApp(c echo.Context) error {
+	st, err := s.platform.GetApp(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) deleteApp(c echo.Context) error {
+	if err := s.platform.DeleteApp(c.Request().Context(), target(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) listRevisions(c echo.Context) error {
+	revs, err := s.platform.ListRevisions(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, revs)
+}
+
+func (s *Server) getRevision(c echo.Context) error {
+	rev, err := s.platform.GetRevision(target(c), c.Param("revision"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rev)
+}
+
+func (s *Server) setTraffic(c echo.Context) error {
+	var req revisions.TrafficRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	res, err := s.platform.SetTraffic(c.Request().Context(), caller(c).Name, target(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) rollback(c echo.Context) error {
+	var req revisions.RollbackRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	res, err := s.platform.Rollback(c.Request().Context(), caller(c).Name, target(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) history(c echo.Context) error {
+	h, err := s.platform.History(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h)
+}
+
+func (s *Server) manifests(c echo.Context) error {
+	y, err := s.platform.Manifests(target(c))
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/yaml", y)
+}

@@ -1,0 +1,105 @@
+// Package api is platform-api's HTTP layer: one route table, handlers that parse, authorize,
+// call the domain package and render, and one error handler that writes problem+json.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/slipway-dev/slipway/pkg/apps"
+)
+
+// Server holds what handlers need.
+type Server struct {
+	platform *apps.Platform
+	ready    func() bool
+	log      *slog.Logger
+}
+
+// Options configure the HTTP layer.
+type Options struct {
+	Platform *apps.Platform
+	// Ready reports whether the caches have synced.
+	Ready         func() bool
+	Authenticator Authenticator
+	Logger        *slog.Logger
+	// Registry receives the HTTP metrics; a new one is made when nil.
+	Registry *prometheus.Registry
+}
+
+// New builds the echo instance with every route of the table.
+func New(opts Options) *echo.Echo {
+	s := &Server{platform: opts.Platform, ready: opts.Ready, log: opts.Logger}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "slipway_http_request_duration_seconds",
+		Help:    "Latency of platform-api requests by route, method and status.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"route", "method", "status"})
+	reg.MustRegister(latency)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	e.Use(middleware.RequestID())
+	e.Use(observe(opts.Logger, latency))
+	e.Use(middleware.Recover())
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	api := e.Group("", authenticate(opts.Authenticator))
+	for _, r := range s.routes() {
+		api.Add(r.method, r.path, r.handler)
+	}
+	doc := openAPIDocument(s.routes())
+	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })
+	return e
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if !s.ready() {
+		return c.String(http.StatusServiceUnavailable, "caches not synced")
+	}
+	return c.String(http.StatusOK, "ok")
+}
+
+// observe records latency by route template (not raw path, to bound cardinality) and logs
+// each request as one JSON line without bodies.
+func observe(log *slog.Logger, latency *prometheus.HistogramVec) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err) // render now so the status below is the one sent
+			}
+			status := c.Response().Status
+			elapsed := time.Since(start)
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			latency.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Observe(elapsed.Seconds())
+			if route != "/healthz" && route != "/readyz" && route != "/metrics" {
+				log.Info("request", "method", c.Request().Method, "route", route, "path", c.Request().URL.Path,
+					"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", requestID(c),
+					"user", caller(c).Name)
+			}
+			return nil
+		}
+	}
+}

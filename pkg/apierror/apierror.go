@@ -1,0 +1,62 @@
+// Package apierror is the one error type of Slipway's API. Domain packages return it; the
+// HTTP layer renders it as RFC 7807 problem+json. Anything else reaching the HTTP layer is
+// an internal error.
+package apierror
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Error is a problem the caller can act on.
+type Error struct {
+	Status int
+	Title  string
+	Detail string
+	// Fields names each offending field by its JSON path in the request.
+	Fields field.ErrorList
+	// RetryAfterSeconds, when set, is sent as Retry-After.
+	RetryAfterSeconds int
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) > 0 {
+		return fmt.Sprintf("%s: %v", e.Title, e.Fields.ToAggregate())
+	}
+	return e.Title + ": " + e.Detail
+}
+
+// Invalid reports field errors in a request (422).
+func Invalid(errs field.ErrorList) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Title: "Invalid request", Detail: errs.ToAggregate().Error(), Fields: errs}
+}
+
+// BadRequest reports a body that could not be read at all (400).
+func BadRequest(detail string) *Error {
+	return &Error{Status: http.StatusBadRequest, Title: "Malformed request", Detail: detail}
+}
+
+// NotFound reports a missing object (404).
+func NotFound(format string, args ...any) *Error {
+	return &Error{Status: http.StatusNotFound, Title: "Not found", Detail: fmt.Sprintf(format, args...)}
+}
+
+// Conflict reports a request that clashes with current state (409).
+func Conflict(format string, args ...any) *Error {
+	return &Error{Status: http.StatusConflict, Title: "Conflict", Detail: fmt.Sprintf(format, args...)}
+}
+
+// Unavailable reports a dependency that is not ready yet (503).
+func Unavailable(retryAfter int, format string, args ...any) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: fmt.Sprintf(format, args...), RetryAfterSeconds: retryAfter}
+}
+
+// As returns the *Error in err's chain.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

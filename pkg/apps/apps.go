@@ -1,0 +1,207 @@
+// Package apps is Slipway's domain layer: projects, deploys, traffic, rollback, history and
+// manifests, working on the cluster through the informer cache (reads) and server-side apply
+// (writes). HTTP handlers call it; it knows nothing of HTTP beyond returning apierror values.
+package apps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/client-go/util/retry"
+	"knative.dev/pkg/apis"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// Platform is the domain service.
+type Platform struct {
+	cfg     *config.Config
+	clients *kube.Clients
+	cache   *kube.Cache
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New wires the domain service.
+func New(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, log *slog.Logger) *Platform {
+	return &Platform{cfg: cfg, clients: clients, cache: cache, log: log, now: time.Now}
+}
+
+// Target identifies an app in an environment.
+type Target struct {
+	Project, App, Env string
+}
+
+func (t Target) namespace() string { return config.Namespace(t.Project, t.Env) }
+
+// resolve checks the path parameters: a configured environment, an existing project and a
+// well-formed app name.
+func (p *Platform) resolve(t Target) (config.Environment, error) {
+	var errs field.ErrorList
+	errs = append(errs, revisions.ValidateName(field.NewPath("project"), t.Project, MaxProjectNameLength)...)
+	errs = append(errs, revisions.ValidateName(field.NewPath("app"), t.App, revisions.MaxAppNameLength)...)
+	if len(errs) > 0 {
+		return config.Environment{}, apierror.Invalid(errs)
+	}
+	env, ok := p.cfg.Environment(t.Env)
+	if !ok {
+		return config.Environment{}, apierror.NotFound("environment %q is not configured", t.Env)
+	}
+	if _, err := p.cache.Namespaces.Get(t.namespace()); err != nil {
+		return config.Environment{}, apierror.NotFound("project %q does not exist", t.Project)
+	}
+	return env, nil
+}
+
+// service returns the app's Service from the cache, or a 404.
+func (p *Platform) service(t Target) (*servingv1.Service, error) {
+	svc, err := p.cache.Services.Services(t.namespace()).Get(t.App)
+	if apierrors.IsNotFound(err) {
+		return nil, apierror.NotFound("app %q has not been deployed to %q in project %q", t.App, t.Env, t.Project)
+	}
+	return svc, err
+}
+
+// revisionsOf lists the app's Revisions from the cache, oldest first.
+func (p *Platform) revisionsOf(t Target) ([]*servingv1.Revision, error) {
+	sel := labels.SelectorFromSet(labels.Set{"serving.knative.dev/service": t.App})
+	revs, err := p.cache.Revisions.Revisions(t.namespace()).List(sel)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(revs, func(i, j int) bool { return revs[i].Name < revs[j].Name })
+	return revs, nil
+}
+
+// knownRevisions is the set of the app's revision names, including the one the Service's
+// template names (Knative may not have created its Revision yet).
+func (p *Platform) knownRevisions(t Target, svc *servingv1.Service) (map[string]bool, error) {
+	revs, err := p.revisionsOf(t)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, r := range revs {
+		known[r.Name] = true
+	}
+	if svc != nil && svc.Spec.Template.Name != "" {
+		known[svc.Spec.Template.Name] = true
+	}
+	return known, nil
+}
+
+// errNotManaged refuses to touch a Service Slipway did not create.
+func errNotManaged(t Target) error {
+	return apierror.Conflict("a Knative Service named %q exists in namespace %q but is not managed by Slipway", t.App, t.namespace())
+}
+
+// update reads the app's Service, lets change build the desired one, and applies it with the
+// read's resourceVersion as a precondition. On a conflict it re-reads from the apiserver (the
+// cache may lag) and tries again, so concurrent changes are serialised and none is lost.
+// change receives nil when the Service does not exist; it is then created.
+func (p *Platform) update(ctx context.Context, t Target, change func(current *servingv1.Service) (*servingv1.Service, error)) (*servingv1.Service, error) {
+	current, err := p.cache.Services.Services(t.namespace()).Get(t.App)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	if err != nil {
+		current = nil
+	}
+	var written *servingv1.Service
+	fresh := false
+	err = retry.OnError(conflictBackoff, isConflict, func() error {
+		if fresh {
+			current, err = p.clients.Serving.ServingV1().Services(t.namespace()).Get(ctx, t.App, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				current, err = nil, nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		fresh = true
+		if current != nil && current.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue {
+			return errNotManaged(t)
+		}
+		desired, err := change(current)
+		if err != nil {
+			return err
+		}
+		written, err = p.write(ctx, current, desired)
+		return err
+	})
+	return written, translateWriteError(err)
+}
+
+// conflictBackoff retries long enough for dozens of concurrent writers to one app.
+var conflictBackoff = retry.DefaultBackoff
+
+func init() {
+	conflictBackoff.Steps = 200
+	conflictBackoff.Duration = 5 * time.Millisecond
+	conflictBackoff.Factor = 1.2
+	conflictBackoff.Jitter = 1.0
+	conflictBackoff.Cap = 250 * time.Millisecond
+}
+
+func isConflict(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+
+func (p *Platform) write(ctx context.Context, current, desired *servingv1.Service) (*servingv1.Service, error) {
+	services := p.clients.Serving.ServingV1().Services(desired.Namespace)
+	if current == nil {
+		return services.Create(ctx, desired, metav1.CreateOptions{FieldManager: kube.FieldManager})
+	}
+	desired.ResourceVersion = current.ResourceVersion
+	body, err := json.Marshal(desired)
+	if err != nil {
+		return nil, err
+	}
+	return services.Patch(ctx, desired.Name, types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptrTo(true)})
+}
+
+// translateWriteError turns the apiserver's refusals of a request into 4xx problems: Knative's
+// webhook validates beyond what Slipway checks up front, and its message names the field.
+func translateWriteError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := apierror.As(err); ok {
+		return err
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		switch code := status.Status().Code; {
+		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
+			return &apierror.Error{Status: 422, Title: "Refused by the cluster", Detail: status.Status().Message}
+		case apierrors.IsConflict(err):
+			return apierror.Conflict("too many concurrent changes to this app; try again")
+		case apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsServiceUnavailable(err) || code == 429:
+			return apierror.Unavailable(2, "the Kubernetes API is busy: %s", status.Status().Message)
+		}
+	}
+	return err
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// isReady reads Knative's Ready condition.
+func isReady(c *apis.Condition) bool { return c != nil && c.Status == corev1.ConditionTrue }
+
+// fmtTarget names an app in messages.
+func (t Target) String() string { return fmt.Sprintf("%s/%s in %s", t.Project, t.App, t.Env) }

@@ -1,0 +1,75 @@
+package apps
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// DeployResult answers a deploy.
+type DeployResult struct {
+	Revision string             `json:"revision"`
+	Image    string             `json:"image"`
+	Traffic  []revisions.Target `json:"traffic"`
+	Rules    []revisions.Rule   `json:"rules,omitempty"`
+}
+
+// Deploy creates the app's next revision and moves traffic by the request's strategy.
+func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisions.DeployRequest) (DeployResult, error) {
+	env, err := p.resolve(t)
+	if err != nil {
+		return DeployResult{}, err
+	}
+	if errs := req.Validate(env); len(errs) > 0 {
+		return DeployResult{}, apierror.Invalid(errs)
+	}
+	var result DeployResult
+	_, err = p.update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
+		app := revisions.App{Project: t.Project, Name: t.App, Env: t.Env, Namespace: t.namespace()}
+		var serving []revisions.Target
+		if current != nil {
+			if app, err = revisions.AppFromService(current); err != nil {
+				return nil, err
+			}
+			serving = revisions.Resolve(app.Traffic, latestReady(current))
+		}
+		known, err := p.knownRevisions(t, current)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(known))
+		for n := range known {
+			names = append(names, n)
+		}
+		rev := revisions.NextRevisionName(t.App, names)
+		if req.Strategy != nil && req.Strategy.Type == revisions.StrategyHeader && req.Strategy.Tag != "" {
+			for _, tt := range app.Traffic {
+				if tt.Tag == req.Strategy.Tag {
+					return nil, apierror.Invalid(field.ErrorList{field.Duplicate(field.NewPath("strategy", "tag"), req.Strategy.Tag)})
+				}
+			}
+		}
+		app.Template, app.StoredTemplate = req.TemplateFor(env, rev, user, p.now), nil
+		app.Traffic, app.Rules = revisions.PlanDeploy(serving, app.Rules, rev, req.Strategy)
+		app.AppendHistory(revisions.HistoryEntry{
+			Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
+			Revision: rev, Image: app.Template.Image, Message: req.Message, Traffic: app.Traffic,
+		}, p.cfg.HistoryLimit)
+		result = DeployResult{Revision: rev, Image: app.Template.Image, Traffic: app.Traffic, Rules: app.Rules}
+		return revisions.BuildService(app), nil
+	})
+	return result, err
+}
+
+// latestReady is the revision a "latest" target follows now: Knative's latest Ready one, or
+// before any is Ready, the one the template names.
+func latestReady(svc *servingv1.Service) string {
+	if svc.Status.LatestReadyRevisionName != "" {
+		return svc.Status.LatestReadyRevisionName
+	}
+	return svc.Spec.Template.Name
+}

@@ -1,0 +1,285 @@
+package apps
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"knative.dev/pkg/apis"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// AppStatus is an app in one environment as the cluster reports it.
+type AppStatus struct {
+	Project   string `json:"project"`
+	App       string `json:"app"`
+	Env       string `json:"env"`
+	Namespace string `json:"namespace"`
+	URL       string `json:"url,omitempty"`
+	Ready     bool   `json:"ready"`
+	// Reason explains a Service that is not Ready.
+	Reason                string             `json:"reason,omitempty"`
+	LatestCreatedRevision string             `json:"latestCreatedRevision,omitempty"`
+	LatestReadyRevision   string             `json:"latestReadyRevision,omitempty"`
+	Image                 string             `json:"image"`
+	Traffic               []revisions.Target `json:"traffic"`
+	// ServedTraffic is the split Knative's Route reports it has programmed.
+	ServedTraffic []ServedTarget   `json:"servedTraffic"`
+	Rules         []revisions.Rule `json:"rules,omitempty"`
+}
+
+// ServedTarget is one entry of Knative's Route status traffic.
+type ServedTarget struct {
+	Revision string `json:"revision"`
+	Percent  int64  `json:"percent"`
+	Tag      string `json:"tag,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// Revision is one revision of an app.
+type Revision struct {
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	Created    time.Time `json:"created"`
+	DeployedBy string    `json:"deployedBy"`
+	Message    string    `json:"message,omitempty"`
+	Ready      bool      `json:"ready"`
+	Reason     string    `json:"reason,omitempty"`
+	// Percent is the share of traffic Knative reports for this revision.
+	Percent int64    `json:"percent"`
+	Tags    []string `json:"tags,omitempty"`
+}
+
+// AppSummary is one app of a project across environments.
+type AppSummary struct {
+	Name string               `json:"name"`
+	Envs map[string]AppStatus `json:"envs"`
+}
+
+// GetApp reports an app's status.
+func (p *Platform) GetApp(t Target) (AppStatus, error) {
+	if _, err := p.resolve(t); err != nil {
+		return AppStatus{}, err
+	}
+	svc, err := p.service(t)
+	if err != nil {
+		return AppStatus{}, err
+	}
+	return statusOf(svc)
+}
+
+func statusOf(svc *servingv1.Service) (AppStatus, error) {
+	app, err := revisions.AppFromService(svc)
+	if err != nil {
+		return AppStatus{}, err
+	}
+	st := AppStatus{
+		Project: app.Project, App: app.Name, Env: app.Env, Namespace: svc.Namespace,
+		LatestCreatedRevision: svc.Status.LatestCreatedRevisionName,
+		LatestReadyRevision:   svc.Status.LatestReadyRevisionName,
+		Image:                 app.Template.Image,
+		Traffic:               app.Traffic,
+		Rules:                 app.Rules,
+		ServedTraffic:         []ServedTarget{},
+	}
+	if svc.Status.URL != nil {
+		st.URL = svc.Status.URL.String()
+	}
+	// A status from before the latest spec change says nothing about it.
+	current := svc.Status.ObservedGeneration == svc.Generation
+	if c := svc.Status.GetCondition(apis.ConditionReady); current && c != nil {
+		st.Ready = isReady(c)
+		if !st.Ready {
+			st.Reason = c.Reason + ": " + c.Message
+		}
+	} else {
+		st.Reason = "reconciling"
+	}
+	for _, tt := range svc.Status.Traffic {
+		s := ServedTarget{Revision: tt.RevisionName, Tag: tt.Tag}
+		if tt.Percent != nil {
+			s.Percent = *tt.Percent
+		}
+		if tt.URL != nil {
+			s.URL = tt.URL.String()
+		}
+		st.ServedTraffic = append(st.ServedTraffic, s)
+	}
+	return st, nil
+}
+
+// ListApps lists a project's apps with their status in every environment, from the cache.
+func (p *Platform) ListApps(project string) ([]AppSummary, error) {
+	byName := map[string]*AppSummary{}
+	var order []string
+	found := false
+	for _, env := range p.cfg.Environments {
+		ns := config.Namespace(project, env.Name)
+		if _, err := p.cache.Namespaces.Get(ns); err != nil {
+			continue
+		}
+		found = true
+		svcs, err := p.cache.Services.Services(ns).List(labels.Everything())
+		if err != nil {
+			return nil, err
+		}
+		for _, svc := range svcs {
+			st, err := statusOf(svc)
+			if err != nil {
+				continue // not Slipway's; the cache only holds labelled Services
+			}
+			sum, ok := byName[svc.Name]
+			if !ok {
+				sum = &AppSummary{Name: svc.Name, Envs: map[string]AppStatus{}}
+				byName[svc.Name] = sum
+				order = append(order, svc.Name)
+			}
+			sum.Envs[env.Name] = st
+		}
+	}
+	if !found {
+		return nil, apierror.NotFound("project %q does not exist", project)
+	}
+	out := make([]AppSummary, 0, len(order))
+	for _, n := range order {
+		out = append(out, *byName[n])
+	}
+	return out, nil
+}
+
+// ListRevisions lists an app's revisions, oldest first.
+func (p *Platform) ListRevisions(t Target) ([]Revision, error) {
+	if _, err := p.resolve(t); err != nil {
+		return nil, err
+	}
+	svc, err := p.service(t)
+	if err != nil {
+		return nil, err
+	}
+	revs, err := p.revisionsOf(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Revision, 0, len(revs))
+	for _, r := range revs {
+		out = append(out, revisionView(r, svc))
+	}
+	return out, nil
+}
+
+// GetRevision reports one revision.
+func (p *Platform) GetRevision(t Target, name string) (Revision, error) {
+	if _, err := p.resolve(t); err != nil {
+		return Revision{}, err
+	}
+	svc, err := p.service(t)
+	if err != nil {
+		return Revision{}, err
+	}
+	r, err := p.cache.Revisions.Revisions(t.namespace()).Get(name)
+	if apierrors.IsNotFound(err) || (err == nil && r.Labels["serving.knative.dev/service"] != t.App) {
+		return Revision{}, apierror.NotFound("revision %q of app %q does not exist", name, t.App)
+	}
+	if err != nil {
+		return Revision{}, err
+	}
+	return revisionView(r, svc), nil
+}
+
+func revisionView(r *servingv1.Revision, svc *servingv1.Service) Revision {
+	tmpl := revisions.TemplateFromRevision(r)
+	v := Revision{Name: r.Name, Image: tmpl.Image, Created: r.CreationTimestamp.UTC(), DeployedBy: tmpl.DeployedBy, Message: tmpl.Message}
+	if c := r.Status.GetCondition(servingv1.RevisionConditionReady); c != nil {
+		v.Ready = isReady(c)
+		if !v.Ready {
+			v.Reason = c.Reason
+		}
+	}
+	for _, tt := range svc.Status.Traffic {
+		if tt.RevisionName != r.Name {
+			continue
+		}
+		if tt.Percent != nil {
+			v.Percent += *tt.Percent
+		}
+		if tt.Tag != "" {
+			v.Tags = append(v.Tags, tt.Tag)
+		}
+	}
+	return v
+}
+
+// History lists the app's deploys, traffic changes and rollbacks, oldest first.
+func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
+	if _, err := p.resolve(t); err != nil {
+		return nil, err
+	}
+	svc, err := p.service(t)
+	if err != nil {
+		return nil, err
+	}
+	app, err := revisions.AppFromService(svc)
+	if err != nil {
+		return nil, err
+	}
+	if app.History == nil {
+		return []revisions.HistoryEntry{}, nil
+	}
+	return app.History, nil
+}
+
+// Manifests exports every object Slipway manages for the app as YAML documents, stripped of
+// server-set fields, so they can be applied to rebuild the app elsewhere.
+func (p *Platform) Manifests(t Target) ([]byte, error) {
+	if _, err := p.resolve(t); err != nil {
+		return nil, err
+	}
+	svc, err := p.service(t)
+	if err != nil {
+		return nil, err
+	}
+	app, err := revisions.AppFromService(svc)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	for _, obj := range []any{revisions.BuildService(app)} {
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteString("---\n")
+		buf.Write(b)
+	}
+	return buf.Bytes(), nil
+}
+
+// DeleteApp removes the app from an environment; Kubernetes' garbage collector removes the
+// objects Knative derived from it.
+func (p *Platform) DeleteApp(ctx context.Context, t Target) error {
+	if _, err := p.resolve(t); err != nil {
+		return err
+	}
+	svc, err := p.service(t)
+	if err != nil {
+		return err
+	}
+	if svc.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue {
+		return errNotManaged(t)
+	}
+	err = p.clients.Serving.ServingV1().Services(t.namespace()).Delete(ctx, t.App, metav1.DeleteOptions{
+		Preconditions: &metav1.Preconditions{UID: &svc.UID},
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return translateWriteError(err)
+}

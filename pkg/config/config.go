@@ -1,0 +1,141 @@
+// Package config loads platform-api's operator configuration: one YAML file, strict
+// decoding, defaults filled in and every field checked before the server starts.
+package config
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+// Config is platform-api's configuration file.
+type Config struct {
+	// Listen is the address of the HTTP API, e.g. "127.0.0.1:8080".
+	Listen string `json:"listen"`
+	// Cluster names this cluster; it appears in the sls-{cluster} domain scheme.
+	Cluster string `json:"cluster"`
+	// Environments are the deploy targets every project gets, in display order.
+	Environments []Environment `json:"environments"`
+	// DevIdentity is the caller every request is attributed to until authentication lands.
+	DevIdentity string `json:"devIdentity"`
+	// HistoryLimit caps the history entries kept on each app (oldest dropped first).
+	HistoryLimit int `json:"historyLimit"`
+	// ShutdownGrace bounds how long in-flight requests may run after a stop signal.
+	ShutdownGrace Duration `json:"shutdownGrace"`
+}
+
+// Environment is an operator-defined deploy target with its policy.
+type Environment struct {
+	Name string `json:"name"`
+	// Description is shown to users.
+	Description string `json:"description,omitempty"`
+	// MinScale is the lowest min-scale an app may run with here; 0 allows scale to zero.
+	MinScale int32 `json:"minScale"`
+	// MaxScale, when set, caps the max-scale an app may ask for.
+	MaxScale int32 `json:"maxScale,omitempty"`
+}
+
+// Duration reads "30s"-style durations from YAML.
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"30s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// Load reads, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(raw)
+}
+
+// Parse decodes strictly (unknown keys are errors), then defaults and validates.
+func Parse(raw []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+		return nil, fmt.Errorf("parsing config: %w", err)
+	}
+	c.setDefaults()
+	if errs := c.validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("invalid config: %w", errs.ToAggregate())
+	}
+	return &c, nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.DevIdentity == "" {
+		c.DevIdentity = "developer"
+	}
+	if c.HistoryLimit == 0 {
+		c.HistoryLimit = 200
+	}
+	if c.ShutdownGrace.Duration == 0 {
+		c.ShutdownGrace.Duration = 20 * time.Second
+	}
+}
+
+func (c *Config) validate() field.ErrorList {
+	var errs field.ErrorList
+	if c.Cluster == "" {
+		errs = append(errs, field.Required(field.NewPath("cluster"), ""))
+	} else if msgs := validation.IsDNS1123Label(c.Cluster); len(msgs) > 0 {
+		errs = append(errs, field.Invalid(field.NewPath("cluster"), c.Cluster, msgs[0]))
+	}
+	if len(c.Environments) == 0 {
+		errs = append(errs, field.Required(field.NewPath("environments"), "at least one environment"))
+	}
+	seen := map[string]bool{}
+	for i, e := range c.Environments {
+		p := field.NewPath("environments").Index(i)
+		if msgs := validation.IsDNS1123Label(e.Name); len(msgs) > 0 {
+			errs = append(errs, field.Invalid(p.Child("name"), e.Name, msgs[0]))
+		}
+		if seen[e.Name] {
+			errs = append(errs, field.Duplicate(p.Child("name"), e.Name))
+		}
+		seen[e.Name] = true
+		if e.MinScale < 0 {
+			errs = append(errs, field.Invalid(p.Child("minScale"), e.MinScale, "must be >= 0"))
+		}
+		if e.MaxScale != 0 && e.MaxScale < e.MinScale {
+			errs = append(errs, field.Invalid(p.Child("maxScale"), e.MaxScale, "must be >= minScale"))
+		}
+	}
+	if c.HistoryLimit < 50 {
+		errs = append(errs, field.Invalid(field.NewPath("historyLimit"), c.HistoryLimit, "must be >= 50"))
+	}
+	return errs
+}
+
+// Environment returns the named environment.
+func (c *Config) Environment(name string) (Environment, bool) {
+	for _, e := range c.Environments {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// Namespace is the namespace of a project in an environment.
+func Namespace(project, env string) string { return project + "-" + env }

@@ -1,0 +1,132 @@
+// Package kube is Slipway's one way to reach Kubernetes: client setup from a kubeconfig (or
+// in-cluster), and the informer caches every read is served from.
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	servingclient "knative.dev/serving/pkg/client/clientset/versioned"
+	servinginformers "knative.dev/serving/pkg/client/informers/externalversions"
+	servinglisters "knative.dev/serving/pkg/client/listers/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// FieldManager owns every field Slipway applies.
+const FieldManager = "slipway"
+
+// LabelProjectNamespace marks the namespaces Slipway created for a project.
+const LabelProjectNamespace = revisions.LabelProject
+
+// Clients bundles the typed clients Slipway writes with.
+type Clients struct {
+	Config  *rest.Config
+	Kube    kubernetes.Interface
+	Serving servingclient.Interface
+}
+
+// RESTConfig loads a kubeconfig file, or the in-cluster config when path is empty.
+func RESTConfig(path string) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
+	if path == "" {
+		cfg, err = rest.InClusterConfig()
+	} else {
+		cfg, err = clientcmd.BuildConfigFromFlags("", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading Kubernetes client config: %w", err)
+	}
+	// The API fans out to the apiserver on writes only; reads hit caches. These limits keep
+	// bursts of writes from being throttled client-side.
+	cfg.QPS, cfg.Burst = 100, 200
+	cfg.UserAgent = "slipway"
+	return cfg, nil
+}
+
+// NewClients builds the clients for cfg.
+func NewClients(cfg *rest.Config) (*Clients, error) {
+	k, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := servingclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: cfg, Kube: k, Serving: s}, nil
+}
+
+// Cache holds informers for the objects Slipway reads: its project namespaces, and the
+// Knative Services and Revisions it manages (filtered by label so memory follows Slipway's
+// own footprint, not the cluster's).
+type Cache struct {
+	kubeFactory    kubeinformers.SharedInformerFactory
+	servingFactory servinginformers.SharedInformerFactory
+	synced         []cache.InformerSynced
+	hasSynced      atomic.Bool
+
+	Namespaces corelisters.NamespaceLister
+	Services   servinglisters.ServiceLister
+	Revisions  servinglisters.RevisionLister
+}
+
+// NewCache prepares (but does not start) the informers.
+func NewCache(c *Clients, resync time.Duration) *Cache {
+	projectSelector := func(o *metav1.ListOptions) {
+		o.LabelSelector = labels.NewSelector().Add(mustRequirement(revisions.LabelProject, selection.Exists)).String()
+	}
+	kf := kubeinformers.NewSharedInformerFactoryWithOptions(c.Kube, resync, kubeinformers.WithTweakListOptions(projectSelector))
+	sf := servinginformers.NewSharedInformerFactoryWithOptions(c.Serving, resync, servinginformers.WithTweakListOptions(projectSelector))
+	ns := kf.Core().V1().Namespaces()
+	svc := sf.Serving().V1().Services()
+	rev := sf.Serving().V1().Revisions()
+	return &Cache{
+		kubeFactory:    kf,
+		servingFactory: sf,
+		synced:         []cache.InformerSynced{ns.Informer().HasSynced, svc.Informer().HasSynced, rev.Informer().HasSynced},
+		Namespaces:     ns.Lister(),
+		Services:       svc.Lister(),
+		Revisions:      rev.Lister(),
+	}
+}
+
+// Start runs the informers until ctx ends and waits for their first sync.
+func (c *Cache) Start(ctx context.Context) error {
+	c.kubeFactory.Start(ctx.Done())
+	c.servingFactory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return fmt.Errorf("informer caches did not sync: %w", ctx.Err())
+	}
+	c.hasSynced.Store(true)
+	return nil
+}
+
+// Synced reports whether the first sync has finished.
+func (c *Cache) Synced() bool { return c.hasSynced.Load() }
+
+// Shutdown waits for the informers' goroutines after their context ended.
+func (c *Cache) Shutdown() {
+	c.kubeFactory.Shutdown()
+	c.servingFactory.Shutdown()
+}
+
+func mustRequirement(key string, op selection.Operator, vals ...string) labels.Requirement {
+	r, err := labels.NewRequirement(key, op, vals)
+	if err != nil {
+		panic(err)
+	}
+	return *r
+}

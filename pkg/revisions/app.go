@@ -1,0 +1,123 @@
+// Package revisions turns Slipway's record of an app in an environment into the Knative
+// Service that carries it, and back. It holds the pure parts of deploy, traffic and rollback:
+// validation, traffic plans and the Service builder. Nothing here talks to a cluster.
+package revisions
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+)
+
+// Label and annotation keys Slipway keeps on the objects it writes.
+const (
+	LabelManagedBy   = "app.kubernetes.io/managed-by"
+	ManagedByValue   = "slipway"
+	LabelProject     = "slipway.dev/project"
+	LabelApp         = "slipway.dev/app"
+	LabelEnv         = "slipway.dev/env"
+	AnnoDeployedBy   = "slipway.dev/deployed-by"
+	AnnoDeployedAt   = "slipway.dev/deployed-at"
+	AnnoMessage      = "slipway.dev/message"
+	AnnoHistory      = "slipway.dev/history"
+	AnnoRoutingRules = "slipway.dev/routing-rules"
+
+	// UserContainer is the name Knative gives the app's container in every pod.
+	UserContainer = "user-container"
+)
+
+// App is Slipway's whole record of one app in one environment. BuildService writes it as a
+// Knative Service; AppFromService reads it back, so the Service is the only store.
+type App struct {
+	Project string
+	Name    string
+	Env     string
+	// Namespace is the project's namespace for Env.
+	Namespace string
+	// Template is what the next (or current) revision runs.
+	Template Template
+	// StoredTemplate is the current revision template exactly as the apiserver holds it,
+	// Knative's defaults included. Changes that keep the revision (traffic, rollback) write
+	// it back unchanged, because Knative refuses a template change without a new name.
+	// A deploy clears it so BuildService renders Template instead.
+	StoredTemplate *servingv1.RevisionTemplateSpec
+	// Traffic is the percentage split, in Knative's terms.
+	Traffic []Target
+	// Rules route matching requests to tagged revisions; enacted by the routing reconciler.
+	Rules []Rule
+	// History lists deploys, traffic changes and rollbacks, oldest first.
+	History []HistoryEntry
+}
+
+// Template is one revision's configuration and provenance.
+type Template struct {
+	// RevisionName is chosen by the platform: {app}-{n:05}.
+	RevisionName string
+	Image        string
+	Port         int32
+	Env          []corev1.EnvVar
+	Resources    corev1.ResourceRequirements
+	MinScale     *int32
+	MaxScale     *int32
+	Target       *int32
+	DeployedBy   string
+	DeployedAt   time.Time
+	Message      string
+}
+
+// Target is one entry of the percentage split.
+type Target struct {
+	// Revision names a revision; empty when Latest is set.
+	Revision string `json:"revision,omitempty"`
+	// Latest follows the newest Ready revision.
+	Latest  bool   `json:"latest,omitempty"`
+	Percent int64  `json:"percent"`
+	Tag     string `json:"tag,omitempty"`
+}
+
+// Rule sends requests matching every header condition to a revision.
+type Rule struct {
+	Match    Match  `json:"match"`
+	Revision string `json:"revision"`
+}
+
+// Match is an AND of header conditions, keyed by lower-case header name.
+type Match struct {
+	Headers map[string]StringMatch `json:"headers"`
+}
+
+// StringMatch holds exactly one of its fields.
+type StringMatch struct {
+	Exact  string `json:"exact,omitempty"`
+	Prefix string `json:"prefix,omitempty"`
+	Regex  string `json:"regex,omitempty"`
+}
+
+// Action names a kind of history entry.
+type Action string
+
+const (
+	ActionDeploy   Action = "deploy"
+	ActionTraffic  Action = "traffic"
+	ActionRollback Action = "rollback"
+)
+
+// HistoryEntry records who changed what, when and why.
+type HistoryEntry struct {
+	Time     time.Time `json:"time"`
+	User     string    `json:"user"`
+	Action   Action    `json:"action"`
+	Revision string    `json:"revision,omitempty"`
+	Image    string    `json:"image,omitempty"`
+	Message  string    `json:"message,omitempty"`
+	Traffic  []Target  `json:"traffic"`
+}
+
+// AppendHistory adds e, keeping at most limit entries (the newest).
+func (a *App) AppendHistory(e HistoryEntry, limit int) {
+	a.History = append(a.History, e)
+	if over := len(a.History) - limit; over > 0 {
+		a.History = append([]HistoryEntry(nil), a.History[over:]...)
+	}
+}

@@ -1,0 +1,386 @@
+package revisions
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/slipway-dev/slipway/pkg/config"
+)
+
+// MaxAppNameLength leaves room in 63-character DNS labels for the revision suffix and tag
+// hosts ({tag}-{app}).
+const MaxAppNameLength = 40
+
+// MaxMessageLength bounds the message kept on revisions and in history.
+const MaxMessageLength = 500
+
+// Strategy types for a deploy.
+const (
+	StrategyReplace = "replace"
+	StrategyCanary  = "canary"
+	StrategyHeader  = "header"
+)
+
+// DeployRequest is the body of POST …/deployments.
+type DeployRequest struct {
+	Image     string         `json:"image"`
+	Port      int32          `json:"port,omitempty"`
+	Env       []EnvVar       `json:"env,omitempty"`
+	Resources *ResourcesSpec `json:"resources,omitempty"`
+	Scaling   *Scaling       `json:"scaling,omitempty"`
+	Strategy  *Strategy      `json:"strategy,omitempty"`
+	Message   string         `json:"message,omitempty"`
+}
+
+// EnvVar is a plain environment variable of the app's container.
+type EnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ResourcesSpec holds Kubernetes quantities, e.g. {"requests":{"cpu":"100m"}}.
+type ResourcesSpec struct {
+	Requests map[string]string `json:"requests,omitempty"`
+	Limits   map[string]string `json:"limits,omitempty"`
+}
+
+// Scaling bounds the autoscaler.
+type Scaling struct {
+	MinScale *int32 `json:"minScale,omitempty"`
+	MaxScale *int32 `json:"maxScale,omitempty"`
+	// Target is the concurrency per pod the autoscaler aims for.
+	Target *int32 `json:"target,omitempty"`
+}
+
+// Strategy says how traffic moves to the new revision.
+type Strategy struct {
+	// Type is replace (default), canary or header.
+	Type string `json:"type"`
+	// Percent is the canary's share.
+	Percent *int64 `json:"percent,omitempty"`
+	// Match selects the requests a header deploy receives.
+	Match *Match `json:"match,omitempty"`
+	// Tag names the new revision's tag for a header deploy (default: from the revision).
+	Tag string `json:"tag,omitempty"`
+}
+
+// TrafficRequest is the body of PUT …/traffic.
+type TrafficRequest struct {
+	Targets []Target `json:"targets"`
+	Rules   []Rule   `json:"rules,omitempty"`
+	Message string   `json:"message,omitempty"`
+}
+
+// RollbackRequest is the body of POST …/rollback.
+type RollbackRequest struct {
+	Revision string `json:"revision"`
+	Message  string `json:"message,omitempty"`
+}
+
+var resourceNames = map[string]bool{"cpu": true, "memory": true, "ephemeral-storage": true}
+
+// ValidateName checks a project or app name. Names must be DNS-1035 labels (starting with a
+// letter): Knative rejects Services whose names start with a digit.
+func ValidateName(p *field.Path, v string, maxLen int) field.ErrorList {
+	if v == "" {
+		return field.ErrorList{field.Required(p, "")}
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1035Label(v) {
+		errs = append(errs, field.Invalid(p, v, msg))
+	}
+	if len(v) > maxLen {
+		errs = append(errs, field.TooLong(p, v, maxLen))
+	}
+	return errs
+}
+
+// Validate checks a deploy against the environment's policy. Paths are the request's JSON.
+func (r DeployRequest) Validate(env config.Environment) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateImage(field.NewPath("image"), r.Image)...)
+	if r.Port != 0 && (r.Port < 1 || r.Port > 65535) {
+		errs = append(errs, field.Invalid(field.NewPath("port"), r.Port, "must be between 1 and 65535"))
+	}
+	seen := map[string]bool{}
+	for i, e := range r.Env {
+		p := field.NewPath("env").Index(i).Child("name")
+		for _, msg := range validation.IsEnvVarName(e.Name) {
+			errs = append(errs, field.Invalid(p, e.Name, msg))
+		}
+		if seen[e.Name] {
+			errs = append(errs, field.Duplicate(p, e.Name))
+		}
+		seen[e.Name] = true
+	}
+	if r.Resources != nil {
+		_, rerrs := r.Resources.toKubernetes(field.NewPath("resources"))
+		errs = append(errs, rerrs...)
+	}
+	if r.Scaling != nil {
+		errs = append(errs, r.Scaling.validate(field.NewPath("scaling"), env)...)
+	}
+	if r.Strategy != nil {
+		errs = append(errs, r.Strategy.validate(field.NewPath("strategy"))...)
+	}
+	if len(r.Message) > MaxMessageLength {
+		errs = append(errs, field.TooLong(field.NewPath("message"), "", MaxMessageLength))
+	}
+	return errs
+}
+
+func validateImage(p *field.Path, image string) field.ErrorList {
+	if image == "" {
+		return field.ErrorList{field.Required(p, "an image reference such as registry.example/team/app:v1 or …@sha256:<digest>")}
+	}
+	if _, err := name.ParseReference(image, name.StrictValidation); err != nil {
+		return field.ErrorList{field.Invalid(p, image, err.Error())}
+	}
+	return nil
+}
+
+func (s *Scaling) validate(p *field.Path, env config.Environment) field.ErrorList {
+	var errs field.ErrorList
+	if s.MinScale != nil {
+		switch {
+		case *s.MinScale < 0:
+			errs = append(errs, field.Invalid(p.Child("minScale"), *s.MinScale, "must be >= 0"))
+		case *s.MinScale < env.MinScale:
+			errs = append(errs, field.Invalid(p.Child("minScale"), *s.MinScale,
+				fmt.Sprintf("environment %q requires minScale >= %d", env.Name, env.MinScale)))
+		}
+	}
+	if s.MaxScale != nil {
+		switch {
+		case *s.MaxScale < 1:
+			errs = append(errs, field.Invalid(p.Child("maxScale"), *s.MaxScale, "must be >= 1"))
+		case env.MaxScale > 0 && *s.MaxScale > env.MaxScale:
+			errs = append(errs, field.Invalid(p.Child("maxScale"), *s.MaxScale,
+				fmt.Sprintf("environment %q allows maxScale <= %d", env.Name, env.MaxScale)))
+		case s.MinScale != nil && *s.MaxScale < *s.MinScale:
+			errs = append(errs, field.Invalid(p.Child("maxScale"), *s.MaxScale, "must be >= minScale"))
+		}
+	}
+	if s.Target != nil && *s.Target < 1 {
+		errs = append(errs, field.Invalid(p.Child("target"), *s.Target, "must be >= 1"))
+	}
+	return errs
+}
+
+func (r *ResourcesSpec) toKubernetes(p *field.Path) (corev1.ResourceRequirements, field.ErrorList) {
+	var errs field.ErrorList
+	convert := func(p *field.Path, in map[string]string) corev1.ResourceList {
+		if len(in) == 0 {
+			return nil
+		}
+		out := corev1.ResourceList{}
+		for k, v := range in {
+			if !resourceNames[k] {
+				errs = append(errs, field.NotSupported(p.Key(k), k, []string{"cpu", "memory", "ephemeral-storage"}))
+				continue
+			}
+			q, err := resource.ParseQuantity(v)
+			if err != nil || q.Sign() <= 0 {
+				errs = append(errs, field.Invalid(p.Key(k), v, "must be a positive quantity such as 100m or 256Mi"))
+				continue
+			}
+			out[corev1.ResourceName(k)] = q
+		}
+		return out
+	}
+	rr := corev1.ResourceRequirements{Requests: convert(p.Child("requests"), r.Requests), Limits: convert(p.Child("limits"), r.Limits)}
+	for k, req := range rr.Requests {
+		if lim, ok := rr.Limits[k]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(p.Child("requests").Key(string(k)), req.String(), "must not exceed the limit"))
+		}
+	}
+	return rr, errs
+}
+
+func (s *Strategy) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch s.Type {
+	case "", StrategyReplace:
+		if s.Percent != nil {
+			errs = append(errs, field.Forbidden(p.Child("percent"), "only for canary"))
+		}
+	case StrategyCanary:
+		if s.Percent == nil {
+			errs = append(errs, field.Required(p.Child("percent"), "the canary's share, 1 to 99"))
+		} else if *s.Percent < 1 || *s.Percent > 99 {
+			errs = append(errs, field.Invalid(p.Child("percent"), *s.Percent, "must be between 1 and 99"))
+		}
+	case StrategyHeader:
+		if s.Match == nil {
+			errs = append(errs, field.Required(p.Child("match"), "the headers that select the new revision"))
+		} else {
+			errs = append(errs, s.Match.validate(p.Child("match"))...)
+		}
+		if s.Tag != "" {
+			errs = append(errs, validateTag(p.Child("tag"), s.Tag)...)
+		}
+	default:
+		errs = append(errs, field.NotSupported(p.Child("type"), s.Type, []string{StrategyReplace, StrategyCanary, StrategyHeader}))
+	}
+	if s.Type != StrategyHeader {
+		if s.Match != nil {
+			errs = append(errs, field.Forbidden(p.Child("match"), "only for header"))
+		}
+		if s.Tag != "" {
+			errs = append(errs, field.Forbidden(p.Child("tag"), "only for header"))
+		}
+	}
+	return errs
+}
+
+// validateTag checks a traffic tag the way Knative does: a DNS-1035 label (starting with a
+// letter), and short enough that {tag}-{app} stays one DNS label.
+func validateTag(p *field.Path, tag string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1035Label(tag) {
+		errs = append(errs, field.Invalid(p, tag, msg))
+	}
+	if len(tag) > 20 {
+		errs = append(errs, field.TooLong(p, tag, 20))
+	}
+	return errs
+}
+
+var headerName = regexp.MustCompile(`^[a-z0-9!#$%&'*+.^_|~-]+$`)
+
+func (m *Match) validate(p *field.Path) field.ErrorList {
+	hp := p.Child("headers")
+	if len(m.Headers) == 0 {
+		return field.ErrorList{field.Required(hp, "at least one header")}
+	}
+	var errs field.ErrorList
+	for h, sm := range m.Headers {
+		kp := hp.Key(h)
+		if !headerName.MatchString(h) {
+			errs = append(errs, field.Invalid(kp, h, "must be a lower-case HTTP header name"))
+		}
+		set := 0
+		for _, v := range []string{sm.Exact, sm.Prefix, sm.Regex} {
+			if v != "" {
+				set++
+			}
+		}
+		if set != 1 {
+			errs = append(errs, field.Invalid(kp, h, "exactly one of exact, prefix or regex must be set"))
+			continue
+		}
+		if sm.Regex != "" {
+			if _, err := regexp.Compile(sm.Regex); err != nil {
+				errs = append(errs, field.Invalid(kp.Child("regex"), sm.Regex, "not a valid RE2 expression: "+err.Error()))
+			}
+		}
+	}
+	return errs
+}
+
+// Validate checks a traffic request against the app's revisions.
+func (r TrafficRequest) Validate(known map[string]bool) field.ErrorList {
+	var errs field.ErrorList
+	tp := field.NewPath("targets")
+	if len(r.Targets) == 0 {
+		errs = append(errs, field.Required(tp, "at least one target"))
+	}
+	var sum int64
+	tags := map[string]bool{}
+	seen := map[string]bool{}
+	for i, t := range r.Targets {
+		p := tp.Index(i)
+		switch {
+		case t.Latest && t.Revision != "":
+			errs = append(errs, field.Invalid(p.Child("revision"), t.Revision, "set either revision or latest, not both"))
+		case !t.Latest && t.Revision == "":
+			errs = append(errs, field.Required(p.Child("revision"), "or latest: true"))
+		case t.Revision != "" && !known[t.Revision]:
+			errs = append(errs, field.NotFound(p.Child("revision"), t.Revision))
+		}
+		if t.Percent < 0 || t.Percent > 100 {
+			errs = append(errs, field.Invalid(p.Child("percent"), t.Percent, "must be between 0 and 100"))
+		}
+		sum += t.Percent
+		if t.Tag != "" {
+			errs = append(errs, validateTag(p.Child("tag"), t.Tag)...)
+			if tags[t.Tag] {
+				errs = append(errs, field.Duplicate(p.Child("tag"), t.Tag))
+			}
+			tags[t.Tag] = true
+		}
+		key := t.Revision + "|" + t.Tag
+		if t.Latest {
+			key = "latest|" + t.Tag
+		}
+		if seen[key] {
+			errs = append(errs, field.Duplicate(p, "the same revision appears twice without distinct tags"))
+		}
+		seen[key] = true
+	}
+	if len(r.Targets) > 0 && sum != 100 {
+		errs = append(errs, field.Invalid(tp, sum, "percentages must sum to 100"))
+	}
+	for i, rule := range r.Rules {
+		p := field.NewPath("rules").Index(i)
+		errs = append(errs, rule.Match.validate(p.Child("match"))...)
+		if rule.Revision == "" {
+			errs = append(errs, field.Required(p.Child("revision"), ""))
+		} else if !known[rule.Revision] {
+			errs = append(errs, field.NotFound(p.Child("revision"), rule.Revision))
+		}
+	}
+	if len(r.Message) > MaxMessageLength {
+		errs = append(errs, field.TooLong(field.NewPath("message"), "", MaxMessageLength))
+	}
+	return errs
+}
+
+// Validate checks a rollback request against the app's revisions.
+func (r RollbackRequest) Validate(known map[string]bool) field.ErrorList {
+	var errs field.ErrorList
+	p := field.NewPath("revision")
+	if r.Revision == "" {
+		errs = append(errs, field.Required(p, ""))
+	} else if !known[r.Revision] {
+		errs = append(errs, field.NotFound(p, r.Revision))
+	}
+	if len(r.Message) > MaxMessageLength {
+		errs = append(errs, field.TooLong(field.NewPath("message"), "", MaxMessageLength))
+	}
+	return errs
+}
+
+// TemplateFor turns a validated request into the next revision's template.
+func (r DeployRequest) TemplateFor(env config.Environment, revisionName, user string, now func() time.Time) Template {
+	t := Template{
+		RevisionName: revisionName,
+		Image:        strings.TrimSpace(r.Image),
+		Port:         r.Port,
+		DeployedBy:   user,
+		DeployedAt:   now().UTC().Truncate(time.Second),
+		Message:      r.Message,
+	}
+	for _, e := range r.Env {
+		t.Env = append(t.Env, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	if r.Resources != nil {
+		t.Resources, _ = r.Resources.toKubernetes(field.NewPath("resources"))
+	}
+	if r.Scaling != nil {
+		t.MinScale, t.MaxScale, t.Target = r.Scaling.MinScale, r.Scaling.MaxScale, r.Scaling.Target
+	}
+	if t.MinScale == nil && env.MinScale > 0 {
+		min := env.MinScale
+		t.MinScale = &min
+	}
+	return t
+}

@@ -1,0 +1,183 @@
+package revisions
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"knative.dev/serving/pkg/apis/autoscaling"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+)
+
+// BuildService renders app as the Knative Service Slipway applies. It is the only place a
+// Service is shaped; every write goes through it.
+func BuildService(app App) *servingv1.Service {
+	t := app.Template
+	labels := map[string]string{
+		LabelManagedBy: ManagedByValue,
+		LabelProject:   app.Project,
+		LabelApp:       app.Name,
+		LabelEnv:       app.Env,
+	}
+	annotations := map[string]string{AnnoHistory: mustJSON(historyOrEmpty(app.History))}
+	if len(app.Rules) > 0 {
+		annotations[AnnoRoutingRules] = mustJSON(app.Rules)
+	}
+
+	tmplAnnotations := map[string]string{
+		AnnoDeployedBy: t.DeployedBy,
+		AnnoDeployedAt: t.DeployedAt.UTC().Format(time.RFC3339),
+	}
+	if t.Message != "" {
+		tmplAnnotations[AnnoMessage] = t.Message
+	}
+	setScale := func(key string, v *int32) {
+		if v != nil {
+			tmplAnnotations[key] = strconv.Itoa(int(*v))
+		}
+	}
+	setScale(autoscaling.MinScaleAnnotationKey, t.MinScale)
+	setScale(autoscaling.MaxScaleAnnotationKey, t.MaxScale)
+	setScale(autoscaling.TargetAnnotationKey, t.Target)
+
+	container := corev1.Container{
+		Name:      UserContainer,
+		Image:     t.Image,
+		Env:       t.Env,
+		Resources: t.Resources,
+	}
+	if t.Port != 0 {
+		container.Ports = []corev1.ContainerPort{{ContainerPort: t.Port}}
+	}
+
+	template := servingv1.RevisionTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        t.RevisionName,
+			Labels:      map[string]string{LabelProject: app.Project, LabelApp: app.Name, LabelEnv: app.Env},
+			Annotations: tmplAnnotations,
+		},
+		Spec: servingv1.RevisionSpec{
+			PodSpec: corev1.PodSpec{Containers: []corev1.Container{container}},
+		},
+	}
+	if app.StoredTemplate != nil {
+		template = *app.StoredTemplate.DeepCopy()
+	}
+	return &servingv1.Service{
+		TypeMeta: metav1.TypeMeta{APIVersion: servingv1.SchemeGroupVersion.String(), Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        app.Name,
+			Namespace:   app.Namespace,
+			Labels:      labels,
+			Annotations: annotations,
+		},
+		Spec: servingv1.ServiceSpec{
+			ConfigurationSpec: servingv1.ConfigurationSpec{
+				Template: template,
+			},
+			RouteSpec: servingv1.RouteSpec{Traffic: knativeTraffic(app.Traffic)},
+		},
+	}
+}
+
+func knativeTraffic(targets []Target) []servingv1.TrafficTarget {
+	out := make([]servingv1.TrafficTarget, 0, len(targets))
+	for _, t := range targets {
+		kt := servingv1.TrafficTarget{Tag: t.Tag, Percent: ptr.To(t.Percent)}
+		if t.Latest {
+			kt.LatestRevision = ptr.To(true)
+		} else {
+			kt.RevisionName = t.Revision
+			kt.LatestRevision = ptr.To(false)
+		}
+		out = append(out, kt)
+	}
+	return out
+}
+
+// AppFromService reads Slipway's record back from a Service it wrote.
+func AppFromService(svc *servingv1.Service) (App, error) {
+	app := App{
+		Project:   svc.Labels[LabelProject],
+		Name:      svc.Name,
+		Env:       svc.Labels[LabelEnv],
+		Namespace: svc.Namespace,
+	}
+	if app.Project == "" || app.Env == "" {
+		return App{}, fmt.Errorf("service %s/%s is not managed by slipway", svc.Namespace, svc.Name)
+	}
+	if raw := svc.Annotations[AnnoHistory]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &app.History); err != nil {
+			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, AnnoHistory, err)
+		}
+	}
+	if raw := svc.Annotations[AnnoRoutingRules]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &app.Rules); err != nil {
+			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, AnnoRoutingRules, err)
+		}
+	}
+	app.Template = templateFromRevisionSpec(svc.Spec.Template.ObjectMeta, svc.Spec.Template.Spec)
+	app.StoredTemplate = svc.Spec.Template.DeepCopy()
+	for _, kt := range svc.Spec.Traffic {
+		t := Target{Revision: kt.RevisionName, Tag: kt.Tag, Latest: kt.LatestRevision != nil && *kt.LatestRevision}
+		if kt.Percent != nil {
+			t.Percent = *kt.Percent
+		}
+		app.Traffic = append(app.Traffic, t)
+	}
+	return app, nil
+}
+
+// TemplateFromRevision reads the configuration and provenance of a Revision.
+func TemplateFromRevision(rev *servingv1.Revision) Template {
+	return templateFromRevisionSpec(rev.ObjectMeta, rev.Spec)
+}
+
+func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpec) Template {
+	t := Template{
+		RevisionName: meta.Name,
+		DeployedBy:   meta.Annotations[AnnoDeployedBy],
+		Message:      meta.Annotations[AnnoMessage],
+		MinScale:     scaleAnnotation(meta.Annotations, autoscaling.MinScaleAnnotationKey),
+		MaxScale:     scaleAnnotation(meta.Annotations, autoscaling.MaxScaleAnnotationKey),
+		Target:       scaleAnnotation(meta.Annotations, autoscaling.TargetAnnotationKey),
+	}
+	if at, err := time.Parse(time.RFC3339, meta.Annotations[AnnoDeployedAt]); err == nil {
+		t.DeployedAt = at
+	}
+	if len(spec.Containers) > 0 {
+		c := spec.Containers[0]
+		t.Image, t.Env, t.Resources = c.Image, c.Env, c.Resources
+		if len(c.Ports) > 0 {
+			t.Port = c.Ports[0].ContainerPort
+		}
+	}
+	return t
+}
+
+func scaleAnnotation(annotations map[string]string, key string) *int32 {
+	v, err := strconv.ParseInt(annotations[key], 10, 32)
+	if err != nil {
+		return nil
+	}
+	return ptr.To(int32(v))
+}
+
+func historyOrEmpty(h []HistoryEntry) []HistoryEntry {
+	if h == nil {
+		return []HistoryEntry{}
+	}
+	return h
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshalling %T: %v", v, err)) // only plain data types reach here
+	}
+	return string(b)
+}
