@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -35,6 +37,18 @@ type Platform struct {
 	cache   *kube.Cache
 	log     *slog.Logger
 	now     func() time.Time
+
+	appLocks keyedMutex
+}
+
+// keyedMutex hands out one mutex per key. Keys are apps, so the map stays as small as the
+// number of apps this replica has written to.
+type keyedMutex struct{ m sync.Map }
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	mu, _ := k.m.LoadOrStore(key, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
 }
 
 // New wires the domain service.
@@ -115,6 +129,10 @@ func errNotManaged(t Target) error {
 // cache may lag) and tries again, so concurrent changes are serialised and none is lost.
 // change receives nil when the Service does not exist; it is then created.
 func (p *Platform) update(ctx context.Context, t Target, change func(current *servingv1.Service) (*servingv1.Service, error)) (*servingv1.Service, error) {
+	// Writers to one app in this process take turns; conflicts are then left to writers in
+	// other replicas, instead of every request burning a webhook round trip on a lost race.
+	unlock := p.appLocks.lock(t.namespace() + "/" + t.App)
+	defer unlock()
 	current, err := p.cache.Services.Services(t.namespace()).Get(t.App)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, err
@@ -148,16 +166,9 @@ func (p *Platform) update(ctx context.Context, t Target, change func(current *se
 	return written, translateWriteError(err)
 }
 
-// conflictBackoff retries long enough for dozens of concurrent writers to one app.
-var conflictBackoff = retry.DefaultBackoff
-
-func init() {
-	conflictBackoff.Steps = 200
-	conflictBackoff.Duration = 5 * time.Millisecond
-	conflictBackoff.Factor = 1.2
-	conflictBackoff.Jitter = 1.0
-	conflictBackoff.Cap = 250 * time.Millisecond
-}
+// conflictBackoff retries long enough for dozens of concurrent writers to one app across
+// replicas: 10–20 ms per try, up to 500 tries. (No Cap: reaching it would end the retries.)
+var conflictBackoff = wait.Backoff{Duration: 10 * time.Millisecond, Factor: 1, Jitter: 1, Steps: 500}
 
 func isConflict(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
 

@@ -3,6 +3,7 @@ package apps
 import (
 	"bytes"
 	"context"
+	"sort"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -34,6 +35,8 @@ type AppStatus struct {
 	// ServedTraffic is the split Knative's Route reports it has programmed.
 	ServedTraffic []ServedTarget   `json:"servedTraffic"`
 	Rules         []revisions.Rule `json:"rules,omitempty"`
+	// Revisions names the app's revisions, oldest first (in project listings).
+	Revisions []string `json:"revisions,omitempty"`
 }
 
 // ServedTarget is one entry of Knative's Route status traffic.
@@ -116,43 +119,69 @@ func statusOf(svc *servingv1.Service) (AppStatus, error) {
 	return st, nil
 }
 
-// ListApps lists a project's apps with their status in every environment, from the cache.
+// ListApps lists a project's apps with their status and revisions in every environment,
+// from the cache.
 func (p *Platform) ListApps(project string) ([]AppSummary, error) {
-	byName := map[string]*AppSummary{}
-	var order []string
-	found := false
+	var envs []EnvObjects
 	for _, env := range p.cfg.Environments {
 		ns := config.Namespace(project, env.Name)
 		if _, err := p.cache.Namespaces.Get(ns); err != nil {
 			continue
 		}
-		found = true
 		svcs, err := p.cache.Services.Services(ns).List(labels.Everything())
 		if err != nil {
 			return nil, err
 		}
-		for _, svc := range svcs {
+		revs, err := p.cache.Revisions.Revisions(ns).List(labels.Everything())
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, EnvObjects{Env: env.Name, Services: svcs, Revisions: revs})
+	}
+	if len(envs) == 0 {
+		return nil, apierror.NotFound("project %q does not exist", project)
+	}
+	return Summaries(envs), nil
+}
+
+// EnvObjects are one environment's Services and Revisions of a project.
+type EnvObjects struct {
+	Env       string
+	Services  []*servingv1.Service
+	Revisions []*servingv1.Revision
+}
+
+// Summaries groups Services and their Revisions into per-app summaries, apps by name and
+// revisions oldest first. It is the same whether the objects come from a cache or a List.
+func Summaries(envs []EnvObjects) []AppSummary {
+	byName := map[string]*AppSummary{}
+	for _, e := range envs {
+		revsByApp := map[string][]string{}
+		for _, r := range e.Revisions {
+			app := r.Labels["serving.knative.dev/service"]
+			revsByApp[app] = append(revsByApp[app], r.Name)
+		}
+		for _, svc := range e.Services {
 			st, err := statusOf(svc)
 			if err != nil {
-				continue // not Slipway's; the cache only holds labelled Services
+				continue // not Slipway's record
 			}
+			st.Revisions = revsByApp[svc.Name]
+			sort.Strings(st.Revisions)
 			sum, ok := byName[svc.Name]
 			if !ok {
 				sum = &AppSummary{Name: svc.Name, Envs: map[string]AppStatus{}}
 				byName[svc.Name] = sum
-				order = append(order, svc.Name)
 			}
-			sum.Envs[env.Name] = st
+			sum.Envs[e.Env] = st
 		}
 	}
-	if !found {
-		return nil, apierror.NotFound("project %q does not exist", project)
+	out := make([]AppSummary, 0, len(byName))
+	for _, s := range byName {
+		out = append(out, *s)
 	}
-	out := make([]AppSummary, 0, len(order))
-	for _, n := range order {
-		out = append(out, *byName[n])
-	}
-	return out, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // ListRevisions lists an app's revisions, oldest first.

@@ -87,6 +87,14 @@ type RollbackRequest struct {
 
 var resourceNames = map[string]bool{"cpu": true, "memory": true, "ephemeral-storage": true}
 
+// Knative sets these variables and listens on these ports itself (queue-proxy, metrics,
+// profiling); its webhook refuses them, so Slipway refuses them up front with the request's
+// field names.
+var (
+	reservedEnv   = map[string]bool{"PORT": true, "K_SERVICE": true, "K_CONFIGURATION": true, "K_REVISION": true}
+	reservedPorts = map[int32]bool{8012: true, 8013: true, 8022: true, 9090: true, 9091: true, 8008: true}
+)
+
 // ValidateName checks a project or app name. Names must be DNS-1035 labels (starting with a
 // letter): Knative rejects Services whose names start with a digit.
 func ValidateName(p *field.Path, v string, maxLen int) field.ErrorList {
@@ -109,12 +117,17 @@ func (r DeployRequest) Validate(env config.Environment) field.ErrorList {
 	errs = append(errs, validateImage(field.NewPath("image"), r.Image)...)
 	if r.Port != 0 && (r.Port < 1 || r.Port > 65535) {
 		errs = append(errs, field.Invalid(field.NewPath("port"), r.Port, "must be between 1 and 65535"))
+	} else if reservedPorts[r.Port] {
+		errs = append(errs, field.Invalid(field.NewPath("port"), r.Port, "is reserved by Knative's queue-proxy"))
 	}
 	seen := map[string]bool{}
 	for i, e := range r.Env {
 		p := field.NewPath("env").Index(i).Child("name")
 		for _, msg := range validation.IsEnvVarName(e.Name) {
 			errs = append(errs, field.Invalid(p, e.Name, msg))
+		}
+		if reservedEnv[e.Name] {
+			errs = append(errs, field.Forbidden(p, e.Name+" is set by Knative"))
 		}
 		if seen[e.Name] {
 			errs = append(errs, field.Duplicate(p, e.Name))

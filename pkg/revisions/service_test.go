@@ -106,6 +106,7 @@ func service(opts ...serviceOption) *servingv1.Service {
 					},
 					Spec: servingv1.RevisionSpec{
 						PodSpec: corev1.PodSpec{Containers: []corev1.Container{{
+							Name:  "user-container",
 							Image: "registry.example/shop/web:v1",
 						}}},
 					},
@@ -432,13 +433,24 @@ func TestAppFromServiceRoundTrip(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := AppFromService(BuildService(tc.app))
+			svc := BuildService(tc.app)
+			got, err := AppFromService(svc)
 			if err != nil {
 				t.Fatalf("AppFromService() error: %v", err)
 			}
 			// A nil and an empty list are the same record (history is always written as []).
-			if diff := cmp.Diff(tc.app, got, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(tc.app, got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(App{}, "StoredTemplate")); diff != "" {
 				t.Errorf("AppFromService(BuildService(a)) (-want,+got):\n%s", diff)
+			}
+			if diff := cmp.Diff(&svc.Spec.Template, got.StoredTemplate); diff != "" {
+				t.Errorf("StoredTemplate (-want,+got):\n%s", diff)
+			}
+			if got.StoredTemplate == &svc.Spec.Template {
+				t.Error("StoredTemplate shares the Service's template")
+			}
+			// Written back unchanged, the record gives the same Service.
+			if diff := cmp.Diff(svc, BuildService(got)); diff != "" {
+				t.Errorf("BuildService(AppFromService(svc)) (-want,+got):\n%s", diff)
 			}
 		})
 	}
@@ -515,9 +527,89 @@ func TestAppFromServiceWithoutAnnotations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AppFromService() error: %v", err)
 	}
-	want := App{Project: "shop", Name: "web", Env: "prod", Namespace: "shop-prod"}
+	want := App{Project: "shop", Name: "web", Env: "prod", Namespace: "shop-prod", StoredTemplate: &servingv1.RevisionTemplateSpec{}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("AppFromService() (-want,+got):\n%s", diff)
+	}
+}
+
+func TestBuildServiceWritesStoredTemplate(t *testing.T) {
+	stored := &servingv1.RevisionTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "web-00001",
+			Labels:      map[string]string{"slipway.dev/app": "web", "extra": "kept"},
+			Annotations: map[string]string{"slipway.dev/deployed-by": "alice@example.com"},
+		},
+		Spec: servingv1.RevisionSpec{
+			PodSpec:              corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "registry.example/shop/web:v1"}}},
+			ContainerConcurrency: ptr.To[int64](0),
+			TimeoutSeconds:       ptr.To[int64](300),
+		},
+	}
+	a := app(
+		withImage("registry.example/shop/web:v2"), // ignored: the stored template wins
+		withMessage("ignored"),
+		withTraffic(Target{Revision: "web-00001", Percent: 100, Tag: "stable"}),
+		withRules(Rule{Match: betaMatch, Revision: "web-00001"}),
+	)
+	a.StoredTemplate = stored.DeepCopy()
+	got := BuildService(a)
+	want := service(
+		func(s *servingv1.Service) { s.Spec.Template = *stored.DeepCopy() },
+		svcAnnotation("slipway.dev/routing-rules", `[{"match":{"headers":{"x-user":{"exact":"beta"}}},"revision":"web-00001"}]`),
+		svcTraffic(pinned("web-00001", 100, "stable")),
+	)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("BuildService() (-want,+got):\n%s", diff)
+	}
+	got.Spec.Template.Labels["extra"] = "changed"
+	if a.StoredTemplate.Labels["extra"] != "kept" {
+		t.Error("BuildService() shares StoredTemplate with the Service it returns")
+	}
+}
+
+// TestStoredTemplateSurvivesKnativeUpdate writes a traffic change back over a Service the
+// apiserver has defaulted, and checks Knative's update validation, which refuses a changed
+// template under the same revision name.
+func TestStoredTemplateSurvivesKnativeUpdate(t *testing.T) {
+	createCtx := apis.WithinCreate(context.Background())
+	stored := BuildService(app(
+		withRevision("web-00002"),
+		withTraffic(Target{Revision: "web-00001", Percent: 90}, Target{Revision: "web-00002", Percent: 10}),
+	))
+	stored.SetDefaults(createCtx)
+	update := func(next *servingv1.Service) error {
+		ctx := apis.WithinUpdate(context.Background(), stored)
+		next = next.DeepCopy()
+		next.SetDefaults(ctx)
+		if err := next.Validate(ctx).Filter(apis.ErrorLevel); err != nil {
+			return err
+		}
+		return nil // not a nil *apis.FieldError in a non-nil error
+	}
+
+	a, err := AppFromService(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Traffic = PlanRollback(Resolve(a.Traffic, "web-00002"), "web-00001")
+	next := BuildService(a)
+	if diff := cmp.Diff(stored.Spec.Template, next.Spec.Template); diff != "" {
+		t.Errorf("template changed by a traffic change (-stored,+written):\n%s", diff)
+	}
+	if err := update(next); err != nil {
+		t.Errorf("Knative refuses the traffic change: %v", err)
+	}
+
+	// Without the stored template, even the same Template renders without the defaults the
+	// apiserver added, and Knative refuses it as a change under the same name.
+	a.StoredTemplate = nil
+	if err := update(BuildService(a)); err == nil || !strings.Contains(err.Error(), "without a name change") {
+		t.Errorf("Knative update error = %v, want a refused template change", err)
+	}
+	a.Template.Image = "registry.example/shop/web:v9"
+	if err := update(BuildService(a)); err == nil || !strings.Contains(err.Error(), "without a name change") {
+		t.Errorf("Knative update error = %v, want a refused template change", err)
 	}
 }
 

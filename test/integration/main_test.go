@@ -1,0 +1,194 @@
+//go:build integration
+
+// Package integration runs Slipway against the real dev cluster: kube-apiserver with the real
+// CRDs, Knative Serving's own controller, webhook and autoscaler, and kwok's simulated pods.
+// platform-api runs in-process on an httptest server, wired exactly as cmd/platform-api does.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/internal/devstack"
+	"github.com/slipway-dev/slipway/pkg/api"
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/kube"
+)
+
+var env struct {
+	stack    *devstack.Stack
+	clients  *kube.Clients
+	platform *apps.Platform
+	server   *httptest.Server
+}
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir, err := os.MkdirTemp("", "slipway-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: repoPath("bin"), WithoutKnativeControllers: benchOnly()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the dev stack:", err)
+		dumpLogs(dir)
+		return 1
+	}
+	defer stack.Stop()
+	fmt.Printf("dev stack up in %s\n", time.Since(start).Round(time.Millisecond))
+
+	cfg, err := config.Load(repoPath("config/dev.yaml"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	clients, err := kube.NewClients(stack.Config)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cache := kube.NewCache(clients, 0)
+	if err := cache.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	platform := apps.New(cfg, clients, cache, log)
+	server := httptest.NewServer(api.New(api.Options{Platform: platform, Ready: cache.Synced,
+		Authenticator: api.FixedIdentity{Name: "it-user"}, Logger: log}))
+	defer server.Close()
+	env.stack, env.clients, env.platform, env.server = stack, clients, platform, server
+
+	code := m.Run()
+	if code != 0 {
+		dumpLogs(dir)
+	}
+	return code
+}
+
+// benchOnly is true when only benchmarks run: they create thousands of objects that
+// Knative's controllers need not reconcile.
+func benchOnly() bool {
+	for _, a := range os.Args {
+		if a == "-test.run=^$" || a == "-test.run=NONE" {
+			return true
+		}
+	}
+	return false
+}
+
+func repoPath(rel string) string {
+	p, _ := filepath.Abs(filepath.Join("..", "..", rel))
+	return p
+}
+
+// dumpLogs prints the tail of each component's log to explain a failure.
+func dumpLogs(dir string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if len(b) > 3000 {
+			b = b[len(b)-3000:]
+		}
+		fmt.Fprintf(os.Stderr, "==== %s (tail)\n%s\n", filepath.Base(f), b)
+	}
+}
+
+// call sends a JSON request to platform-api and decodes a JSON answer into out (if non-nil).
+func call(t testing.TB, method, path string, body any, out any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, env.server.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decoding %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode, raw
+}
+
+// mustCall is call that fails the test unless the status is want.
+func mustCall(t testing.TB, want int, method, path string, body any, out any) {
+	t.Helper()
+	if got, raw := call(t, method, path, body, out); got != want {
+		t.Fatalf("%s %s = %d, want %d: %s", method, path, got, want, raw)
+	}
+}
+
+// eventually polls check until it passes or the timeout ends, then fails with its last error.
+func eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after %s: %v", what, timeout, err)
+		}
+		if herr := env.stack.Healthy(); herr != nil {
+			t.Fatalf("%s: dev stack component died: %v", what, herr)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func createProject(t testing.TB, name string) {
+	t.Helper()
+	mustCall(t, http.StatusCreated, http.MethodPost, "/api/v1/projects", map[string]string{"name": name}, nil)
+	// The namespaces reach the cache asynchronously.
+	eventually(t, 10*time.Second, "project in cache", func() error {
+		var ps []apps.Project
+		mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects", nil, &ps)
+		for _, p := range ps {
+			if p.Name == name && len(p.Namespaces) == 2 {
+				return nil
+			}
+		}
+		return fmt.Errorf("project %s not listed", name)
+	})
+}
+
+func appPath(project, app, envName string) string {
+	return fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s", project, app, envName)
+}
