@@ -216,3 +216,9 @@ func isReady(c *apis.Condition) bool { return c != nil && c.Status == corev1.Con
 
 // fmtTarget names an app in messages.
 func (t Target) String() string { return fmt.Sprintf("%s/%s in %s", t.Project, t.App, t.Env) }
+
+// CachedService returns the Service as platform-api's cache holds it (for tests and
+// benchmarks that must wait for the cache to catch up).
+func (p *Platform) CachedService(namespace, name string) (*servingv1.Service, error) {
+	return p.cache.Services.Services(namespace).Get(name)
+}

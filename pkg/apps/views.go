@@ -80,7 +80,7 @@ func (p *Platform) GetApp(t Target) (AppStatus, error) {
 }
 
 func statusOf(svc *servingv1.Service) (AppStatus, error) {
-	app, err := revisions.AppFromService(svc)
+	app, err := revisions.AppWithoutHistory(svc)
 	if err != nil {
 		return AppStatus{}, err
 	}

@@ -100,7 +100,13 @@ func knativeTraffic(targets []Target) []servingv1.TrafficTarget {
 }
 
 // AppFromService reads Slipway's record back from a Service it wrote.
-func AppFromService(svc *servingv1.Service) (App, error) {
+func AppFromService(svc *servingv1.Service) (App, error) { return readApp(svc, true) }
+
+// AppWithoutHistory reads the record minus History and StoredTemplate: enough to render, too
+// little to write back. Listings of thousands of apps skip the JSON decode and deep copy.
+func AppWithoutHistory(svc *servingv1.Service) (App, error) { return readApp(svc, false) }
+
+func readApp(svc *servingv1.Service, full bool) (App, error) {
 	app := App{
 		Project:   svc.Labels[LabelProject],
 		Name:      svc.Name,
@@ -110,7 +116,7 @@ func AppFromService(svc *servingv1.Service) (App, error) {
 	if app.Project == "" || app.Env == "" {
 		return App{}, fmt.Errorf("service %s/%s is not managed by slipway", svc.Namespace, svc.Name)
 	}
-	if raw := svc.Annotations[AnnoHistory]; raw != "" {
+	if raw := svc.Annotations[AnnoHistory]; raw != "" && full {
 		if err := json.Unmarshal([]byte(raw), &app.History); err != nil {
 			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, AnnoHistory, err)
 		}
@@ -121,7 +127,9 @@ func AppFromService(svc *servingv1.Service) (App, error) {
 		}
 	}
 	app.Template = templateFromRevisionSpec(svc.Spec.Template.ObjectMeta, svc.Spec.Template.Spec)
-	app.StoredTemplate = svc.Spec.Template.DeepCopy()
+	if full {
+		app.StoredTemplate = svc.Spec.Template.DeepCopy()
+	}
 	for _, kt := range svc.Spec.Traffic {
 		t := Target{Revision: kt.RevisionName, Tag: kt.Tag, Latest: kt.LatestRevision != nil && *kt.LatestRevision}
 		if kt.Percent != nil {

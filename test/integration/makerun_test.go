@@ -1,0 +1,122 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMakeRunLifecycle runs what `make run` runs (hack/devstack with bin/platform-api), checks
+// the printed endpoints answer, sends Ctrl-C's SIGINT and requires that no process the stack
+// started is left behind.
+func TestMakeRunLifecycle(t *testing.T) {
+	if _, err := os.Stat(repoPath("bin/platform-api")); err != nil {
+		t.Fatalf("bin/platform-api is missing (make build): %v", err)
+	}
+	tmp := t.TempDir()
+	devstackBin := filepath.Join(tmp, "devstack")
+	build := exec.Command("go", "build", "-o", devstackBin, "./hack/devstack")
+	build.Dir = repoPath("")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building hack/devstack: %v\n%s", err, out)
+	}
+	stateDir := filepath.Join(tmp, "state")
+	cmd := exec.Command(devstackBin, "-dir", stateDir, "-bin", repoPath("bin"),
+		"-config", repoPath("config/dev.yaml"), "-apiserver-port", "0")
+	cmd.Dir = repoPath("")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	up := make(chan string, 1)
+	go func() {
+		var seen strings.Builder
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "Press Ctrl-C") {
+				up <- seen.String()
+			}
+		}
+		close(up)
+	}()
+	var banner string
+	select {
+	case b, ok := <-up:
+		if !ok {
+			t.Fatal("devstack exited before it was up")
+		}
+		banner = b
+	case <-time.After(3 * time.Minute):
+		t.Fatal("devstack not up after 3 minutes")
+	}
+	for _, want := range []string{"http://127.0.0.1:8080", filepath.Join(stateDir, "kubeconfig"), filepath.Join(stateDir, "tokens/admin")} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner does not mention %s:\n%s", want, banner)
+		}
+	}
+	resp, err := http.Get("http://127.0.0.1:8080/api/v1/environments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("platform-api answered %s", resp.Status)
+	}
+	if before := processesUsing(stateDir); len(before) < 9 {
+		t.Fatalf("expected every component running under %s, found %d: %v", stateDir, len(before), before)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("devstack exited with %v after SIGINT", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("devstack still running 2 minutes after SIGINT")
+	}
+	if left := processesUsing(stateDir); len(left) > 0 {
+		t.Fatalf("processes left behind after Ctrl-C: %v", left)
+	}
+}
+
+// processesUsing lists live processes whose command line mentions dir.
+func processesUsing(dir string) []string {
+	var out []string
+	pids, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range pids {
+		raw, err := os.ReadFile(p)
+		if err != nil || len(raw) == 0 {
+			continue
+		}
+		cmdline := strings.ReplaceAll(string(raw), "\x00", " ")
+		if strings.Contains(cmdline, dir) {
+			stat, _ := os.ReadFile(strings.TrimSuffix(p, "cmdline") + "stat")
+			if strings.Contains(string(stat), ") Z ") {
+				continue // a zombie is already dead; its parent is the test itself
+			}
+			out = append(out, fmt.Sprintf("%s: %.80s", filepath.Base(filepath.Dir(p)), cmdline))
+		}
+	}
+	return out
+}
