@@ -14,13 +14,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
-const readyTimeout = 90 * time.Second
+const readyTimeout = 3 * time.Minute
 
 // routeTraffic is the split Knative's Route status reports, as "revision=percent".
 func routeTraffic(ctx context.Context, ns, name string) ([]string, error) {
@@ -29,7 +30,8 @@ func routeTraffic(ctx context.Context, ns, name string) ([]string, error) {
 		return nil, err
 	}
 	if route.Status.ObservedGeneration != route.Generation || !route.IsReady() {
-		return nil, fmt.Errorf("route %s not ready at generation %d", name, route.Generation)
+		return nil, fmt.Errorf("route %s not ready at generation %d (observed %d): %+v", name, route.Generation,
+			route.Status.ObservedGeneration, route.Status.GetCondition(apis.ConditionReady))
 	}
 	var out []string
 	for _, t := range route.Status.Traffic {
