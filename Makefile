@@ -7,7 +7,7 @@ GO ?= go
 run: tools build
 	$(GO) run ./hack/devstack
 
-test: tools vet unit integration
+test: tools build vet unit integration
 
 # Dev stack binaries from Go modules into bin/; skipped when already built.
 tools:

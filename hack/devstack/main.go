@@ -22,15 +22,16 @@ func main() {
 	binDir := flag.String("bin", "bin", "where hack/build-tools.sh put the binaries")
 	configPath := flag.String("config", "config/dev.yaml", "platform-api configuration")
 	apiPort := flag.Int("apiserver-port", 6443, "kube-apiserver port on 127.0.0.1")
+	platformAPI := flag.String("platform-api", "bin/platform-api", "the platform-api binary (make build)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := run(*dir, *binDir, *configPath, *apiPort, log); err != nil {
+	if err := run(*dir, *binDir, *configPath, *platformAPI, *apiPort, log); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, binDir, configPath string, apiPort int, log *slog.Logger) error {
+func run(dir, binDir, configPath, platformAPI string, apiPort int, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
@@ -44,7 +45,7 @@ func run(dir, binDir, configPath string, apiPort int, log *slog.Logger) error {
 		stack.Stop()
 		fmt.Println("stopped.")
 	}()
-	if err := stack.StartProcess("platform-api", nil, filepath.Join(stack.BinDir, "platform-api"),
+	if err := stack.StartProcess("platform-api", nil, platformAPI,
 		"--config="+configPath, "--kubeconfig="+stack.Kubeconfig); err != nil {
 		return err
 	}

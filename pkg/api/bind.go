@@ -45,6 +45,8 @@ func decodeBody(c echo.Context, into any) error {
 			return apierror.BadRequest(fmt.Sprintf("field %q: expected %s, got JSON %s", typeErr.Field, typeErr.Type, typeErr.Value))
 		case errors.As(err, &syntaxErr):
 			return apierror.BadRequest(fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err))
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return apierror.BadRequest("malformed JSON: the body ends in the middle of a value")
 		default:
 			// Unknown fields arrive as `json: unknown field "x"`.
 			return apierror.BadRequest(strings.TrimPrefix(err.Error(), "json: "))

@@ -61,9 +61,10 @@ func New(opts Options) *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
-	api := e.Group("", authenticate(opts.Authenticator))
+	// Route-level middleware, not a Group: echo's groups answer unmatched methods with 404.
+	auth := authenticate(opts.Authenticator)
 	for _, r := range s.routes() {
-		api.Add(r.method, r.path, r.handler)
+		e.Add(r.method, r.path, r.handler, auth)
 	}
 	doc := openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })

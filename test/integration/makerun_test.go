@@ -19,19 +19,18 @@ import (
 // the printed endpoints answer, sends Ctrl-C's SIGINT and requires that no process the stack
 // started is left behind.
 func TestMakeRunLifecycle(t *testing.T) {
-	if _, err := os.Stat(repoPath("bin/platform-api")); err != nil {
-		t.Fatalf("bin/platform-api is missing (make build): %v", err)
-	}
 	tmp := t.TempDir()
-	devstackBin := filepath.Join(tmp, "devstack")
-	build := exec.Command("go", "build", "-o", devstackBin, "./hack/devstack")
-	build.Dir = repoPath("")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building hack/devstack: %v\n%s", err, out)
+	devstackBin, platformAPIBin := filepath.Join(tmp, "devstack"), filepath.Join(tmp, "platform-api")
+	for bin, pkg := range map[string]string{devstackBin: "./hack/devstack", platformAPIBin: "./cmd/platform-api"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Dir = repoPath("")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, out)
+		}
 	}
 	stateDir := filepath.Join(tmp, "state")
 	cmd := exec.Command(devstackBin, "-dir", stateDir, "-bin", repoPath("bin"),
-		"-config", repoPath("config/dev.yaml"), "-apiserver-port", "0")
+		"-config", repoPath("config/dev.yaml"), "-platform-api", platformAPIBin, "-apiserver-port", "0")
 	cmd.Dir = repoPath("")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
