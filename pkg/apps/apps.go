@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -213,9 +212,6 @@ func ptrTo[T any](v T) *T { return &v }
 
 // isReady reads Knative's Ready condition.
 func isReady(c *apis.Condition) bool { return c != nil && c.Status == corev1.ConditionTrue }
-
-// fmtTarget names an app in messages.
-func (t Target) String() string { return fmt.Sprintf("%s/%s in %s", t.Project, t.App, t.Env) }
 
 // CachedService returns the Service as platform-api's cache holds it (for tests and
 // benchmarks that must wait for the cache to catch up).

@@ -27,9 +27,6 @@ import (
 // FieldManager owns every field Slipway applies.
 const FieldManager = "slipway"
 
-// LabelProjectNamespace marks the namespaces Slipway created for a project.
-const LabelProjectNamespace = revisions.LabelProject
-
 // Clients bundles the typed clients Slipway writes with.
 type Clients struct {
 	Config  *rest.Config

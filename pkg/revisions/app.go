@@ -82,9 +82,17 @@ type Rule struct {
 	Revision string `json:"revision"`
 }
 
-// Match is an AND of header conditions, keyed by lower-case header name.
+// Match is an AND of header conditions, keyed by lower-case header name, and optionally a
+// cookie.
 type Match struct {
-	Headers map[string]StringMatch `json:"headers"`
+	Headers map[string]StringMatch `json:"headers,omitempty"`
+	Cookie  *CookieMatch           `json:"cookie,omitempty"`
+}
+
+// CookieMatch requires a cookie with this name and exact value.
+type CookieMatch struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // StringMatch holds exactly one of its fields.
