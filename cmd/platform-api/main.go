@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/pkg/api"
-	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 func main() {
@@ -46,17 +46,14 @@ func run(configPath, kubeconfig string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	cache := kube.NewCache(clients, 10*time.Minute)
+	platform, err := server.New(cfg, clients, api.FixedIdentity{Name: cfg.DevIdentity}, log)
+	if err != nil {
+		return err
+	}
 	cacheErr := make(chan error, 1)
-	go func() { cacheErr <- cache.Start(ctx) }()
-	defer cache.Shutdown()
-
-	handler := api.New(api.Options{
-		Platform:      apps.New(cfg, clients, cache, log),
-		Ready:         cache.Synced,
-		Authenticator: api.FixedIdentity{Name: cfg.DevIdentity},
-		Logger:        log,
-	})
+	go func() { cacheErr <- platform.Start(ctx) }()
+	defer platform.Cache.Shutdown()
+	handler := platform.Handler
 	srv := &http.Server{Addr: cfg.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()

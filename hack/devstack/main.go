@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/internal/devstack"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 func main() {
@@ -36,7 +38,12 @@ func run(dir, binDir, configPath, platformAPI string, apiPort int, log *slog.Log
 	defer stop()
 	started := time.Now()
 	fmt.Println("starting the dev stack (etcd, kube-apiserver, controller-manager, scheduler, kwok, Knative Serving) …")
-	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: binDir, APIServerPort: apiPort, Logger: log})
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return err
+	}
+	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: binDir, APIServerPort: apiPort,
+		Domains: server.Domains(cfg), Logger: log})
 	if err != nil {
 		return err
 	}

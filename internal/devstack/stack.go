@@ -31,6 +31,7 @@ import (
 	networkingclient "knative.dev/networking/pkg/client/clientset/versioned"
 
 	"github.com/slipway-dev/slipway/internal/devstack/kingresssim"
+	"github.com/slipway-dev/slipway/pkg/domains"
 )
 
 const (
@@ -60,7 +61,10 @@ type Options struct {
 	// WithoutKnativeControllers starts only the apiserver, CRDs and Knative's webhook; for
 	// benchmarks that create thousands of objects Knative would otherwise reconcile.
 	WithoutKnativeControllers bool
-	Logger                    *slog.Logger
+	// Domains are written into Knative's config-domain and config-network, so Knative's
+	// hosts follow the same schemes platform-api computes.
+	Domains domains.Domains
+	Logger  *slog.Logger
 }
 
 // Stack is a running dev cluster.
@@ -217,7 +221,8 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if err := installCRDs(ctx, s.Config, objs); err != nil {
 		return err
 	}
-	for _, ns := range []string{knativeNamespace, "istio-system", "knative-eventing"} {
+	// slipway-system holds platform-api's leader-election Lease.
+	for _, ns := range []string{knativeNamespace, "istio-system", "knative-eventing", "slipway-system"} {
 		if err := ensure(client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})); err != nil {
 			return err
 		}
@@ -227,7 +232,7 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 		return err
 	}
 	webhookPort := ports[0]
-	overrides := knativeConfig()
+	overrides := knativeConfig(s.Domains)
 	if err := applyObjects(ctx, s.Config, objs, func(o *unstructured.Unstructured) error {
 		if err := setConfigMapData(o, overrides); err != nil {
 			return err
@@ -320,7 +325,7 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 }
 
 // knativeConfig is the dev stack's Knative configuration, applied over the shipped ConfigMaps.
-func knativeConfig() map[string]map[string]string {
+func knativeConfig(d domains.Domains) map[string]map[string]string {
 	return map[string]map[string]string{
 		"config-deployment": {
 			// Tag resolution would contact a registry: only skipped registries and digests work.
@@ -330,7 +335,8 @@ func knativeConfig() map[string]map[string]string {
 		},
 		// KPA scrapes pod IPs; kwok's are fake. HPA class needs no scraping.
 		"config-autoscaler": {"pod-autoscaler-class": "hpa.autoscaling.knative.dev"},
-		"config-domain":     {"slipway.test": ""},
+		"config-domain":     d.ConfigDomain(),
+		"config-network":    domains.ConfigNetwork(),
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -34,6 +35,7 @@ type Platform struct {
 	cfg     *config.Config
 	clients *kube.Clients
 	cache   *kube.Cache
+	domains domains.Domains
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -51,8 +53,8 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 }
 
 // New wires the domain service.
-func New(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, log *slog.Logger) *Platform {
-	return &Platform{cfg: cfg, clients: clients, cache: cache, log: log, now: time.Now}
+func New(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, d domains.Domains, log *slog.Logger) *Platform {
+	return &Platform{cfg: cfg, clients: clients, cache: cache, domains: d, log: log, now: time.Now}
 }
 
 // Target identifies an app in an environment.
@@ -101,8 +103,9 @@ func (p *Platform) revisionsOf(t Target) ([]*servingv1.Revision, error) {
 	return revs, nil
 }
 
-// knownRevisions is the set of the app's revision names, including the one the Service's
-// template names (Knative may not have created its Revision yet).
+// knownRevisions is the set of the app's revision names: those in the cache, and those its
+// own record says it deployed (the template's and history's), because Knative creates a
+// Revision moments after the Service changes and a script may name it before the cache has.
 func (p *Platform) knownRevisions(t Target, svc *servingv1.Service) (map[string]bool, error) {
 	revs, err := p.revisionsOf(t)
 	if err != nil {
@@ -112,8 +115,17 @@ func (p *Platform) knownRevisions(t Target, svc *servingv1.Service) (map[string]
 	for _, r := range revs {
 		known[r.Name] = true
 	}
-	if svc != nil && svc.Spec.Template.Name != "" {
-		known[svc.Spec.Template.Name] = true
+	if svc != nil {
+		if svc.Spec.Template.Name != "" {
+			known[svc.Spec.Template.Name] = true
+		}
+		if app, err := revisions.AppFromService(svc); err == nil {
+			for _, h := range app.History {
+				if h.Action == revisions.ActionDeploy && h.Revision != "" {
+					known[h.Revision] = true
+				}
+			}
+		}
 	}
 	return known, nil
 }

@@ -7,6 +7,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -26,6 +27,17 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 	}
 	if errs := req.Validate(env); len(errs) > 0 {
 		return DeployResult{}, apierror.Invalid(errs)
+	}
+	current, _ := p.cache.Services.Services(t.namespace()).Get(t.App)
+	var currentScheme domains.Scheme
+	if current != nil {
+		currentScheme = domains.Scheme(current.Labels[domains.LabelScheme])
+	}
+	scheme := req.SchemeFor(currentScheme)
+	if scheme == domains.SchemeShort {
+		if err := p.claimShortHost(ctx, t); err != nil {
+			return DeployResult{}, err
+		}
 	}
 	var result DeployResult
 	_, err = p.update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
@@ -54,6 +66,7 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 			}
 		}
 		app.Template, app.StoredTemplate = req.TemplateFor(env, rev, user, p.now), nil
+		app.Scheme = req.SchemeFor(app.Scheme)
 		app.Traffic, app.Rules = revisions.PlanDeploy(serving, app.Rules, rev, req.Strategy)
 		app.AppendHistory(revisions.HistoryEntry{
 			Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
@@ -62,6 +75,9 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 		result = DeployResult{Revision: rev, Image: app.Template.Image, Traffic: app.Traffic, Rules: app.Rules}
 		return revisions.BuildService(app), nil
 	})
+	if err == nil && currentScheme == domains.SchemeShort && scheme != domains.SchemeShort {
+		err = p.releaseShortHost(ctx, t)
+	}
 	return result, err
 }
 

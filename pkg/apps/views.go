@@ -15,6 +15,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -37,6 +38,30 @@ type AppStatus struct {
 	Rules         []revisions.Rule `json:"rules,omitempty"`
 	// Revisions names the app's revisions, oldest first (in project listings).
 	Revisions []string `json:"revisions,omitempty"`
+	// Hosts are the app's external hosts by its domain scheme: the app's, then each tag's.
+	Hosts []Host `json:"hosts"`
+	// Routing is how a request is routed: the first matching rule, else the percentages.
+	Routing EffectiveRouting `json:"routing"`
+}
+
+// Host is one external host of the app.
+type Host struct {
+	Host string `json:"host"`
+	Tag  string `json:"tag,omitempty"`
+}
+
+// EffectiveRouting lists rules in the order they are tried, then the split.
+type EffectiveRouting struct {
+	Rules       []RoutedRule       `json:"rules"`
+	Percentages []revisions.Target `json:"percentages"`
+}
+
+// RoutedRule is a rule with the tag and in-cluster host it routes to.
+type RoutedRule struct {
+	Match    revisions.Match `json:"match"`
+	Revision string          `json:"revision"`
+	Tag      string          `json:"tag"`
+	Host     string          `json:"host"`
 }
 
 // ServedTarget is one entry of Knative's Route status traffic.
@@ -76,13 +101,36 @@ func (p *Platform) GetApp(t Target) (AppStatus, error) {
 	if err != nil {
 		return AppStatus{}, err
 	}
-	return statusOf(svc)
+	return statusOf(svc, p.domains)
 }
 
-func statusOf(svc *servingv1.Service) (AppStatus, error) {
+func statusOf(svc *servingv1.Service, d domains.Domains) (AppStatus, error) {
 	app, err := revisions.AppWithoutHistory(svc)
 	if err != nil {
 		return AppStatus{}, err
+	}
+	hosts := []Host{{Host: d.AppHost(app.Name, app.Namespace, app.Scheme)}}
+	tagOf := map[string]string{}
+	for _, t := range app.Traffic {
+		if t.Tag != "" {
+			hosts = append(hosts, Host{Host: d.TagHost(t.Tag, app.Name, app.Namespace, app.Scheme), Tag: t.Tag})
+			if _, ok := tagOf[t.Revision]; !ok && t.Revision != "" {
+				tagOf[t.Revision] = t.Tag
+			}
+		}
+	}
+	routing := EffectiveRouting{Rules: []RoutedRule{}, Percentages: []revisions.Target{}}
+	for _, r := range app.Rules {
+		rr := RoutedRule{Match: r.Match, Revision: r.Revision, Tag: tagOf[r.Revision]}
+		if rr.Tag != "" {
+			rr.Host = d.InternalTagHost(rr.Tag, app.Name, app.Namespace)
+		}
+		routing.Rules = append(routing.Rules, rr)
+	}
+	for _, t := range app.Traffic {
+		if t.Percent > 0 {
+			routing.Percentages = append(routing.Percentages, t)
+		}
 	}
 	st := AppStatus{
 		Project: app.Project, App: app.Name, Env: app.Env, Namespace: svc.Namespace,
@@ -92,6 +140,8 @@ func statusOf(svc *servingv1.Service) (AppStatus, error) {
 		Traffic:               app.Traffic,
 		Rules:                 app.Rules,
 		ServedTraffic:         []ServedTarget{},
+		Hosts:                 hosts,
+		Routing:               routing,
 	}
 	if svc.Status.URL != nil {
 		st.URL = svc.Status.URL.String()
@@ -141,7 +191,7 @@ func (p *Platform) ListApps(project string) ([]AppSummary, error) {
 	if len(envs) == 0 {
 		return nil, apierror.NotFound("project %q does not exist", project)
 	}
-	return Summaries(envs), nil
+	return Summaries(envs, p.domains), nil
 }
 
 // EnvObjects are one environment's Services and Revisions of a project.
@@ -153,7 +203,7 @@ type EnvObjects struct {
 
 // Summaries groups Services and their Revisions into per-app summaries, apps by name and
 // revisions oldest first. It is the same whether the objects come from a cache or a List.
-func Summaries(envs []EnvObjects) []AppSummary {
+func Summaries(envs []EnvObjects, d domains.Domains) []AppSummary {
 	byName := map[string]*AppSummary{}
 	for _, e := range envs {
 		revsByApp := map[string][]string{}
@@ -162,7 +212,7 @@ func Summaries(envs []EnvObjects) []AppSummary {
 			revsByApp[app] = append(revsByApp[app], r.Name)
 		}
 		for _, svc := range e.Services {
-			st, err := statusOf(svc)
+			st, err := statusOf(svc, d)
 			if err != nil {
 				continue // not Slipway's record
 			}
@@ -307,8 +357,8 @@ func (p *Platform) DeleteApp(ctx context.Context, t Target) error {
 	err = p.clients.Serving.ServingV1().Services(t.namespace()).Delete(ctx, t.App, metav1.DeleteOptions{
 		Preconditions: &metav1.Preconditions{UID: &svc.UID},
 	})
-	if apierrors.IsNotFound(err) {
-		return nil
+	if err != nil && !apierrors.IsNotFound(err) {
+		return translateWriteError(err)
 	}
-	return translateWriteError(err)
+	return p.releaseShortHost(ctx, t)
 }

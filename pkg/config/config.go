@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -26,6 +27,48 @@ type Config struct {
 	HistoryLimit int `json:"historyLimit"`
 	// ShutdownGrace bounds how long in-flight requests may run after a stop signal.
 	ShutdownGrace Duration `json:"shutdownGrace"`
+	// Domains describes the hosts apps get; it must agree with Knative's config-domain.
+	Domains Domains `json:"domains"`
+	// Routing configures the VirtualServices that enact header rules.
+	Routing Routing `json:"routing"`
+	// LeaderElection configures the Lease the reconcilers run under.
+	LeaderElection LeaderElection `json:"leaderElection"`
+}
+
+// Domains are the two host schemes: Knative's {app}.{namespace}.{default} and the short
+// {app}.sls-{cluster}.{base} for apps that opt in.
+type Domains struct {
+	// Default is Knative's default domain (config-domain's catch-all entry).
+	Default string `json:"default"`
+	// Base is the parent of the short scheme's sls-{cluster} domain.
+	Base string `json:"base"`
+	// ClusterDomain is the cluster's DNS suffix after "svc.".
+	ClusterDomain string `json:"clusterDomain"`
+}
+
+// Routing configures Slipway-owned VirtualServices.
+type Routing struct {
+	// IngressGateway is the external gateway, namespace/name.
+	IngressGateway string `json:"ingressGateway"`
+	// LocalGatewayHost is the cluster-local gateway every route forwards to.
+	LocalGatewayHost string `json:"localGatewayHost"`
+	// Timeout, when set, bounds each routed request.
+	Timeout Duration `json:"timeout"`
+	// Retries, when set, retries routed requests.
+	Retries *Retries `json:"retries,omitempty"`
+}
+
+// Retries configures Istio's HTTP retries.
+type Retries struct {
+	Attempts      int32    `json:"attempts"`
+	PerTryTimeout Duration `json:"perTryTimeout"`
+	RetryOn       string   `json:"retryOn"`
+}
+
+// LeaderElection configures the reconcilers' Lease.
+type LeaderElection struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
 }
 
 // Environment is an operator-defined deploy target with its policy.
@@ -92,6 +135,21 @@ func (c *Config) setDefaults() {
 	if c.ShutdownGrace.Duration == 0 {
 		c.ShutdownGrace.Duration = 20 * time.Second
 	}
+	if c.Domains.ClusterDomain == "" {
+		c.Domains.ClusterDomain = "cluster.local"
+	}
+	if c.Routing.IngressGateway == "" {
+		c.Routing.IngressGateway = "knative-serving/knative-ingress-gateway"
+	}
+	if c.Routing.LocalGatewayHost == "" {
+		c.Routing.LocalGatewayHost = "knative-local-gateway.istio-system.svc.cluster.local"
+	}
+	if c.LeaderElection.Namespace == "" {
+		c.LeaderElection.Namespace = "slipway-system"
+	}
+	if c.LeaderElection.Name == "" {
+		c.LeaderElection.Name = "slipway-reconcilers"
+	}
 }
 
 func (c *Config) validate() field.ErrorList {
@@ -120,6 +178,24 @@ func (c *Config) validate() field.ErrorList {
 		if e.MaxScale != 0 && e.MaxScale < e.MinScale {
 			errs = append(errs, field.Invalid(p.Child("maxScale"), e.MaxScale, "must be >= minScale"))
 		}
+	}
+	for _, d := range []struct {
+		path  *field.Path
+		value string
+	}{
+		{field.NewPath("domains", "default"), c.Domains.Default},
+		{field.NewPath("domains", "base"), c.Domains.Base},
+		{field.NewPath("domains", "clusterDomain"), c.Domains.ClusterDomain},
+		{field.NewPath("routing", "localGatewayHost"), c.Routing.LocalGatewayHost},
+	} {
+		if d.value == "" {
+			errs = append(errs, field.Required(d.path, ""))
+		} else if msgs := validation.IsDNS1123Subdomain(d.value); len(msgs) > 0 {
+			errs = append(errs, field.Invalid(d.path, d.value, msgs[0]))
+		}
+	}
+	if ns, name, ok := strings.Cut(c.Routing.IngressGateway, "/"); !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		errs = append(errs, field.Invalid(field.NewPath("routing", "ingressGateway"), c.Routing.IngressGateway, "must be namespace/name"))
 	}
 	if c.HistoryLimit < 50 {
 		errs = append(errs, field.Invalid(field.NewPath("historyLimit"), c.HistoryLimit, "must be >= 50"))

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	networkingclient "knative.dev/networking/pkg/client/clientset/versioned"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned"
 	servinginformers "knative.dev/serving/pkg/client/informers/externalversions"
 	servinglisters "knative.dev/serving/pkg/client/listers/serving/v1"
@@ -32,6 +34,9 @@ type Clients struct {
 	Config  *rest.Config
 	Kube    kubernetes.Interface
 	Serving servingclient.Interface
+	Istio   istioclient.Interface
+	// Networking writes ClusterDomainClaims, which reserve short hosts cluster-wide.
+	Networking networkingclient.Interface
 }
 
 // RESTConfig loads a kubeconfig file, or the in-cluster config when path is empty.
@@ -63,7 +68,15 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: cfg, Kube: k, Serving: s}, nil
+	i, err := istioclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n, err := networkingclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: cfg, Kube: k, Serving: s, Istio: i, Networking: n}, nil
 }
 
 // Cache holds informers for the objects Slipway reads: its project namespaces, and the
@@ -78,6 +91,8 @@ type Cache struct {
 	Namespaces corelisters.NamespaceLister
 	Services   servinglisters.ServiceLister
 	Revisions  servinglisters.RevisionLister
+	// ServiceInformer lets reconcilers subscribe to the same Service cache.
+	ServiceInformer cache.SharedIndexInformer
 }
 
 // NewCache prepares (but does not start) the informers.
@@ -91,12 +106,13 @@ func NewCache(c *Clients, resync time.Duration) *Cache {
 	svc := sf.Serving().V1().Services()
 	rev := sf.Serving().V1().Revisions()
 	return &Cache{
-		kubeFactory:    kf,
-		servingFactory: sf,
-		synced:         []cache.InformerSynced{ns.Informer().HasSynced, svc.Informer().HasSynced, rev.Informer().HasSynced},
-		Namespaces:     ns.Lister(),
-		Services:       svc.Lister(),
-		Revisions:      rev.Lister(),
+		kubeFactory:     kf,
+		servingFactory:  sf,
+		synced:          []cache.InformerSynced{ns.Informer().HasSynced, svc.Informer().HasSynced, rev.Informer().HasSynced},
+		Namespaces:      ns.Lister(),
+		Services:        svc.Lister(),
+		Revisions:       rev.Lister(),
+		ServiceInformer: svc.Informer(),
 	}
 }
 

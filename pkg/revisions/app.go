@@ -6,6 +6,8 @@ package revisions
 import (
 	"time"
 
+	"github.com/slipway-dev/slipway/pkg/domains"
+
 	corev1 "k8s.io/api/core/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 )
@@ -35,6 +37,8 @@ type App struct {
 	Env     string
 	// Namespace is the project's namespace for Env.
 	Namespace string
+	// Scheme is the app's host scheme (domains.SchemeShort for {app}.sls-{cluster}.{base}).
+	Scheme domains.Scheme
 	// Template is what the next (or current) revision runs.
 	Template Template
 	// StoredTemplate is the current revision template exactly as the apiserver holds it,
@@ -78,8 +82,31 @@ type Target struct {
 
 // Rule sends requests matching every header condition to a revision.
 type Rule struct {
-	Match    Match  `json:"match"`
+	Match Match `json:"match"`
+	// Lane is shorthand for Match on header x-slipway-lane; requests set it, stored rules
+	// hold the expanded Match.
+	Lane     string `json:"lane,omitempty"`
 	Revision string `json:"revision"`
+}
+
+// LaneHeader carries the lane a request belongs to.
+const LaneHeader = "x-slipway-lane"
+
+// expand turns a lane into its header match.
+func (r Rule) expand() Rule {
+	if r.Lane != "" {
+		r.Match = Match{Headers: map[string]StringMatch{LaneHeader: {Exact: r.Lane}}}
+		r.Lane = ""
+	}
+	return r
+}
+
+func expandAll(rules []Rule) []Rule {
+	var out []Rule
+	for _, r := range rules {
+		out = append(out, r.expand())
+	}
+	return out
 }
 
 // Match is an AND of header conditions, keyed by lower-case header name, and optionally a

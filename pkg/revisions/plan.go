@@ -66,7 +66,11 @@ func PlanDeploy(serving []Target, rules []Rule, newRevision string, s *Strategy)
 			out = append(out, t)
 		}
 		out = append(out, Target{Revision: newRevision, Tag: tag, Percent: 0})
-		rules = append(append([]Rule(nil), rules...), Rule{Match: *s.Match, Revision: newRevision})
+		rule := Rule{Lane: s.Lane, Revision: newRevision}
+		if s.Match != nil {
+			rule.Match = *s.Match
+		}
+		rules = append(append([]Rule(nil), rules...), rule.expand())
 		return tagRuleRevisions(out, rules), rules
 	default:
 		return tagRuleRevisions(append([]Target{{Revision: newRevision, Percent: 100}}, tagsOnly(serving)...), rules), rules
@@ -76,7 +80,8 @@ func PlanDeploy(serving []Target, rules []Rule, newRevision string, s *Strategy)
 // PlanTraffic applies a validated traffic request. Revisions named by rules get a 0% tagged
 // target when the request gives them none, because rules route to tag hosts.
 func PlanTraffic(req TrafficRequest) ([]Target, []Rule) {
-	return tagRuleRevisions(clone(req.Targets), req.Rules), append([]Rule(nil), req.Rules...)
+	rules := expandAll(req.Rules)
+	return tagRuleRevisions(clone(req.Targets), rules), rules
 }
 
 // tagRuleRevisions appends a 0% tagged target for each revision named by rules that has

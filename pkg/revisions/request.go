@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/domains"
 )
 
 // MaxAppNameLength leaves room in 63-character DNS labels for the revision suffix and tag
@@ -38,6 +39,26 @@ type DeployRequest struct {
 	Scaling   *Scaling       `json:"scaling,omitempty"`
 	Strategy  *Strategy      `json:"strategy,omitempty"`
 	Message   string         `json:"message,omitempty"`
+	// Domain picks the host scheme: "default" ({app}.{namespace}.{domain}) or "short"
+	// ({app}.sls-{cluster}.{base}); empty keeps the app's current one.
+	Domain string `json:"domain,omitempty"`
+}
+
+// Host scheme names in requests.
+const (
+	DomainDefault = "default"
+	DomainShort   = "short"
+)
+
+// SchemeFor resolves the request's domain against the app's current scheme.
+func (r DeployRequest) SchemeFor(current domains.Scheme) domains.Scheme {
+	switch r.Domain {
+	case DomainShort:
+		return domains.SchemeShort
+	case DomainDefault:
+		return domains.SchemeDefault
+	}
+	return current
 }
 
 // EnvVar is a plain environment variable of the app's container.
@@ -68,6 +89,8 @@ type Strategy struct {
 	Percent *int64 `json:"percent,omitempty"`
 	// Match selects the requests a header deploy receives.
 	Match *Match `json:"match,omitempty"`
+	// Lane is shorthand for a match on header x-slipway-lane.
+	Lane string `json:"lane,omitempty"`
 	// Tag names the new revision's tag for a header deploy (default: from the revision).
 	Tag string `json:"tag,omitempty"`
 }
@@ -146,6 +169,9 @@ func (r DeployRequest) Validate(env config.Environment) field.ErrorList {
 	}
 	if len(r.Message) > MaxMessageLength {
 		errs = append(errs, field.TooLong(field.NewPath("message"), "", MaxMessageLength))
+	}
+	if r.Domain != "" && r.Domain != DomainDefault && r.Domain != DomainShort {
+		errs = append(errs, field.NotSupported(field.NewPath("domain"), r.Domain, []string{DomainDefault, DomainShort}))
 	}
 	return errs
 }
@@ -232,9 +258,14 @@ func (s *Strategy) validate(p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("percent"), *s.Percent, "must be between 1 and 99"))
 		}
 	case StrategyHeader:
-		if s.Match == nil {
-			errs = append(errs, field.Required(p.Child("match"), "the headers that select the new revision"))
-		} else {
+		switch {
+		case s.Match != nil && s.Lane != "":
+			errs = append(errs, field.Invalid(p.Child("lane"), s.Lane, "set either match or lane, not both"))
+		case s.Lane != "":
+			errs = append(errs, validateLane(p.Child("lane"), s.Lane)...)
+		case s.Match == nil:
+			errs = append(errs, field.Required(p.Child("match"), "the headers that select the new revision (or a lane)"))
+		default:
 			errs = append(errs, s.Match.validate(p.Child("match"))...)
 		}
 		if s.Tag != "" {
@@ -249,6 +280,9 @@ func (s *Strategy) validate(p *field.Path) field.ErrorList {
 		}
 		if s.Tag != "" {
 			errs = append(errs, field.Forbidden(p.Child("tag"), "only for header"))
+		}
+		if s.Lane != "" {
+			errs = append(errs, field.Forbidden(p.Child("lane"), "only for header"))
 		}
 	}
 	return errs
@@ -269,12 +303,34 @@ func validateTag(p *field.Path, tag string) field.ErrorList {
 
 var headerName = regexp.MustCompile(`^[a-z0-9!#$%&'*+.^_|~-]+$`)
 
+// validateLane checks a lane name: it becomes a header value and a route name.
+func validateLane(p *field.Path, lane string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Label(lane) {
+		errs = append(errs, field.Invalid(p, lane, msg))
+	}
+	return errs
+}
+
+var cookieName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
+
 func (m *Match) validate(p *field.Path) field.ErrorList {
 	hp := p.Child("headers")
-	if len(m.Headers) == 0 {
-		return field.ErrorList{field.Required(hp, "at least one header")}
+	if len(m.Headers) == 0 && m.Cookie == nil {
+		return field.ErrorList{field.Required(hp, "at least one header (or a cookie)")}
 	}
 	var errs field.ErrorList
+	if c := m.Cookie; c != nil {
+		if !cookieName.MatchString(c.Name) {
+			errs = append(errs, field.Invalid(p.Child("cookie", "name"), c.Name, "must be a cookie name (RFC 6265 token)"))
+		}
+		if c.Value == "" || strings.ContainsAny(c.Value, ";, \"\\") {
+			errs = append(errs, field.Invalid(p.Child("cookie", "value"), c.Value, "must be a non-empty cookie value without ; , space, quote or backslash"))
+		}
+	}
+	if _, ok := m.Headers["cookie"]; ok {
+		errs = append(errs, field.Forbidden(hp.Key("cookie"), "use match.cookie to match a cookie"))
+	}
 	for h, sm := range m.Headers {
 		kp := hp.Key(h)
 		if !headerName.MatchString(h) {
@@ -344,7 +400,15 @@ func (r TrafficRequest) Validate(known map[string]bool) field.ErrorList {
 	}
 	for i, rule := range r.Rules {
 		p := field.NewPath("rules").Index(i)
-		errs = append(errs, rule.Match.validate(p.Child("match"))...)
+		hasMatch := len(rule.Match.Headers) > 0 || rule.Match.Cookie != nil
+		switch {
+		case rule.Lane != "" && hasMatch:
+			errs = append(errs, field.Invalid(p.Child("lane"), rule.Lane, "set either match or lane, not both"))
+		case rule.Lane != "":
+			errs = append(errs, validateLane(p.Child("lane"), rule.Lane)...)
+		default:
+			errs = append(errs, rule.Match.validate(p.Child("match"))...)
+		}
 		if rule.Revision == "" {
 			errs = append(errs, field.Required(p.Child("revision"), ""))
 		} else if !known[rule.Revision] {

@@ -9,8 +9,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"knative.dev/networking/pkg/apis/networking"
 	"knative.dev/serving/pkg/apis/autoscaling"
+	"knative.dev/serving/pkg/apis/serving"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/domains"
 )
 
 // BuildService renders app as the Knative Service Slipway applies. It is the only place a
@@ -23,9 +27,14 @@ func BuildService(app App) *servingv1.Service {
 		LabelApp:       app.Name,
 		LabelEnv:       app.Env,
 	}
+	if app.Scheme == domains.SchemeShort {
+		labels[domains.LabelScheme] = string(domains.SchemeShort)
+	}
 	annotations := map[string]string{AnnoHistory: mustJSON(historyOrEmpty(app.History))}
 	if len(app.Rules) > 0 {
 		annotations[AnnoRoutingRules] = mustJSON(app.Rules)
+		// Knative then publishes no external host; Slipway's VirtualService owns it.
+		labels[networking.VisibilityLabelKey] = serving.VisibilityClusterLocal
 	}
 
 	tmplAnnotations := map[string]string{
@@ -112,6 +121,7 @@ func readApp(svc *servingv1.Service, full bool) (App, error) {
 		Name:      svc.Name,
 		Env:       svc.Labels[LabelEnv],
 		Namespace: svc.Namespace,
+		Scheme:    domains.Scheme(svc.Labels[domains.LabelScheme]),
 	}
 	if app.Project == "" || app.Env == "" {
 		return App{}, fmt.Errorf("service %s/%s is not managed by slipway", svc.Namespace, svc.Name)

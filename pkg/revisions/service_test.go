@@ -206,12 +206,13 @@ func TestBuildService(t *testing.T) {
 				`"revision":"web-00001","image":"registry.example/shop/web:v1","message":"first",`+
 				`"traffic":[{"revision":"web-00001","percent":100}]}]`)),
 	}, {
-		name: "routing rules annotation only with rules",
+		name: "rules: annotation, and cluster-local visibility so Slipway owns the external host",
 		app: app(
 			withTraffic(Target{Revision: "web-00001", Percent: 100}, Target{Revision: "web-00002", Tag: "r00002"}),
 			withRules(betaRule),
 		),
 		want: service(
+			func(s *servingv1.Service) { s.Labels["networking.knative.dev/visibility"] = "cluster-local" },
 			svcAnnotation("slipway.dev/routing-rules", `[{"match":{"headers":{"x-user":{"exact":"beta"}}},"revision":"web-00002"}]`),
 			svcTraffic(pinned("web-00001", 100, ""), pinned("web-00002", 0, "r00002")),
 		),
@@ -555,7 +556,10 @@ func TestBuildServiceWritesStoredTemplate(t *testing.T) {
 	a.StoredTemplate = stored.DeepCopy()
 	got := BuildService(a)
 	want := service(
-		func(s *servingv1.Service) { s.Spec.Template = *stored.DeepCopy() },
+		func(s *servingv1.Service) {
+			s.Spec.Template = *stored.DeepCopy()
+			s.Labels["networking.knative.dev/visibility"] = "cluster-local"
+		},
 		svcAnnotation("slipway.dev/routing-rules", `[{"match":{"headers":{"x-user":{"exact":"beta"}}},"revision":"web-00001"}]`),
 		svcTraffic(pinned("web-00001", 100, "stable")),
 	)

@@ -23,6 +23,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 // Benchmarks run with `make bench`, on a stack without Knative's controllers (nothing would
@@ -279,7 +280,7 @@ func BenchmarkListApps2000(b *testing.B) {
 			}
 			envs = append(envs, eo)
 		}
-		return apps.Summaries(envs), nil
+		return apps.Summaries(envs, server.Domains(env.cfg)), nil
 	}
 
 	var ours, bare latencies

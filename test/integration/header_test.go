@@ -16,7 +16,7 @@ import (
 )
 
 // TestHeaderDeployAndDelete: a header deploy tags the new revision at 0% (Knative gives the
-// tag its own URL) and stores the rule; deleting the app removes the Service.
+// tag its own URL) and records the rule; deleting the app removes the Service.
 func TestHeaderDeployAndDelete(t *testing.T) {
 	createProject(t, "lanes")
 	base := appPath("lanes", "web", "prod")
@@ -32,12 +32,13 @@ func TestHeaderDeployAndDelete(t *testing.T) {
 	}
 	waitRouteTraffic(t, "lanes-prod", "web", "web-00001=100")
 
-	// Knative reports the tag's own host for the 0% target.
+	// Knative reports the tag's own host for the 0% target; with a rule the Service is
+	// cluster-local, so it is the in-cluster host Slipway's VirtualService rewrites to.
 	eventually(t, readyTimeout, "tag URL in Route status", func() error {
 		var st apps.AppStatus
 		mustCall(t, http.StatusOK, http.MethodGet, base, nil, &st)
 		for _, s := range st.ServedTraffic {
-			if s.Tag == "r00002" && s.Revision == "web-00002" && s.URL == "http://r00002-web.lanes-prod.slipway.test" {
+			if s.Tag == "r00002" && s.Revision == "web-00002" && s.URL == "http://r00002-web.lanes-prod.svc.cluster.local" {
 				return nil
 			}
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 var env struct {
@@ -31,6 +32,7 @@ var env struct {
 	clients  *kube.Clients
 	platform *apps.Platform
 	server   *httptest.Server
+	cfg      *config.Config
 }
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -45,7 +47,13 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	start := time.Now()
-	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: repoPath("bin"), WithoutKnativeControllers: benchOnly()})
+	cfg, err := config.Load(repoPath("config/dev.yaml"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: repoPath("bin"), WithoutKnativeControllers: benchOnly(),
+		Domains: server.Domains(cfg)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the dev stack:", err)
 		dumpLogs(dir)
@@ -54,27 +62,27 @@ func run(m *testing.M) int {
 	defer stack.Stop()
 	fmt.Printf("dev stack up in %s\n", time.Since(start).Round(time.Millisecond))
 
-	cfg, err := config.Load(repoPath("config/dev.yaml"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	clients, err := kube.NewClients(stack.Config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	cache := kube.NewCache(clients, 0)
-	if err := cache.Start(ctx); err != nil {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	if os.Getenv("SLIPWAY_TEST_LOG") != "" {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	srv, err := server.New(cfg, clients, api.FixedIdentity{Name: "it-user"}, log)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	platform := apps.New(cfg, clients, cache, log)
-	server := httptest.NewServer(api.New(api.Options{Platform: platform, Ready: cache.Synced,
-		Authenticator: api.FixedIdentity{Name: "it-user"}, Logger: log}))
-	defer server.Close()
-	env.stack, env.clients, env.platform, env.server = stack, clients, platform, server
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	httpServer := httptest.NewServer(srv.Handler)
+	defer httpServer.Close()
+	env.stack, env.clients, env.platform, env.server, env.cfg = stack, clients, srv.Platform, httpServer, cfg
 
 	code := m.Run()
 	if code != 0 {
