@@ -94,4 +94,3 @@ func (p *Platform) releaseShortHost(ctx context.Context, t Target) error {
 	}
 	return err
 }
-

@@ -92,7 +92,6 @@ func TestSchemeFor(t *testing.T) {
 	}
 }
 
-
 func TestShortSchemeRoundTrip(t *testing.T) {
 	a := App{Project: "shop", Name: "web", Env: "prod", Namespace: "shop-prod", Scheme: domains.SchemeShort,
 		Template: Template{RevisionName: "web-00001", Image: "dev.local/shop/web:v1"},
