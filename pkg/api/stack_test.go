@@ -183,7 +183,7 @@ func revision(name, image, user, message string, created time.Time, ready apis.C
 				revisions.AnnoMessage:    message,
 			},
 		},
-		Spec: servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Name: revisions.UserContainer, Image: image}}}},
+		Spec:   servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Name: revisions.UserContainer, Image: image}}}},
 		Status: servingv1.RevisionStatus{Status: duckv1.Status{ObservedGeneration: 1, Conditions: duckv1.Conditions{ready}}},
 	}
 }
