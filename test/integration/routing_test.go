@@ -82,17 +82,22 @@ func TestHeaderRouting(t *testing.T) {
 		"[x-user-group=beta] → r00002-web.gray-test.svc.cluster.local via " + local,
 		"[] → web.gray-test.svc.cluster.local via " + local,
 	}
-	var vs *istionetworkingv1.VirtualService
-	eventually(t, 30*time.Second, "VirtualService in shape", func() error {
-		var err error
-		if vs, err = getVS(ns, "web"); err != nil {
-			return err
-		}
-		if got := routeSummary(vs); fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("routes\n got %q\nwant %q", got, want)
-		}
-		return nil
-	})
+	inShape := func(within time.Duration, what string) *istionetworkingv1.VirtualService {
+		t.Helper()
+		var vs *istionetworkingv1.VirtualService
+		eventually(t, within, what, func() error {
+			var err error
+			if vs, err = getVS(ns, "web"); err != nil {
+				return err
+			}
+			if got := routeSummary(vs); fmt.Sprint(got) != fmt.Sprint(want) {
+				return fmt.Errorf("routes\n got %q\nwant %q", got, want)
+			}
+			return nil
+		})
+		return vs
+	}
+	vs := inShape(30*time.Second, "VirtualService in shape")
 	if fmt.Sprint(vs.Spec.Gateways) != "[knative-serving/knative-ingress-gateway]" || fmt.Sprint(vs.Spec.Hosts) != "[r00002-web.gray-test.slipway.test web.gray-test.slipway.test]" && fmt.Sprint(vs.Spec.Hosts) != "[web.gray-test.slipway.test r00002-web.gray-test.slipway.test]" {
 		t.Errorf("gateways %v hosts %v", vs.Spec.Gateways, vs.Spec.Hosts)
 	}
@@ -131,16 +136,7 @@ func TestHeaderRouting(t *testing.T) {
 	if err := env.clients.Istio.NetworkingV1().VirtualServices(ns).Delete(context.Background(), routing.Name("web"), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "VirtualService restored after deletion", func() error {
-		vs, err := getVS(ns, "web")
-		if err != nil {
-			return err
-		}
-		if got := routeSummary(vs); fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("routes %q", got)
-		}
-		return nil
-	})
+	inShape(15*time.Second, "VirtualService restored after deletion")
 	t.Logf("restored %s after a manual delete", time.Since(deleted).Round(time.Millisecond))
 
 	// Edited by hand: the rewrite is put back.
@@ -153,16 +149,7 @@ func TestHeaderRouting(t *testing.T) {
 	if _, err := env.clients.Istio.NetworkingV1().VirtualServices(ns).Update(context.Background(), vs, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "VirtualService restored after an edit", func() error {
-		vs, err := getVS(ns, "web")
-		if err != nil {
-			return err
-		}
-		if got := routeSummary(vs); fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("routes %q", got)
-		}
-		return nil
-	})
+	inShape(15*time.Second, "VirtualService restored after an edit")
 	t.Logf("restored %s after a manual edit", time.Since(edited).Round(time.Millisecond))
 
 	// A lane rule is the x-slipway-lane header.
