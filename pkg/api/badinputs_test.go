@@ -44,7 +44,7 @@ func badInputs() []badInput {
 		{name: "unknown nested field", method: "POST", path: deploy, body: `{` + img + `,"scaling":{"min":1}}`, status: 400, detail: `unknown field "`},
 		{name: "wrong type", method: "POST", path: deploy, body: `{` + img + `,"port":"80"}`, status: 400, detail: `field "port": expected int32, got JSON string`},
 		{name: "wrong nested type", method: "POST", path: deploy, body: `{` + img + `,"scaling":{"minScale":"1"}}`, status: 400, detail: `field "scaling.minScale"`},
-		{name: "array instead of object", method: "POST", path: deploy, body: `[]`, status: 400, detail: "expected"},
+		{name: "array instead of object", method: "POST", path: deploy, body: `[]`, status: 400, detail: "must be a JSON object"},
 		{name: "string instead of list", method: "PUT", path: traffic, body: `{"targets":"all"}`, status: 400, detail: `field "targets"`},
 		{name: "empty body", method: "POST", path: deploy, contentType: "application/json", status: 400, detail: "needs a JSON body"},
 		{name: "blank body", method: "POST", path: deploy, body: " \n\t", status: 400, detail: "needs a JSON body"},

@@ -41,6 +41,8 @@ func decodeBody(c echo.Context, into any) error {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {
+		case errors.As(err, &typeErr) && typeErr.Field == "":
+			return apierror.BadRequest("the body must be a JSON object, got JSON " + typeErr.Value)
 		case errors.As(err, &typeErr):
 			return apierror.BadRequest(fmt.Sprintf("field %q: expected %s, got JSON %s", typeErr.Field, typeErr.Type, typeErr.Value))
 		case errors.As(err, &syntaxErr):

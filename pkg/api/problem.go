@@ -56,10 +56,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Error("request failed", "err", err, "method", c.Request().Method, "path", c.Path(), "request_id", requestID(c))
 		}
 		c.Response().Header().Set(echo.HeaderContentType, problemContentType)
-		c.Response().WriteHeader(p.Status)
-		if c.Request().Method != http.MethodHead {
-			_ = c.JSON(p.Status, p)
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(p.Status)
+			return
 		}
+		_ = c.JSON(p.Status, p)
 	}
 }
 

@@ -89,7 +89,13 @@ func (p *Platform) service(t Target) (*servingv1.Service, error) {
 	if apierrors.IsNotFound(err) {
 		return nil, apierror.NotFound("app %q has not been deployed to %q in project %q", t.App, t.Env, t.Project)
 	}
-	return svc, err
+	if err != nil {
+		return nil, err
+	}
+	if svc.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue {
+		return nil, errNotManaged(t)
+	}
+	return svc, nil
 }
 
 // revisionsOf lists the app's Revisions from the cache, oldest first.

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	"sigs.k8s.io/yaml"
@@ -331,7 +332,12 @@ func (p *Platform) Manifests(t Target) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	for _, obj := range []any{revisions.BuildService(app)} {
-		b, err := yaml.Marshal(obj)
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return nil, err
+		}
+		delete(u, "status") // the typed status always renders, if only as {}
+		b, err := yaml.Marshal(u)
 		if err != nil {
 			return nil, err
 		}
