@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test tools build unit integration bench fmt vet
+.PHONY: run test tools build unit fuzz integration bench fmt vet
 
 run: tools build
 	$(GO) run ./hack/devstack
 
-test: tools build vet unit integration
+test: tools build vet unit fuzz integration
 
 # Dev stack binaries from Go modules into bin/; skipped when already built.
 tools:
@@ -24,6 +24,10 @@ vet:
 
 unit:
 	$(GO) test -count=1 ./...
+
+# Bounded fuzzing of the pod mutation (hostile log-path annotations).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzMutate -fuzztime 20s ./pkg/logging/
 
 # Real kube-apiserver, Knative and kwok; see test/integration.
 integration:
