@@ -158,9 +158,9 @@ func (p *Platform) update(ctx context.Context, t Target, change func(current *se
 		current = nil
 	}
 	var written *servingv1.Service
-	fresh := false
-	err = retry.OnError(conflictBackoff, isConflict, func() error {
-		if fresh {
+	fromCache := true
+	err = retry.OnError(conflictBackoff, isRetryable, func() error {
+		if !fromCache {
 			current, err = p.clients.Serving.ServingV1().Services(t.namespace()).Get(ctx, t.App, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				current, err = nil, nil
@@ -169,12 +169,20 @@ func (p *Platform) update(ctx context.Context, t Target, change func(current *se
 				return err
 			}
 		}
-		fresh = true
+		decidedOnCache := fromCache
+		fromCache = false
+		var desired *servingv1.Service
 		if current != nil && current.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue {
-			return errNotManaged(t)
+			err = errNotManaged(t)
+		} else {
+			desired, err = change(current)
 		}
-		desired, err := change(current)
 		if err != nil {
+			if decidedOnCache {
+				// The cache may lag a write that just happened (a revision deployed a moment
+				// ago); refuse only what the apiserver's current object refuses.
+				return errStaleCache
+			}
 			return err
 		}
 		written, err = p.write(ctx, current, desired)
@@ -183,11 +191,16 @@ func (p *Platform) update(ctx context.Context, t Target, change func(current *se
 	return written, translateWriteError(err)
 }
 
+// errStaleCache asks update to decide again on a fresh read.
+var errStaleCache = errors.New("decided on cached state; re-reading")
+
 // conflictBackoff retries long enough for dozens of concurrent writers to one app across
 // replicas: 10–20 ms per try, up to 500 tries. (No Cap: reaching it would end the retries.)
 var conflictBackoff = wait.Backoff{Duration: 10 * time.Millisecond, Factor: 1, Jitter: 1, Steps: 500}
 
-func isConflict(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+func isRetryable(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || errors.Is(err, errStaleCache)
+}
 
 func (p *Platform) write(ctx context.Context, current, desired *servingv1.Service) (*servingv1.Service, error) {
 	services := p.clients.Serving.ServingV1().Services(desired.Namespace)
