@@ -111,15 +111,12 @@ func statusOf(svc *servingv1.Service, d domains.Domains) (AppStatus, error) {
 		return AppStatus{}, err
 	}
 	hosts := []Host{{Host: d.AppHost(app.Name, app.Namespace, app.Scheme)}}
-	tagOf := map[string]string{}
 	for _, t := range app.Traffic {
 		if t.Tag != "" {
 			hosts = append(hosts, Host{Host: d.TagHost(t.Tag, app.Name, app.Namespace, app.Scheme), Tag: t.Tag})
-			if _, ok := tagOf[t.Revision]; !ok && t.Revision != "" {
-				tagOf[t.Revision] = t.Tag
-			}
 		}
 	}
+	tagOf := app.RuleTags()
 	routing := EffectiveRouting{Rules: []RoutedRule{}, Percentages: []revisions.Target{}}
 	for _, r := range app.Rules {
 		rr := RoutedRule{Match: r.Match, Revision: r.Revision, Tag: tagOf[r.Revision]}

@@ -149,6 +149,21 @@ type HistoryEntry struct {
 	Traffic  []Target  `json:"traffic"`
 }
 
+// RuleTags maps each revision to the first tag it carries in the traffic: the tag whose host
+// its rules route to.
+func (a App) RuleTags() map[string]string {
+	tags := map[string]string{}
+	for _, t := range a.Traffic {
+		if t.Tag == "" || t.Revision == "" {
+			continue
+		}
+		if _, seen := tags[t.Revision]; !seen {
+			tags[t.Revision] = t.Tag
+		}
+	}
+	return tags
+}
+
 // AppendHistory adds e, keeping at most limit entries (the newest).
 func (a *App) AppendHistory(e HistoryEntry, limit int) {
 	a.History = append(a.History, e)

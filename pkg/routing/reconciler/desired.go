@@ -14,7 +14,7 @@ import (
 // revision carries. Rules whose revision has no tag are skipped (the traffic plan always
 // tags them; a hand-edited Service may not).
 func Input(app revisions.App, owner *servingv1.Service, d domains.Domains) routing.Input {
-	scheme := SchemeOf(owner)
+	scheme := app.Scheme
 	in := routing.Input{
 		App:       app.Name,
 		Namespace: app.Namespace,
@@ -26,22 +26,16 @@ func Input(app revisions.App, owner *servingv1.Service, d domains.Domains) routi
 		AppHosts:            []string{d.AppHost(app.Name, app.Namespace, scheme)},
 		DefaultInternalHost: d.InternalHost(app.Name, app.Namespace),
 	}
-	tagOf := map[string]string{}
 	for _, t := range app.Traffic {
-		if t.Tag == "" {
-			continue
-		}
-		in.Tags = append(in.Tags, routing.TagRoute{
-			Tag:          t.Tag,
-			ExternalHost: d.TagHost(t.Tag, app.Name, app.Namespace, scheme),
-			InternalHost: d.InternalTagHost(t.Tag, app.Name, app.Namespace),
-		})
-		if t.Revision != "" {
-			if _, seen := tagOf[t.Revision]; !seen {
-				tagOf[t.Revision] = t.Tag
-			}
+		if t.Tag != "" {
+			in.Tags = append(in.Tags, routing.TagRoute{
+				Tag:          t.Tag,
+				ExternalHost: d.TagHost(t.Tag, app.Name, app.Namespace, scheme),
+				InternalHost: d.InternalTagHost(t.Tag, app.Name, app.Namespace),
+			})
 		}
 	}
+	tagOf := app.RuleTags()
 	for _, r := range app.Rules {
 		tag, ok := tagOf[r.Revision]
 		if !ok {
@@ -50,11 +44,6 @@ func Input(app revisions.App, owner *servingv1.Service, d domains.Domains) routi
 		in.Rules = append(in.Rules, routing.RuleRoute{Match: r.Match, InternalHost: d.InternalTagHost(tag, app.Name, app.Namespace)})
 	}
 	return in
-}
-
-// SchemeOf reads the domain scheme an app opted into.
-func SchemeOf(svc *servingv1.Service) domains.Scheme {
-	return domains.Scheme(svc.Labels[domains.LabelScheme])
 }
 
 func ptrTo[T any](v T) *T { return &v }
