@@ -109,9 +109,10 @@ func (p *Platform) revisionsOf(t Target) ([]*servingv1.Revision, error) {
 	return revs, nil
 }
 
-// knownRevisions is the set of the app's revision names: those in the cache, and those its
-// own record says it deployed (the template's and history's), because Knative creates a
-// Revision moments after the Service changes and a script may name it before the cache has.
+// knownRevisions is the set of the app's revision names: those in the cache, and the one the
+// Service's template names (Knative creates it; the cache may not have it yet). A revision a
+// later deploy superseded before Knative reconciled is never created, so history alone does
+// not make a revision known.
 func (p *Platform) knownRevisions(t Target, svc *servingv1.Service) (map[string]bool, error) {
 	revs, err := p.revisionsOf(t)
 	if err != nil {
@@ -121,17 +122,8 @@ func (p *Platform) knownRevisions(t Target, svc *servingv1.Service) (map[string]
 	for _, r := range revs {
 		known[r.Name] = true
 	}
-	if svc != nil {
-		if svc.Spec.Template.Name != "" {
-			known[svc.Spec.Template.Name] = true
-		}
-		if app, err := revisions.AppFromService(svc); err == nil {
-			for _, h := range app.History {
-				if h.Action == revisions.ActionDeploy && h.Revision != "" {
-					known[h.Revision] = true
-				}
-			}
-		}
+	if svc != nil && svc.Spec.Template.Name != "" {
+		known[svc.Spec.Template.Name] = true
 	}
 	return known, nil
 }

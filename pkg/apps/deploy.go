@@ -58,6 +58,9 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 			names = append(names, n)
 		}
 		rev := revisions.NextRevisionName(t.App, names)
+		if err := p.servingExists(t, serving, req.Strategy); err != nil {
+			return nil, err
+		}
 		if req.Strategy != nil && req.Strategy.Type == revisions.StrategyHeader && req.Strategy.Tag != "" {
 			for _, tt := range app.Traffic {
 				if tt.Tag == req.Strategy.Tag {
@@ -79,6 +82,24 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 		err = p.releaseShortHost(ctx, t)
 	}
 	return result, err
+}
+
+// servingExists refuses a canary or header deploy while a revision that would keep traffic
+// does not exist: Knative creates only the latest template's revision, so one superseded by a
+// quick second deploy never appears, and traffic pinned to it would leave the Route broken.
+func (p *Platform) servingExists(t Target, serving []revisions.Target, s *revisions.Strategy) error {
+	if s == nil || s.Type == "" || s.Type == revisions.StrategyReplace {
+		return nil
+	}
+	for _, tt := range serving {
+		if tt.Percent == 0 || tt.Revision == "" {
+			continue
+		}
+		if _, err := p.cache.Revisions.Revisions(t.namespace()).Get(tt.Revision); err != nil {
+			return apierror.Conflict("revision %q, which would keep %d%% of the traffic, does not exist yet; wait until it is Ready (GET …/revisions) or deploy with strategy replace", tt.Revision, tt.Percent)
+		}
+	}
+	return nil
 }
 
 // latestReady is the revision a "latest" target follows now: Knative's latest Ready one, or

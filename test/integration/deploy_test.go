@@ -163,6 +163,8 @@ func TestConcurrentTrafficUpdates(t *testing.T) {
 	createProject(t, "race")
 	base := appPath("race", "api", "test")
 	mustCall(t, http.StatusCreated, http.MethodPost, base+"/deployments", map[string]any{"image": "dev.local/race/api:v1"}, nil)
+	// Knative creates only the latest template's revision: wait for v1 before superseding it.
+	waitRevisionReady(t, "race-test", "api-00001", "dev.local/race/api:v1")
 	mustCall(t, http.StatusCreated, http.MethodPost, base+"/deployments", map[string]any{"image": "dev.local/race/api:v2"}, nil)
 	waitRevisionReady(t, "race-test", "api-00002", "dev.local/race/api:v2")
 

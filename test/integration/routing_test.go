@@ -69,6 +69,7 @@ func TestHeaderRouting(t *testing.T) {
 	createProject(t, "gray")
 	ns, base := "gray-test", appPath("gray", "web", "test")
 	mustCall(t, http.StatusCreated, http.MethodPost, base+"/deployments", map[string]any{"image": "dev.local/gray/web:v1"}, nil)
+	waitRevisionReady(t, ns, "web-00001", "dev.local/gray/web:v1")
 	mustCall(t, http.StatusCreated, http.MethodPost, base+"/deployments", map[string]any{"image": "dev.local/gray/web:v2"}, nil)
 	mustCall(t, http.StatusOK, http.MethodPut, base+"/traffic", map[string]any{
 		"targets": []map[string]any{{"revision": "web-00001", "percent": 100}},
