@@ -1,4 +1,4 @@
-# The two commands: `make run` (dev stack + platform-api on 127.0.0.1) and `make test`.
+# The two commands: `make run` (dev stack + platform-api + pod-mutator on 127.0.0.1) and `make test`.
 SHELL := /bin/bash
 GO ?= go
 
@@ -15,6 +15,7 @@ tools:
 
 build:
 	$(GO) build -o bin/platform-api ./cmd/platform-api
+	$(GO) build -o bin/pod-mutator ./cmd/pod-mutator
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,5 +1,5 @@
 // Command devstack is `make run`: it starts the dev cluster (internal/devstack) and
-// platform-api against it, prints where everything is, and stops it all on Ctrl-C.
+// platform-api and pod-mutator against it, prints where everything is, and stops it all on Ctrl-C.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway-dev/slipway/internal/devstack"
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/podmutator"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
 
@@ -25,15 +26,16 @@ func main() {
 	configPath := flag.String("config", "config/dev.yaml", "platform-api configuration")
 	apiPort := flag.Int("apiserver-port", 6443, "kube-apiserver port on 127.0.0.1")
 	platformAPI := flag.String("platform-api", "bin/platform-api", "the platform-api binary (make build)")
+	podMutator := flag.String("pod-mutator", "bin/pod-mutator", "the pod-mutator binary (make build)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := run(*dir, *binDir, *configPath, *platformAPI, *apiPort, log); err != nil {
+	if err := run(*dir, *binDir, *configPath, *platformAPI, *podMutator, *apiPort, log); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, binDir, configPath, platformAPI string, apiPort int, log *slog.Logger) error {
+func run(dir, binDir, configPath, platformAPI, podMutator string, apiPort int, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
@@ -56,13 +58,26 @@ func run(dir, binDir, configPath, platformAPI string, apiPort int, log *slog.Log
 		"--config="+configPath, "--kubeconfig="+stack.Kubeconfig); err != nil {
 		return err
 	}
-	if err := waitReady(ctx, "http://127.0.0.1:8080/readyz", stack); err != nil {
+	mutator, err := stack.SetUpPodMutator(ctx, podmutator.DefaultRegistration())
+	if err != nil {
 		return err
+	}
+	if err := stack.StartProcess("pod-mutator", nil, podMutator, mutator.Args(configPath, stack.Kubeconfig)...); err != nil {
+		return err
+	}
+	for name, url := range map[string]string{
+		"platform-api": "http://127.0.0.1:8080/readyz",
+		"pod-mutator":  "http://" + mutator.HealthAddr() + "/readyz",
+	} {
+		if err := waitReady(ctx, name, url, stack); err != nil {
+			return err
+		}
 	}
 	fmt.Printf(`
 Slipway dev stack is up (%s).
 
   platform-api   http://127.0.0.1:8080          (API: /api/v1/…, OpenAPI: /api/v1/openapi.json)
+  pod-mutator    https://127.0.0.1:%d          (metrics: http://%s/metrics)
   kube-apiserver %s
   kubeconfig     %s      e.g. kubectl --kubeconfig %s get ksvc -A
   tokens         %s (cluster admin), %s (dev-user, no rights)
@@ -70,7 +85,7 @@ Slipway dev stack is up (%s).
   images         deploy %s/… tags or digests: nothing here pulls or resolves images
 
 Press Ctrl-C to stop everything.
-`, time.Since(started).Round(time.Second), stack.Config.Host, stack.Kubeconfig, stack.Kubeconfig,
+`, time.Since(started).Round(time.Second), mutator.Registration.Port, mutator.MetricsAddr(), stack.Config.Host, stack.Kubeconfig, stack.Kubeconfig,
 		filepath.Join(stack.Dir, "tokens/admin"), filepath.Join(stack.Dir, "tokens/user"),
 		filepath.Join(stack.Dir, "logs"), devstack.DevRegistry)
 
@@ -88,7 +103,7 @@ Press Ctrl-C to stop everything.
 	}
 }
 
-func waitReady(ctx context.Context, url string, stack *devstack.Stack) error {
+func waitReady(ctx context.Context, name, url string, stack *devstack.Stack) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
@@ -103,7 +118,7 @@ func waitReady(ctx context.Context, url string, stack *devstack.Stack) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("platform-api did not become ready: %w (see %s)", ctx.Err(), filepath.Join(stack.Dir, "logs/platform-api.log"))
+			return fmt.Errorf("%s did not become ready: %w (see %s)", name, ctx.Err(), filepath.Join(stack.Dir, "logs", name+".log"))
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -81,6 +81,8 @@ type Stack struct {
 	procs  []*process
 	cancel context.CancelFunc
 	simErr chan error
+	// stopBackground ends the stack's in-process helpers other than the simulator.
+	stopBackground []func()
 }
 
 // Start brings the whole stack up and returns once Knative can reconcile a Service.
@@ -436,6 +438,10 @@ func kwokStages(ctx context.Context) ([]string, error) {
 
 // Stop ends every process the stack started, newest first.
 func (s *Stack) Stop() {
+	for _, stop := range s.stopBackground {
+		stop()
+	}
+	s.stopBackground = nil
 	if s.cancel != nil {
 		s.cancel()
 		<-s.simErr

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
+
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 // Config is platform-api's configuration file.
@@ -33,6 +35,8 @@ type Config struct {
 	Routing Routing `json:"routing"`
 	// LeaderElection configures the Lease the reconcilers run under.
 	LeaderElection LeaderElection `json:"leaderElection"`
+	// Logging configures file-log collection: the pod-mutator reads it too.
+	Logging logging.Config `json:"logging"`
 }
 
 // Domains are the two host schemes: Knative's {app}.{namespace}.{default} and the short
@@ -150,7 +154,13 @@ func (c *Config) setDefaults() {
 	if c.LeaderElection.Name == "" {
 		c.LeaderElection.Name = "slipway-reconcilers"
 	}
+	if c.Logging.HostRoot == "" {
+		c.Logging.HostRoot = DefaultLogHostRoot
+	}
 }
+
+// DefaultLogHostRoot is the node directory under which pods' log directories are made.
+const DefaultLogHostRoot = "/var/log/slipway"
 
 func (c *Config) validate() field.ErrorList {
 	var errs field.ErrorList
@@ -196,6 +206,9 @@ func (c *Config) validate() field.ErrorList {
 	}
 	if ns, name, ok := strings.Cut(c.Routing.IngressGateway, "/"); !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
 		errs = append(errs, field.Invalid(field.NewPath("routing", "ingressGateway"), c.Routing.IngressGateway, "must be namespace/name"))
+	}
+	if err := c.Logging.Validate(); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("logging", "hostRoot"), c.Logging.HostRoot, err.Error()))
 	}
 	if c.HistoryLimit < 50 {
 		errs = append(errs, field.Invalid(field.NewPath("historyLimit"), c.HistoryLimit, "must be >= 50"))

@@ -27,6 +27,7 @@ func TestParseDefaults(t *testing.T) {
 		"ingressGateway":   {c.Routing.IngressGateway, "knative-serving/knative-ingress-gateway"},
 		"localGatewayHost": {c.Routing.LocalGatewayHost, "knative-local-gateway.istio-system.svc.cluster.local"},
 		"lease":            {c.LeaderElection.Namespace + "/" + c.LeaderElection.Name, "slipway-system/slipway-reconcilers"},
+		"logging.hostRoot": {c.Logging.HostRoot, "/var/log/slipway"},
 	}
 	for name, gw := range checks {
 		if gw[0] != gw[1] {
@@ -54,6 +55,8 @@ func TestParseRejects(t *testing.T) {
 		"bad duration":        {minimal + "shutdownGrace: soon\n", "invalid duration"},
 		"no base domain":      {strings.Replace(minimal, ", base: example.test", "", 1), "domains.base: Required"},
 		"bad gateway":         {minimal + "routing: {ingressGateway: justaname}\n", "routing.ingressGateway"},
+		"relative hostRoot":   {minimal + "logging: {hostRoot: var/log}\n", "logging.hostRoot"},
+		"system hostRoot":     {minimal + "logging: {hostRoot: /etc/logs}\n", "logging.hostRoot"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

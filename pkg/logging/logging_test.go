@@ -16,6 +16,8 @@ import (
 
 var testCfg = Config{HostRoot: "/var/log/slipway"}
 
+var testNamespace = Namespace{Name: testNS, Project: "shop", Env: "prod"}
+
 const (
 	testNS      = "shop-prod"
 	testApp     = "web"
@@ -168,7 +170,7 @@ func wantMutated() *corev1.Pod {
 func TestMutateKnativePod(t *testing.T) {
 	in := knativePod(typicalLogs)
 	orig := in.DeepCopy()
-	got, err := Mutate(in, testNS, testCfg)
+	got, err := Mutate(in, testNamespace, testCfg)
 	if err != nil {
 		t.Fatalf("Mutate: %v", err)
 	}
@@ -224,7 +226,7 @@ func TestMutateIdempotent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.pod()
 			orig := in.DeepCopy()
-			once, err := Mutate(in, testNS, testCfg)
+			once, err := Mutate(in, testNamespace, testCfg)
 			if err != nil {
 				t.Fatalf("Mutate: %v", err)
 			}
@@ -232,7 +234,7 @@ func TestMutateIdempotent(t *testing.T) {
 				t.Errorf("Mutate modified its input (-want,+got):\n%s", diff)
 			}
 			onceCopy := once.DeepCopy()
-			twice, err := Mutate(once, testNS, testCfg)
+			twice, err := Mutate(once, testNamespace, testCfg)
 			if err != nil {
 				t.Fatalf("Mutate(Mutate(p)): %v", err)
 			}
@@ -270,7 +272,7 @@ func TestMutateNotOptedIn(t *testing.T) {
 			in := knativePod(typicalLogs)
 			tt.edit(in)
 			want := in.DeepCopy()
-			got, err := Mutate(in, testNS, testCfg)
+			got, err := Mutate(in, testNamespace, testCfg)
 			if err != nil {
 				t.Fatalf("Mutate: %v", err)
 			}
@@ -282,24 +284,14 @@ func TestMutateNotOptedIn(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Mutate(nil, testNS, testCfg); err == nil {
+	if _, err := Mutate(nil, testNamespace, testCfg); err == nil {
 		t.Errorf("Mutate(nil) succeeded")
 	}
 }
 
+// The collector's keys come from the namespace and Knative's label, whatever
+// the pod says: pod labels are written by whoever creates the pod.
 func TestMutateMetadata(t *testing.T) {
-	in := knativePod(`[{"path":"/app/logs"}]`)
-	delete(in.Labels, "slipway.dev/project")
-	delete(in.Labels, "slipway.dev/app")
-	delete(in.Labels, "slipway.dev/env")
-	// Stale or spoofed values go: only Mutate decides these keys.
-	in.Labels[KeyLogProject] = "someone-else"
-	in.Annotations[KeyLogEnv] = "prod"
-	in.Labels[KeyLogApp] = "other"
-	got, err := Mutate(in, testNS, testCfg)
-	if err != nil {
-		t.Fatalf("Mutate: %v", err)
-	}
 	pick := func(m map[string]string) map[string]string {
 		out := map[string]string{}
 		for _, k := range []string{KeyLogProject, KeyLogApp, KeyLogEnv} {
@@ -309,19 +301,43 @@ func TestMutateMetadata(t *testing.T) {
 		}
 		return out
 	}
-	want := map[string]string{KeyLogApp: testApp}
-	if diff := cmp.Diff(want, pick(got.Labels)); diff != "" {
-		t.Errorf("labels (-want,+got):\n%s", diff)
+	spoof := func(p *corev1.Pod) {
+		p.Labels["slipway.dev/project"] = "bank"
+		p.Labels["slipway.dev/app"] = "ledger"
+		p.Labels[KeyLogProject] = "someone-else"
+		p.Annotations[KeyLogEnv] = "prod"
+		p.Labels[KeyLogApp] = "other"
 	}
-	if diff := cmp.Diff(want, pick(got.Annotations)); diff != "" {
-		t.Errorf("annotations (-want,+got):\n%s", diff)
+	cases := map[string]struct {
+		ns   Namespace
+		want map[string]string
+	}{
+		"slipway namespace": {testNamespace, map[string]string{KeyLogProject: "shop", KeyLogApp: testApp, KeyLogEnv: "prod"}},
+		// Stale or spoofed values go: only Mutate decides these keys.
+		"other namespace": {Namespace{Name: testNS}, map[string]string{KeyLogApp: testApp}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := knativePod(`[{"path":"/app/logs"}]`)
+			spoof(in)
+			got, err := Mutate(in, tc.ns, testCfg)
+			if err != nil {
+				t.Fatalf("Mutate: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, pick(got.Labels)); diff != "" {
+				t.Errorf("labels (-want,+got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, pick(got.Annotations)); diff != "" {
+				t.Errorf("annotations (-want,+got):\n%s", diff)
+			}
+		})
 	}
 }
 
 func TestMutateTargetsNamedContainer(t *testing.T) {
 	in := knativePod(`[{"path":"/data/logs","container":"worker","name":"worker"}]`)
 	in.Spec.Containers = append(in.Spec.Containers, corev1.Container{Name: "worker", Image: "worker"})
-	got, err := Mutate(in, testNS, testCfg)
+	got, err := Mutate(in, testNamespace, testCfg)
 	if err != nil {
 		t.Fatalf("Mutate: %v", err)
 	}
@@ -604,9 +620,9 @@ func TestMutateRefusesHostileInput(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(in)
 			}
-			ns, cfg := testNS, testCfg
+			ns, cfg := testNamespace, testCfg
 			if tt.ns != "" {
-				ns = tt.ns
+				ns.Name = tt.ns
 			}
 			if tt.cfg != nil {
 				cfg = *tt.cfg
@@ -647,7 +663,7 @@ func TestHostPathFixed(t *testing.T) {
 		eightPaths(8),
 	}
 	for _, a := range accepted {
-		got, err := Mutate(knativePod(a), testNS, testCfg)
+		got, err := Mutate(knativePod(a), testNamespace, testCfg)
 		if err != nil {
 			t.Errorf("Mutate(%s): %v", a, err)
 			continue
@@ -679,7 +695,7 @@ func TestHostPathFixed(t *testing.T) {
 		`[{"path":"/app/logs","subPath":"../.."}]`,
 	}
 	for _, a := range refused {
-		if _, err := Mutate(knativePod(a), testNS, testCfg); err == nil {
+		if _, err := Mutate(knativePod(a), testNamespace, testCfg); err == nil {
 			t.Errorf("Mutate(%s) accepted", a)
 		}
 	}
@@ -893,7 +909,7 @@ func FuzzMutate(f *testing.F) {
 			withMount("existing", existingMount)(in)
 		}
 		orig := in.DeepCopy()
-		out, err := Mutate(in, ns, testCfg)
+		out, err := Mutate(in, Namespace{Name: ns, Project: "shop", Env: "prod"}, testCfg)
 		if diff := cmp.Diff(orig, in); diff != "" {
 			t.Fatalf("Mutate modified its input (-want,+got):\n%s", diff)
 		}
@@ -965,7 +981,7 @@ func FuzzMutate(f *testing.F) {
 				}
 			}
 		}
-		again, err := Mutate(out, ns, testCfg)
+		again, err := Mutate(out, Namespace{Name: ns, Project: "shop", Env: "prod"}, testCfg)
 		if err != nil {
 			t.Fatalf("Mutate(Mutate(p)): %v", err)
 		}
@@ -988,7 +1004,7 @@ func BenchmarkMutate(b *testing.B) {
 	pod := knativePod(typicalLogs)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Mutate(pod, testNS, testCfg); err != nil {
+		if _, err := Mutate(pod, testNamespace, testCfg); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -19,14 +19,15 @@ const (
 )
 
 // Labels and annotations the collector indexes by. Mutate sets each as both a
-// pod label and a pod annotation, from the pod's own labels.
+// pod label and a pod annotation, never from the pod's own labels (anyone who
+// may create a pod may write those): project and env come from the
+// namespace, app from Knative's label, the same one the host directory uses.
 const (
-	// KeyLogProject is copied from the pod label slipway.dev/project.
+	// KeyLogProject is the namespace's project (Namespace.Project).
 	KeyLogProject = "slipway.dev/log-project"
-	// KeyLogApp is copied from the pod label slipway.dev/app, or else from
-	// LabelKnativeService.
+	// KeyLogApp is the pod's LabelKnativeService.
 	KeyLogApp = "slipway.dev/log-app"
-	// KeyLogEnv is copied from the pod label slipway.dev/env.
+	// KeyLogEnv is the namespace's environment (Namespace.Env).
 	KeyLogEnv = "slipway.dev/log-env"
 )
 
@@ -34,13 +35,14 @@ const (
 // the Service: the app.
 const LabelKnativeService = "serving.knative.dev/service"
 
-// The labels Slipway puts on an app's revision template, hence on its pods
-// (pkg/revisions: LabelProject, LabelApp, LabelEnv).
-const (
-	labelProject = "slipway.dev/project"
-	labelApp     = "slipway.dev/app"
-	labelEnv     = "slipway.dev/env"
-)
+// Namespace is what the cluster says about the namespace of the pod under
+// admission: its name from the admission request, project and environment from
+// the labels platform-api put on the namespace (empty for other namespaces).
+type Namespace struct {
+	Name    string
+	Project string
+	Env     string
+}
 
 // Config is the operator's configuration of log collection.
 type Config struct {
@@ -81,8 +83,8 @@ type plannedMount struct {
 }
 
 // Mutate returns a deep copy of pod with log collection set up as the
-// package documentation describes. namespace is the namespace of the
-// admission request (the pod's Namespace may still be empty at admission).
+// package documentation describes. ns is the namespace of the admission
+// request (the pod's Namespace may still be empty at admission).
 //
 // A pod without LabelCollect = "true" is returned unchanged. Otherwise
 // Mutate refuses the pod when:
@@ -98,7 +100,7 @@ type plannedMount struct {
 //     Mutate adds.
 //
 // Mutate(Mutate(p)) equals Mutate(p).
-func Mutate(pod *corev1.Pod, namespace string, cfg Config) (*corev1.Pod, error) {
+func Mutate(pod *corev1.Pod, ns Namespace, cfg Config) (*corev1.Pod, error) {
 	if pod == nil {
 		return nil, errors.New("no pod")
 	}
@@ -113,7 +115,7 @@ func Mutate(pod *corev1.Pod, namespace string, cfg Config) (*corev1.Pod, error) 
 	if !ok {
 		return nil, fmt.Errorf("pod label %s: required on a pod with %s=true", LabelKnativeService, LabelCollect)
 	}
-	hostDir, err := HostDir(cfg, namespace, app)
+	hostDir, err := HostDir(cfg, ns.Name, app)
 	if err != nil {
 		return nil, err
 	}
@@ -219,13 +221,9 @@ func Mutate(pod *corev1.Pod, namespace string, cfg Config) (*corev1.Pod, error) 
 		spec.Volumes = append(spec.Volumes, volume)
 	}
 
-	logApp := out.Labels[labelApp]
-	if logApp == "" {
-		logApp = app
-	}
-	setMeta(out, KeyLogProject, out.Labels[labelProject])
-	setMeta(out, KeyLogApp, logApp)
-	setMeta(out, KeyLogEnv, out.Labels[labelEnv])
+	setMeta(out, KeyLogProject, ns.Project)
+	setMeta(out, KeyLogApp, app)
+	setMeta(out, KeyLogEnv, ns.Env)
 	return out, nil
 }
 

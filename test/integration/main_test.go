@@ -24,6 +24,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/podmutator"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
 
@@ -33,7 +34,16 @@ var env struct {
 	platform *apps.Platform
 	server   *httptest.Server
 	cfg      *config.Config
+	mutator  devstack.PodMutator
 }
+
+// The in-process pod-mutator renews its serving certificate every 30 s (valid
+// 2 min, renewed 90 s before expiry), so every test that creates pods also runs
+// across renewals.
+const (
+	testServerCertDuration = 2 * time.Minute
+	testRenewBefore        = 90 * time.Second
+)
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -82,13 +92,55 @@ func run(m *testing.M) int {
 	}
 	httpServer := httptest.NewServer(srv.Handler)
 	defer httpServer.Close()
-	env.stack, env.clients, env.platform, env.server, env.cfg = stack, clients, srv.Platform, httpServer, cfg
+	mutator, err := startPodMutator(ctx, stack, cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the pod-mutator:", err)
+		return 1
+	}
+	env.stack, env.clients, env.platform, env.server, env.cfg, env.mutator = stack, clients, srv.Platform, httpServer, cfg, mutator
 
 	code := m.Run()
 	if code != 0 {
 		dumpLogs(dir)
 	}
 	return code
+}
+
+// startPodMutator runs the pod-mutator in-process, as cmd/pod-mutator does,
+// registered with the dev stack, and waits until it is ready.
+func startPodMutator(ctx context.Context, stack *devstack.Stack, cfg *config.Config, log *slog.Logger) (devstack.PodMutator, error) {
+	mutator, err := stack.SetUpPodMutator(ctx, podmutator.DefaultRegistration())
+	if err != nil {
+		return mutator, err
+	}
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- podmutator.Run(ctx, stack.Config, podmutator.Options{
+			Registration: mutator.Registration, Logging: cfg.Logging,
+			Host: "127.0.0.1", Port: int(mutator.Registration.Port), CertDir: mutator.CertDir,
+			MetricsAddr: mutator.MetricsAddr(), HealthAddr: mutator.HealthAddr(),
+			ServerCertDuration: testServerCertDuration, RenewBefore: testRenewBefore, RotationCheckEvery: time.Second,
+			Logger: log,
+		})
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + mutator.HealthAddr() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return mutator, nil
+			}
+		}
+		select {
+		case err := <-runErr:
+			return mutator, fmt.Errorf("pod-mutator stopped: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return mutator, fmt.Errorf("pod-mutator not ready after 60s (last: %v)", err)
+		}
+	}
 }
 
 // benchOnly is true when only benchmarks run: they create thousands of objects that

@@ -1,0 +1,345 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/logging"
+)
+
+// labelledPod is a pod as Knative would make it for Service app, opted in to
+// log collection with the given annotation (none when empty).
+func labelledPod(app, logPaths string) *corev1.Pod {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: app + "-00001-deployment-",
+			Labels:       map[string]string{logging.LabelCollect: "true", logging.LabelKnativeService: app},
+			Annotations:  map[string]string{},
+		},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{
+			{Name: "user-container", Image: "dev.local/logs/app:v1"},
+			{Name: "queue-proxy", Image: "dev.local/knative/queue:v1"},
+		}},
+	}
+	if logPaths != "" {
+		pod.Annotations[logging.AnnotationLogPaths] = logPaths
+	}
+	return pod
+}
+
+// decisions reads the pod-mutator's decision counters from its /metrics.
+func decisions(t *testing.T) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + env.mutator.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	families, err := new(expfmt.TextParser).TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	if f, ok := families["slipway_pod_mutator_decisions_total"]; ok {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					out[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if _, ok := families["slipway_pod_mutator_admission_duration_seconds"]; !ok && len(out) > 0 {
+		t.Errorf("/metrics has decisions but no admission latency histogram")
+	}
+	return out
+}
+
+func sum(m map[string]float64) float64 {
+	var s float64
+	for _, v := range m {
+		s += v
+	}
+	return s
+}
+
+// waitServiceAccount waits for the controller-manager to give ns its default
+// ServiceAccount, without which the apiserver refuses every pod.
+func waitServiceAccount(t *testing.T, ns string) {
+	t.Helper()
+	eventually(t, 30*time.Second, "ServiceAccount default in "+ns, func() error {
+		_, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).Get(context.Background(), "default", metav1.GetOptions{})
+		return err
+	})
+}
+
+// TestLogPathsDeploy: logPaths through platform-api reach the Knative
+// template, and the pod the apiserver stores (after calling the webhook over
+// TLS) has the hostPath volume, the mounts and the collector's labels.
+func TestLogPathsDeploy(t *testing.T) {
+	const project, app = "logs", "web"
+	createProject(t, project)
+	ns := config.Namespace(project, "test")
+	body := map[string]any{
+		"image":    "dev.local/logs/web:v1",
+		"logPaths": []map[string]string{{"path": "/app/logs", "name": "app"}, {"path": "/var/log/nginx"}},
+	}
+	mustCall(t, http.StatusCreated, http.MethodPost, appPath(project, app, "test")+"/deployments", body, nil)
+
+	ksvc, err := env.clients.Serving.ServingV1().Services(ns).Get(context.Background(), app, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := ksvc.Spec.Template
+	if tmpl.Labels[logging.LabelCollect] != "true" {
+		t.Errorf("template labels = %v, want %s=true", tmpl.Labels, logging.LabelCollect)
+	}
+	const wantAnnotation = `[{"path":"/app/logs","container":"user-container","name":"app"},{"path":"/var/log/nginx","container":"user-container","name":"nginx"}]`
+	if got := tmpl.Annotations[logging.AnnotationLogPaths]; got != wantAnnotation {
+		t.Errorf("template annotation %s = %s, want %s", logging.AnnotationLogPaths, got, wantAnnotation)
+	}
+
+	var pod corev1.Pod
+	eventually(t, readyTimeout, "a pod of "+app, func() error {
+		pods, err := env.clients.Kube.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: logging.LabelKnativeService + "=" + app})
+		if err != nil {
+			return err
+		}
+		if len(pods.Items) == 0 {
+			return fmt.Errorf("no pod yet")
+		}
+		pod = pods.Items[0]
+		return nil
+	})
+	wantDir := env.cfg.Logging.HostRoot + "/" + ns + "/" + app
+	var volume *corev1.Volume
+	for i := range pod.Spec.Volumes {
+		if pod.Spec.Volumes[i].Name == logging.VolumeName {
+			volume = &pod.Spec.Volumes[i]
+		}
+	}
+	if volume == nil || volume.HostPath == nil || volume.HostPath.Path != wantDir ||
+		volume.HostPath.Type == nil || *volume.HostPath.Type != corev1.HostPathDirectoryOrCreate {
+		t.Fatalf("stored pod's volume %s = %+v, want hostPath %s DirectoryOrCreate", logging.VolumeName, volume, wantDir)
+	}
+	for _, c := range pod.Spec.Containers {
+		var mounts []string
+		for _, m := range c.VolumeMounts {
+			if m.Name == logging.VolumeName {
+				mounts = append(mounts, m.MountPath+"->"+m.SubPathExpr)
+			}
+		}
+		want := ""
+		if c.Name == "user-container" {
+			want = "/app/logs->$(SLIPWAY_POD_NAME)/app /var/log/nginx->$(SLIPWAY_POD_NAME)/nginx"
+		}
+		if got := strings.Join(mounts, " "); got != want {
+			t.Errorf("container %s mounts %q, want %q", c.Name, got, want)
+		}
+	}
+	for key, want := range map[string]string{logging.KeyLogProject: project, logging.KeyLogApp: app, logging.KeyLogEnv: "test"} {
+		if pod.Labels[key] != want || pod.Annotations[key] != want {
+			t.Errorf("pod %s: label %q, annotation %q, want %q", key, pod.Labels[key], pod.Annotations[key], want)
+		}
+	}
+	waitRevisionReady(t, ns, app+"-00001", "dev.local/logs/web:v1")
+}
+
+// TestPodMutatorRefusals: a labelled pod with a hostile annotation, created
+// straight at the apiserver, is denied with the webhook's reason; unlabelled
+// pods and pods outside Slipway's namespaces never reach the webhook.
+func TestPodMutatorRefusals(t *testing.T) {
+	const project = "hostile"
+	createProject(t, project)
+	ns := config.Namespace(project, "test")
+	pods := env.clients.Kube.CoreV1().Pods(ns)
+	ctx := context.Background()
+
+	withDataVolume := func(p *corev1.Pod) {
+		p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+		p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/app/data"}}
+	}
+	waitServiceAccount(t, ns)
+	waitServiceAccount(t, "default")
+	hostile := map[string]struct {
+		annotation, want string
+		edit             func(*corev1.Pod)
+	}{
+		"traversal":         {`[{"path":"/app/../etc"}]`, `".."`, nil},
+		"system directory":  {`[{"path":"/proc/self"}]`, "/proc", nil},
+		"relative":          {`[{"path":"logs"}]`, "absolute", nil},
+		"malformed JSON":    {`[{"path":"/app/logs"`, "malformed JSON", nil},
+		"unknown container": {`[{"path":"/app/logs","container":"sidecar"}]`, "no such container", nil},
+		"queue-proxy":       {`[{"path":"/app/logs","container":"queue-proxy"}]`, "sidecar", nil},
+		"service account":   {`[{"path":"/var/run/secrets/kubernetes.io"}]`, "/var/run", nil},
+		"existing mount":    {`[{"path":"/app/data/logs"}]`, `collides with the mount of volume "data"`, withDataVolume},
+		"no annotation":     {"", "required", nil},
+		"duplicate":         {`[{"path":"/a"},{"path":"/a"}]`, "duplicate", nil},
+		"nine paths":        {`[{"path":"/a1"},{"path":"/a2"},{"path":"/a3"},{"path":"/a4"},{"path":"/a5"},{"path":"/a6"},{"path":"/a7"},{"path":"/a8"},{"path":"/a9"}]`, "at most 8", nil},
+	}
+	before := decisions(t)
+	for name, tc := range hostile {
+		t.Run(name, func(t *testing.T) {
+			// One real create; the rest in server-side dry-run, which runs
+			// the same admission chain and stores nothing.
+			opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+			if name == "traversal" {
+				opts = metav1.CreateOptions{}
+			}
+			pod := labelledPod("web", tc.annotation)
+			if tc.edit != nil {
+				tc.edit(pod)
+			}
+			_, err := pods.Create(ctx, pod, opts)
+			if err == nil {
+				t.Fatal("the apiserver stored a pod with a hostile log-path annotation")
+			}
+			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "denied the request") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want a webhook denial mentioning %q", err, tc.want)
+			}
+		})
+	}
+	if got, want := decisions(t)["denied"]-before["denied"], float64(len(hostile)); got != want {
+		t.Errorf("denied decisions grew by %v, want %v", got, want)
+	}
+	if list, err := pods.List(ctx, metav1.ListOptions{}); err != nil || len(list.Items) != 0 {
+		t.Errorf("pods stored after refusals: %v, %v", list, err)
+	}
+
+	// Pods the selectors leave out: the webhook never hears of them.
+	before = decisions(t)
+	unlabelled := labelledPod("web", `[{"path":"/app/../etc"}]`)
+	delete(unlabelled.Labels, logging.LabelCollect)
+	outside := labelledPod("web", `[{"path":"/app/logs"}]`)
+	for name, c := range map[string]struct {
+		ns  string
+		pod *corev1.Pod
+	}{
+		"unlabelled pod in a project namespace": {ns, unlabelled},
+		"labelled pod outside Slipway's":        {"default", outside},
+	} {
+		created, err := env.clients.Kube.CoreV1().Pods(c.ns).Create(ctx, c.pod, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(created.Spec.Volumes) != 0 || len(created.Spec.Containers[0].VolumeMounts) != 0 || len(created.Spec.Containers[0].Env) != 0 {
+			t.Errorf("%s: changed: volumes %v, mounts %v, env %v", name, created.Spec.Volumes, created.Spec.Containers[0].VolumeMounts, created.Spec.Containers[0].Env)
+		}
+		for k := range created.Labels {
+			if strings.HasPrefix(k, "slipway.dev/log-") && k != logging.LabelCollect {
+				t.Errorf("%s: label %s added", name, k)
+			}
+		}
+		_ = env.clients.Kube.CoreV1().Pods(c.ns).Delete(ctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
+	}
+	if got := sum(decisions(t)) - sum(before); got != 0 {
+		t.Errorf("the webhook decided %v requests for pods its selectors exclude", got)
+	}
+}
+
+// TestPodMutatorCertificateRenewal: the serving certificate is renewed (every
+// 30 s in these tests) under the CA the apiserver trusts, and pod creations
+// made meanwhile all succeed.
+func TestPodMutatorCertificateRenewal(t *testing.T) {
+	const project = "renewal"
+	createProject(t, project)
+	ns := config.Namespace(project, "test")
+	pods := env.clients.Kube.CoreV1().Pods(ns)
+	ctx := context.Background()
+	reg := env.mutator.Registration
+	waitServiceAccount(t, ns)
+
+	served := func() (string, error) {
+		mwc, err := env.clients.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, reg.Name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(mwc.Webhooks[0].ClientConfig.CABundle) {
+			return "", fmt.Errorf("no CA in the webhook configuration's caBundle")
+		}
+		// Verified as the apiserver verifies it: against the caBundle, for the Service's name.
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(reg.Port))),
+			&tls.Config{RootCAs: roots, ServerName: reg.DNSName()})
+		if err != nil {
+			return "", err
+		}
+		defer conn.Close()
+		sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+		return fmt.Sprintf("%x", sum[:8]), nil
+	}
+
+	seen := map[string]bool{}
+	creates := 0
+	deadline := time.Now().Add(testServerCertDuration)
+	for len(seen) < 2 || creates < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %d distinct serving certificates seen, %d creates", testServerCertDuration, len(seen), creates)
+		}
+		fp, err := served()
+		if err != nil {
+			t.Fatalf("the served certificate does not verify against the caBundle: %v", err)
+		}
+		seen[fp] = true
+		pod, err := pods.Create(ctx, labelledPod("web", `[{"path":"/app/logs"}]`), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			t.Fatalf("create %d (certificates seen: %d): %v", creates, len(seen), err)
+		}
+		if len(pod.Spec.Volumes) != 1 {
+			t.Fatalf("create %d: not mutated: %v", creates, pod.Spec.Volumes)
+		}
+		creates++
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("%d creates across %d serving certificates, none failed", creates, len(seen))
+}
+
+// BenchmarkPodAdmissionWithLogVolume: what the pod-mutator adds to a pod
+// creation. Slipway's path is a labelled pod (the apiserver calls the webhook
+// over TLS, applies its patch); the bare path is the same pod without the
+// label, which the webhook never sees. Both in server-side dry-run, interleaved.
+func BenchmarkPodAdmissionWithLogVolume(b *testing.B) {
+	ensureBenchProject(b)
+	ctx := context.Background()
+	pods := env.clients.Kube.CoreV1().Pods(config.Namespace("bench", "test"))
+	eventually(b, 30*time.Second, "ServiceAccount default", func() error {
+		_, err := env.clients.Kube.CoreV1().ServiceAccounts(config.Namespace("bench", "test")).Get(ctx, "default", metav1.GetOptions{})
+		return err
+	})
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	labelled := labelledPod("web", `[{"path":"/app/logs","name":"app"},{"path":"/var/log/nginx"}]`)
+	bare := labelled.DeepCopy()
+	delete(bare.Labels, logging.LabelCollect)
+	var ours, plain latencies
+	for b.Loop() {
+		start := time.Now()
+		got, err := pods.Create(ctx, labelled, dryRun)
+		ours = append(ours, time.Since(start))
+		if err != nil || len(got.Spec.Volumes) == 0 {
+			b.Fatalf("labelled pod: %v (volumes %v)", err, got.Spec.Volumes)
+		}
+		start = time.Now()
+		if _, err := pods.Create(ctx, bare, dryRun); err != nil {
+			b.Fatal(err)
+		}
+		plain = append(plain, time.Since(start))
+	}
+	report(b, ours, plain)
+}
