@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/logging"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -85,6 +86,8 @@ type Revision struct {
 	// Percent is the share of traffic Knative reports for this revision.
 	Percent int64    `json:"percent"`
 	Tags    []string `json:"tags,omitempty"`
+	// LogPaths are the directories whose files the log pipeline collects.
+	LogPaths []logging.LogPath `json:"logPaths,omitempty"`
 }
 
 // AppSummary is one app of a project across environments.
@@ -273,7 +276,8 @@ func (p *Platform) GetRevision(t Target, name string) (Revision, error) {
 
 func revisionView(r *servingv1.Revision, svc *servingv1.Service) Revision {
 	tmpl := revisions.TemplateFromRevision(r)
-	v := Revision{Name: r.Name, Image: tmpl.Image, Created: r.CreationTimestamp.UTC(), DeployedBy: tmpl.DeployedBy, Message: tmpl.Message}
+	v := Revision{Name: r.Name, Image: tmpl.Image, Created: r.CreationTimestamp.UTC(), DeployedBy: tmpl.DeployedBy, Message: tmpl.Message,
+		LogPaths: tmpl.LogPaths}
 	if c := r.Status.GetCondition(servingv1.RevisionConditionReady); c != nil {
 		v.Ready = isReady(c)
 		if !v.Ready {

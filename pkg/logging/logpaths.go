@@ -226,44 +226,79 @@ func describeToken(tok json.Token) string {
 	return fmt.Sprintf("%T", tok)
 }
 
+// EntryError is what is wrong with one entry of a list of log paths. The
+// annotation parser and platform-api's request validation report the same
+// rules through it, as text and as a field error respectively.
+type EntryError struct {
+	// Index is the entry's position.
+	Index int
+	// Field is "path", "container" or "name".
+	Field string
+	// Value is the offending value; empty for a missing one.
+	Value string
+	// Problem says what is wrong.
+	Problem string
+}
+
+func (e *EntryError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("log-paths[%d].%s: %s", e.Index, e.Field, e.Problem)
+	}
+	return fmt.Sprintf("log-paths[%d].%s %s: %s", e.Index, e.Field, quote(e.Value), e.Problem)
+}
+
+// ValidateLogPaths checks entries as ParseLogPaths checks the annotation's,
+// and returns them with the defaults applied (a copy: entries is not
+// modified). The error is an *EntryError, or an error about the count.
+func ValidateLogPaths(entries []LogPath) ([]LogPath, error) {
+	if len(entries) > MaxLogPaths {
+		return nil, fmt.Errorf("log-paths: %d entries, at most %d allowed", len(entries), MaxLogPaths)
+	}
+	out := append([]LogPath(nil), entries...)
+	if err := validateLogPaths(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // validateLogPaths checks every entry and applies the defaults in place.
 func validateLogPaths(entries []LogPath) error {
 	names := make(map[string]int, len(entries))
 	for i := range entries {
 		e := &entries[i]
 		if e.Path == "" {
-			return fmt.Errorf("log-paths[%d].path: required", i)
+			return &EntryError{Index: i, Field: "path", Problem: "required"}
 		}
 		if problem := checkPath(e.Path); problem != "" {
-			return fmt.Errorf("log-paths[%d].path %s: %s", i, quote(e.Path), problem)
+			return &EntryError{Index: i, Field: "path", Value: e.Path, Problem: problem}
 		}
 		for j := range i {
 			other := entries[j].Path
 			switch {
 			case other == e.Path:
-				return fmt.Errorf("log-paths[%d].path %s: duplicate of log-paths[%d].path", i, quote(e.Path), j)
+				return &EntryError{Index: i, Field: "path", Value: e.Path, Problem: fmt.Sprintf("duplicate of log-paths[%d].path", j)}
 			case isUnder(e.Path, other):
-				return fmt.Errorf("log-paths[%d].path %s: under log-paths[%d].path %s", i, quote(e.Path), j, quote(other))
+				return &EntryError{Index: i, Field: "path", Value: e.Path, Problem: fmt.Sprintf("under log-paths[%d].path %s", j, quote(other))}
 			case isUnder(other, e.Path):
-				return fmt.Errorf("log-paths[%d].path %s: contains log-paths[%d].path %s", i, quote(e.Path), j, quote(other))
+				return &EntryError{Index: i, Field: "path", Value: e.Path, Problem: fmt.Sprintf("contains log-paths[%d].path %s", j, quote(other))}
 			}
 		}
 		if e.Container == "" {
 			e.Container = DefaultContainer
 		} else if problem := checkDNSLabel(e.Container, 63); problem != "" {
-			return fmt.Errorf("log-paths[%d].container %s: %s", i, quote(e.Container), problem)
+			return &EntryError{Index: i, Field: "container", Value: e.Container, Problem: problem}
 		}
 		if e.Container == QueueProxyContainer {
-			return fmt.Errorf("log-paths[%d].container %q: Knative's sidecar cannot be a log source", i, e.Container)
+			return &EntryError{Index: i, Field: "container", Value: e.Container, Problem: "Knative's sidecar cannot be a log source"}
 		}
 		if e.Name == "" {
 			continue
 		}
 		if problem := checkDNSLabel(e.Name, MaxNameLength); problem != "" {
-			return fmt.Errorf("log-paths[%d].name %s: %s", i, quote(e.Name), problem)
+			return &EntryError{Index: i, Field: "name", Value: e.Name, Problem: problem}
 		}
 		if j, dup := names[e.Name]; dup {
-			return fmt.Errorf("log-paths[%d].name %q: duplicate of log-paths[%d].name", i, e.Name, j)
+			return &EntryError{Index: i, Field: "name", Value: e.Name, Problem: fmt.Sprintf("duplicate of log-paths[%d].name", j)}
 		}
 		names[e.Name] = i
 	}
@@ -278,7 +313,7 @@ func validateLogPaths(entries []LogPath) error {
 		if _, taken := names[name]; taken {
 			name = withSuffix(name, i)
 			if j, taken := names[name]; taken {
-				return fmt.Errorf("log-paths[%d].name: derived name %q is taken by log-paths[%d]; set a name", i, name, j)
+				return &EntryError{Index: i, Field: "name", Problem: fmt.Sprintf("derived name %q is taken by log-paths[%d]; set a name", name, j)}
 			}
 		}
 		e.Name = name

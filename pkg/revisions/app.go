@@ -6,10 +6,11 @@ package revisions
 import (
 	"time"
 
-	"github.com/slipway-dev/slipway/pkg/domains"
-
 	corev1 "k8s.io/api/core/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 // Label and annotation keys Slipway keeps on the objects it writes.
@@ -68,6 +69,9 @@ type Template struct {
 	DeployedBy   string
 	DeployedAt   time.Time
 	Message      string
+	// LogPaths, with defaults applied, become the pod-mutator's opt-in label
+	// and annotation on the revision template.
+	LogPaths []logging.LogPath
 }
 
 // Target is one entry of the percentage split.

@@ -1,6 +1,7 @@
 package revisions
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 // MaxAppNameLength leaves room in 63-character DNS labels for the revision suffix and tag
@@ -39,6 +41,9 @@ type DeployRequest struct {
 	Scaling   *Scaling       `json:"scaling,omitempty"`
 	Strategy  *Strategy      `json:"strategy,omitempty"`
 	Message   string         `json:"message,omitempty"`
+	// LogPaths opts the revision's pods in to file-log collection: the
+	// pod-mutator mounts a node directory at each path (see pkg/logging).
+	LogPaths []logging.LogPath `json:"logPaths,omitempty"`
 	// Domain picks the host scheme: "default" ({app}.{namespace}.{domain}) or "short"
 	// ({app}.sls-{cluster}.{base}); empty keeps the app's current one.
 	Domain string `json:"domain,omitempty"`
@@ -170,10 +175,36 @@ func (r DeployRequest) Validate(env config.Environment) field.ErrorList {
 	if len(r.Message) > MaxMessageLength {
 		errs = append(errs, field.TooLong(field.NewPath("message"), "", MaxMessageLength))
 	}
+	errs = append(errs, validateLogPaths(field.NewPath("logPaths"), r.LogPaths)...)
 	if r.Domain != "" && r.Domain != DomainDefault && r.Domain != DomainShort {
 		errs = append(errs, field.NotSupported(field.NewPath("domain"), r.Domain, []string{DomainDefault, DomainShort}))
 	}
 	return errs
+}
+
+// validateLogPaths applies the pod-mutator's own rules (pkg/logging), so that
+// what the API accepts the webhook admits.
+func validateLogPaths(p *field.Path, entries []logging.LogPath) field.ErrorList {
+	if len(entries) == 0 {
+		return nil
+	}
+	if len(entries) > logging.MaxLogPaths {
+		return field.ErrorList{field.TooMany(p, len(entries), logging.MaxLogPaths)}
+	}
+	_, err := logging.ValidateLogPaths(entries)
+	var entryErr *logging.EntryError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &entryErr):
+		fp := p.Index(entryErr.Index).Child(entryErr.Field)
+		if entryErr.Value == "" && entryErr.Problem == "required" {
+			return field.ErrorList{field.Required(fp, "")}
+		}
+		return field.ErrorList{field.Invalid(fp, entryErr.Value, entryErr.Problem)}
+	default:
+		return field.ErrorList{field.Invalid(p, len(entries), err.Error())}
+	}
 }
 
 func validateImage(p *field.Path, image string) field.ErrorList {
@@ -455,6 +486,8 @@ func (r DeployRequest) TemplateFor(env config.Environment, revisionName, user st
 	if r.Scaling != nil {
 		t.MinScale, t.MaxScale, t.Target = r.Scaling.MinScale, r.Scaling.MaxScale, r.Scaling.Target
 	}
+	// Validated already; this applies the defaults (container, name).
+	t.LogPaths, _ = logging.ValidateLogPaths(r.LogPaths)
 	if t.MinScale == nil && env.MinScale > 0 {
 		min := env.MinScale
 		t.MinScale = &min

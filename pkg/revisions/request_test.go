@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 var prodEnv = config.Environment{Name: "prod", MinScale: 1, MaxScale: 10}
@@ -255,6 +256,58 @@ func TestValidateBadRequests(t *testing.T) {
 				t.Errorf("error fields (-want,+got):\n%s\nerrors: %v", diff, errs)
 			}
 		})
+	}
+}
+
+func TestValidateLogPaths(t *testing.T) {
+	lp := func(entries ...logging.LogPath) DeployRequest {
+		return deploy(func(r *DeployRequest) { r.LogPaths = entries })
+	}
+	nine := make([]logging.LogPath, 9)
+	for i := range nine {
+		nine[i] = logging.LogPath{Path: "/logs" + string(rune('a'+i))}
+	}
+	cases := map[string]struct {
+		req  DeployRequest
+		want []string
+	}{
+		"none":                   {lp(), nil},
+		"one":                    {lp(logging.LogPath{Path: "/app/logs"}), nil},
+		"named, other container": {lp(logging.LogPath{Path: "/app/logs", Container: "worker", Name: "worker"}), nil},
+		"relative":               {lp(logging.LogPath{Path: "app/logs"}), []string{"logPaths[0].path"}},
+		"traversal":              {lp(logging.LogPath{Path: "/app"}, logging.LogPath{Path: "/app/../etc"}), []string{"logPaths[1].path"}},
+		"root":                   {lp(logging.LogPath{Path: "/"}), []string{"logPaths[0].path"}},
+		"under /proc":            {lp(logging.LogPath{Path: "/proc/1"}), []string{"logPaths[0].path"}},
+		"missing path":           {lp(logging.LogPath{Name: "x"}), []string{"logPaths[0].path"}},
+		"nested":                 {lp(logging.LogPath{Path: "/app"}, logging.LogPath{Path: "/app/logs"}), []string{"logPaths[1].path"}},
+		"queue-proxy":            {lp(logging.LogPath{Path: "/app/logs", Container: "queue-proxy"}), []string{"logPaths[0].container"}},
+		"bad container":          {lp(logging.LogPath{Path: "/app/logs", Container: "Web_1"}), []string{"logPaths[0].container"}},
+		"duplicate name":         {lp(logging.LogPath{Path: "/a", Name: "x"}, logging.LogPath{Path: "/b", Name: "x"}), []string{"logPaths[1].name"}},
+		"nine":                   {lp(nine...), []string{"logPaths"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			errs := tc.req.Validate(prodEnv)
+			if diff := cmp.Diff(tc.want, fieldsOf(errs)); diff != "" {
+				t.Errorf("fields (-want,+got):\n%s\nerrors: %v", diff, errs)
+			}
+		})
+	}
+}
+
+// TemplateFor applies the webhook's defaults, so what is stored is what the
+// webhook will read.
+func TestTemplateForLogPathDefaults(t *testing.T) {
+	req := deploy(func(r *DeployRequest) {
+		r.LogPaths = []logging.LogPath{{Path: "/app/logs"}, {Path: "/data/Logs", Container: "worker", Name: "data"}}
+	})
+	got := req.TemplateFor(prodEnv, "web-00001", "ann", time.Now).LogPaths
+	want := []logging.LogPath{{Path: "/app/logs", Container: "user-container", Name: "logs"}, {Path: "/data/Logs", Container: "worker", Name: "data"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("LogPaths (-want,+got):\n%s", diff)
+	}
+	if req.LogPaths[0].Container != "" {
+		t.Errorf("TemplateFor modified the request: %+v", req.LogPaths)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 // BuildService renders app as the Knative Service Slipway applies. It is the only place a
@@ -53,6 +54,17 @@ func BuildService(app App) *servingv1.Service {
 	setScale(autoscaling.MaxScaleAnnotationKey, t.MaxScale)
 	setScale(autoscaling.TargetAnnotationKey, t.Target)
 
+	tmplLabels := map[string]string{LabelProject: app.Project, LabelApp: app.Name, LabelEnv: app.Env}
+	if len(t.LogPaths) > 0 {
+		// The entries were validated with the webhook's rules, so formatting cannot fail.
+		paths, err := logging.FormatLogPaths(t.LogPaths)
+		if err != nil {
+			panic(fmt.Sprintf("log paths of %s: %v", t.RevisionName, err))
+		}
+		tmplLabels[logging.LabelCollect] = "true"
+		tmplAnnotations[logging.AnnotationLogPaths] = paths
+	}
+
 	container := corev1.Container{
 		Name:      UserContainer,
 		Image:     t.Image,
@@ -66,7 +78,7 @@ func BuildService(app App) *servingv1.Service {
 	template := servingv1.RevisionTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        t.RevisionName,
-			Labels:      map[string]string{LabelProject: app.Project, LabelApp: app.Name, LabelEnv: app.Env},
+			Labels:      tmplLabels,
 			Annotations: tmplAnnotations,
 		},
 		Spec: servingv1.RevisionSpec{
@@ -166,6 +178,10 @@ func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpe
 	}
 	if at, err := time.Parse(time.RFC3339, meta.Annotations[AnnoDeployedAt]); err == nil {
 		t.DeployedAt = at
+	}
+	if meta.Labels[logging.LabelCollect] == "true" {
+		// A hand-edited, invalid value reads as none; the webhook refuses its pods.
+		t.LogPaths, _ = logging.ParseLogPaths(meta.Annotations[logging.AnnotationLogPaths])
 	}
 	if len(spec.Containers) > 0 {
 		c := spec.Containers[0]

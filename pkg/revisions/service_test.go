@@ -14,6 +14,8 @@ import (
 	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 // deployedAt is the fixed deploy time of the test apps; whole seconds, as TemplateFor stores.
@@ -63,6 +65,9 @@ func withScale(minScale, maxScale, target *int32) appOption {
 	}
 }
 func withTraffic(targets ...Target) appOption { return func(a *App) { a.Traffic = targets } }
+func withLogPaths(p ...logging.LogPath) appOption {
+	return func(a *App) { a.Template.LogPaths = p }
+}
 func withRules(rules ...Rule) appOption       { return func(a *App) { a.Rules = rules } }
 func withHistory(h ...HistoryEntry) appOption { return func(a *App) { a.History = h } }
 func withNames(project, name, env, namespace string) appOption {
@@ -215,6 +220,17 @@ func TestBuildService(t *testing.T) {
 			func(s *servingv1.Service) { s.Labels["networking.knative.dev/visibility"] = "cluster-local" },
 			svcAnnotation("slipway.dev/routing-rules", `[{"match":{"headers":{"x-user":{"exact":"beta"}}},"revision":"web-00002"}]`),
 			svcTraffic(pinned("web-00001", 100, ""), pinned("web-00002", 0, "r00002")),
+		),
+	}, {
+		name: "log paths: the pod-mutator's opt-in label and annotation on the template",
+		app: app(withLogPaths(
+			logging.LogPath{Path: "/app/logs", Container: "user-container", Name: "app"},
+			logging.LogPath{Path: "/var/log/nginx", Container: "user-container", Name: "nginx"},
+		)),
+		want: service(
+			func(s *servingv1.Service) { s.Spec.Template.Labels["slipway.dev/log-collect"] = "true" },
+			svcTemplateAnnotation("slipway.dev/log-paths",
+				`[{"path":"/app/logs","container":"user-container","name":"app"},{"path":"/var/log/nginx","container":"user-container","name":"nginx"}]`),
 		),
 	}, {
 		name: "empty rules slice writes no annotation",
@@ -421,6 +437,7 @@ func TestAppFromServiceRoundTrip(t *testing.T) {
 			withScale(ptr.To[int32](1), ptr.To[int32](10), ptr.To[int32](70)),
 		)},
 		{"min-scale zero", app(withScale(ptr.To[int32](0), nil, nil))},
+		{"log paths", app(withLogPaths(logging.LogPath{Path: "/app/logs", Container: "user-container", Name: "logs"}))},
 		{"zero deploy time", app(withDeployedAt(time.Time{}))},
 		{"traffic, tags and rules", traffic},
 		{"history", app(withHistory(deployEntry, HistoryEntry{

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -22,6 +23,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/logging"
 )
@@ -195,6 +197,12 @@ func TestLogPathsDeploy(t *testing.T) {
 		}
 	}
 	waitRevisionReady(t, ns, app+"-00001", "dev.local/logs/web:v1")
+	var rev apps.Revision
+	mustCall(t, http.StatusOK, http.MethodGet, appPath(project, app, "test")+"/revisions/"+app+"-00001", nil, &rev)
+	want := []logging.LogPath{{Path: "/app/logs", Container: "user-container", Name: "app"}, {Path: "/var/log/nginx", Container: "user-container", Name: "nginx"}}
+	if diff := cmp.Diff(want, rev.LogPaths); diff != "" {
+		t.Errorf("revision logPaths (-want,+got):\n%s", diff)
+	}
 }
 
 // TestPodMutatorRefusals: a labelled pod with a hostile annotation, created
