@@ -57,6 +57,24 @@ func TestReadEndpoints(t *testing.T) {
 		})
 	}
 
+	t.Run("filebeat inputs", func(t *testing.T) {
+		r := s.do(t, http.MethodGet, "/api/v1/logging/filebeat", "", "")
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/yaml" {
+			t.Fatalf("status %d, Content-Type %q; body %.500s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		// Both of the project's namespaces, and nothing of kube-system.
+		text := string(r.body)
+		for _, want := range []string{"id: slipway-files-" + project + "-prod", "id: slipway-containers-" + project + "-test",
+			"/var/log/slipway/" + project + "-prod/*/*/*/*", "/var/log/containers/*_" + project + "-test_*.log"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("filebeat inputs lack %q:\n%s", want, text)
+			}
+		}
+		if strings.Contains(text, "kube-system") {
+			t.Errorf("filebeat inputs read kube-system:\n%s", text)
+		}
+	})
+
 	t.Run("manifests", func(t *testing.T) {
 		r := s.do(t, http.MethodGet, testPath+"/manifests", "", "")
 		if r.status != http.StatusOK {

@@ -39,6 +39,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, appPath + "/rollback", s.rollback, "Send all traffic to an earlier revision", revisions.RollbackRequest{}, apps.TrafficResult{}, 200, ""},
 		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, ""},
 		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml"},
+		{http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml"},
 	}
 }
 
@@ -151,6 +152,14 @@ func (s *Server) history(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, h)
+}
+
+func (s *Server) filebeatInputs(c echo.Context) error {
+	y, err := s.platform.FilebeatInputs()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/yaml", y)
 }
 
 func (s *Server) manifests(c echo.Context) error {
