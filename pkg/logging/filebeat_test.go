@@ -1,17 +1,14 @@
 package logging
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml")
+	"github.com/slipway-dev/slipway/internal/golden"
+)
 
 func TestRenderFilebeatInputsGolden(t *testing.T) {
 	cases := map[string][]FilebeatSource{
@@ -28,22 +25,7 @@ func TestRenderFilebeatInputsGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", "filebeat-"+name+".golden.yaml")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("RenderFilebeatInputs (-want,+got):\n%s", diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "filebeat-"+name+".golden.yaml"), got)
 		})
 	}
 }

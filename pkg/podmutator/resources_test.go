@@ -1,8 +1,6 @@
 package podmutator
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,9 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml")
+	"github.com/slipway-dev/slipway/internal/golden"
+)
 
 func TestWebhookConfigurationGolden(t *testing.T) {
 	cases := map[string]Registration{
@@ -28,19 +26,7 @@ func TestWebhookConfigurationGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", name+".golden.yaml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("WebhookConfiguration (-want,+got):\n%s", diff)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".golden.yaml"), got)
 		})
 	}
 }

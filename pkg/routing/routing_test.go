@@ -3,10 +3,8 @@ package routing
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -23,9 +21,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipway-dev/slipway/pkg/revisions"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from Build's output")
+	"github.com/slipway-dev/slipway/internal/golden"
+)
 
 const (
 	ns     = "gray-test"
@@ -144,21 +142,10 @@ func TestBuildGolden(t *testing.T) {
 			}
 			got := render(t, Build(tc.in, tc.cfg))
 			path := filepath.Join("testdata", tc.name+".golden.yaml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-golden +got):\n%s", path, diff)
-			}
+			golden.Check(t, path, got)
 			// The golden, read back as Istio would read it, is the VirtualService Build made.
 			var parsed networkingv1.VirtualService
-			if err := yaml.UnmarshalStrict(want, &parsed); err != nil {
+			if err := yaml.UnmarshalStrict(got, &parsed); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
 			if built := Build(tc.in, tc.cfg); !proto.Equal(&parsed.Spec, &built.Spec) {

@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
@@ -127,6 +128,16 @@ func waitServiceAccount(t *testing.T, ns string) {
 	})
 }
 
+// projectPods creates a project and returns its test namespace and pods,
+// once pods can be created there.
+func projectPods(t *testing.T, project string) (string, typedcorev1.PodInterface) {
+	t.Helper()
+	createProject(t, project)
+	ns := config.Namespace(project, "test")
+	waitServiceAccount(t, ns)
+	return ns, env.clients.Kube.CoreV1().Pods(ns)
+}
+
 // TestLogPathsDeploy: logPaths through platform-api reach the Knative
 // template, and the pod the apiserver stores (after calling the webhook over
 // TLS) has the hostPath volume, the mounts and the collector's labels.
@@ -209,17 +220,13 @@ func TestLogPathsDeploy(t *testing.T) {
 // straight at the apiserver, is denied with the webhook's reason; unlabelled
 // pods and pods outside Slipway's namespaces never reach the webhook.
 func TestPodMutatorRefusals(t *testing.T) {
-	const project = "hostile"
-	createProject(t, project)
-	ns := config.Namespace(project, "test")
-	pods := env.clients.Kube.CoreV1().Pods(ns)
+	ns, pods := projectPods(t, "hostile")
 	ctx := context.Background()
 
 	withDataVolume := func(p *corev1.Pod) {
 		p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 		p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/app/data"}}
 	}
-	waitServiceAccount(t, ns)
 	waitServiceAccount(t, "default")
 	hostile := map[string]struct {
 		annotation, want string
@@ -301,13 +308,9 @@ func TestPodMutatorRefusals(t *testing.T) {
 // 30 s in these tests) under the CA the apiserver trusts, and pod creations
 // made meanwhile all succeed.
 func TestPodMutatorCertificateRenewal(t *testing.T) {
-	const project = "renewal"
-	createProject(t, project)
-	ns := config.Namespace(project, "test")
-	pods := env.clients.Kube.CoreV1().Pods(ns)
+	_, pods := projectPods(t, "renewal")
 	ctx := context.Background()
 	reg := env.mutator.Registration
-	waitServiceAccount(t, ns)
 
 	served := func() (string, error) {
 		mwc, err := env.clients.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, reg.Name, metav1.GetOptions{})
