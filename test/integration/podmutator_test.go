@@ -4,12 +4,21 @@ package integration
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +36,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/podmutator"
 )
 
 // labelledPod is a pod as Knative would make it for Service app, opted in to
@@ -400,4 +410,135 @@ func BenchmarkPodAdmissionWithLogVolume(b *testing.B) {
 	if n1 > n0 {
 		b.ReportMetric((sum1-sum0)/(n1-n0)*1e6, "webhook-µs/op")
 	}
+}
+
+// writeCertFiles writes a fresh CA-signed serving certificate for dnsName
+// into dir as tls.crt and tls.key, the way cert-manager's Secret is mounted,
+// and returns the leaf's fingerprint.
+func writeCertFiles(t *testing.T, dir, dnsName string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: dnsName}, DNSNames: []string{dnsName},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each file replaced whole; the watcher only swaps in a pair that matches.
+	for _, f := range []struct {
+		name  string
+		block *pem.Block
+	}{{"tls.key", &pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}}, {"tls.crt", &pem.Block{Type: "CERTIFICATE", Bytes: der}}} {
+		name := f.name
+		tmp := filepath.Join(dir, "."+name)
+		if err := os.WriteFile(tmp, pem.EncodeToMemory(f.block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := sha256.Sum256(der)
+	return fmt.Sprintf("%x", sum[:8])
+}
+
+// TestPodMutatorServesCertFiles: with --certs=files the pod-mutator serves
+// whatever certificate is mounted (cert-manager's), and a renewed one
+// replaces it without a restart.
+func TestPodMutatorServesCertFiles(t *testing.T) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+
+	reg := podmutator.Registration{Name: "files-mutator", Namespace: "slipway-system"}
+	dir := t.TempDir()
+	first := writeCertFiles(t, dir, reg.DNSName(), ca, caKey)
+	ports, err := freeLocalPorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- podmutator.Run(ctx, env.stack.Config, podmutator.Options{
+			Registration: reg, Logging: env.cfg.Logging, Host: "127.0.0.1", Port: ports[0], CertDir: dir, Certs: podmutator.CertsFromFiles,
+			MetricsAddr: "127.0.0.1:" + strconv.Itoa(ports[1]), HealthAddr: "127.0.0.1:" + strconv.Itoa(ports[2]),
+			Logger: slog.New(slog.DiscardHandler),
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	served := func() (string, error) {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
+			&tls.Config{RootCAs: roots, ServerName: reg.DNSName()})
+		if err != nil {
+			return "", err
+		}
+		defer conn.Close()
+		sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+		return fmt.Sprintf("%x", sum[:8]), nil
+	}
+	eventually(t, 30*time.Second, "the mounted certificate served", func() error {
+		got, err := served()
+		if err == nil && got != first {
+			err = fmt.Errorf("serving %s, want %s", got, first)
+		}
+		return err
+	})
+	second := writeCertFiles(t, dir, reg.DNSName(), ca, caKey)
+	// controller-runtime's certwatcher reacts to file events and polls every 10 s.
+	eventually(t, 30*time.Second, "the renewed certificate served", func() error {
+		got, err := served()
+		if err == nil && got != second {
+			err = fmt.Errorf("serving %s, want %s", got, second)
+		}
+		return err
+	})
+}
+
+func freeLocalPorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
