@@ -1,0 +1,81 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	authzv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/cache"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Action is what a request does, named by the Kubernetes verb and resource a
+// kubectl user would need to do the same.
+type Action struct {
+	Verb     string `json:"verb"`
+	Group    string `json:"group"`
+	Resource string `json:"resource"`
+}
+
+func (a Action) String() string {
+	if a.Group == "" {
+		return a.Verb + " " + a.Resource
+	}
+	return a.Verb + " " + a.Resource + "." + a.Group
+}
+
+const servingGroup = "serving.knative.dev"
+
+// The actions of Slipway's API.
+var (
+	// ReadApps covers every read of an app: status, revisions, history, manifests.
+	ReadApps = Action{Verb: "get", Group: servingGroup, Resource: "services"}
+	// ListApps is seeing a project (or environment) at all.
+	ListApps = Action{Verb: "list", Group: servingGroup, Resource: "services"}
+	// ChangeApps covers deploy, traffic and rollback: each updates the Service.
+	ChangeApps = Action{Verb: "update", Group: servingGroup, Resource: "services"}
+	// DeleteApps removes an app from an environment.
+	DeleteApps = Action{Verb: "delete", Group: servingGroup, Resource: "services"}
+	// ManageMembers grants roles in a project (RoleBindings).
+	ManageMembers = Action{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "rolebindings"}
+	// CreateProjects makes namespaces (cluster-wide).
+	CreateProjects = Action{Verb: "create", Group: "", Resource: "namespaces"}
+)
+
+// SARAuthorizer asks the apiserver with SubjectAccessReviews.
+type SARAuthorizer struct {
+	client kubernetes.Interface
+	cache  *cache.LRUExpireCache
+	ttl    time.Duration
+}
+
+// NewSARAuthorizer caches each answer for ttl.
+func NewSARAuthorizer(client kubernetes.Interface, ttl time.Duration) *SARAuthorizer {
+	return &SARAuthorizer{client: client, cache: cache.NewLRUExpireCache(16384), ttl: ttl}
+}
+
+// Allowed reports whether u may do a in namespace ("" for cluster scope).
+func (z *SARAuthorizer) Allowed(ctx context.Context, u User, a Action, namespace string) (bool, error) {
+	key := u.Name + "\x00" + strings.Join(u.Groups, "\x01") + "\x00" + a.String() + "\x00" + namespace
+	if v, ok := z.cache.Get(key); ok {
+		return v.(bool), nil
+	}
+	review, err := z.client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authzv1.SubjectAccessReview{
+		Spec: authzv1.SubjectAccessReviewSpec{
+			User:   u.Name,
+			Groups: u.Groups,
+			ResourceAttributes: &authzv1.ResourceAttributes{
+				Namespace: namespace, Verb: a.Verb, Group: a.Group, Resource: a.Resource,
+			},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return false, fmt.Errorf("reviewing access: %w", err)
+	}
+	allowed := review.Status.Allowed && !review.Status.Denied
+	z.cache.Add(key, allowed, z.ttl)
+	return allowed, nil
+}
