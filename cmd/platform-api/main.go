@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/server"
@@ -46,7 +45,7 @@ func run(configPath, kubeconfig string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	platform, err := server.New(cfg, clients, api.FixedIdentity{Name: cfg.DevIdentity}, log)
+	platform, err := server.New(cfg, clients, log)
 	if err != nil {
 		return err
 	}

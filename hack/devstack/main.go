@@ -80,13 +80,14 @@ Slipway dev stack is up (%s).
   pod-mutator    https://127.0.0.1:%d          (metrics: http://%s/metrics)
   kube-apiserver %s
   kubeconfig     %s      e.g. kubectl --kubeconfig %s get ksvc -A
-  tokens         %s (cluster admin), %s (dev-user, no rights)
+  tokens         %s (cluster admin), %s (dev-user, no rights until granted)
+                 every API call needs one: curl -H "Authorization: Bearer $(cat %s)" …
   logs           %s
   images         deploy %s/… tags or digests: nothing here pulls or resolves images
 
 Press Ctrl-C to stop everything.
 `, time.Since(started).Round(time.Second), mutator.Registration.Port, mutator.MetricsAddr(), stack.Config.Host, stack.Kubeconfig, stack.Kubeconfig,
-		filepath.Join(stack.Dir, "tokens/admin"), filepath.Join(stack.Dir, "tokens/user"),
+		filepath.Join(stack.Dir, "tokens/admin"), filepath.Join(stack.Dir, "tokens/user"), filepath.Join(stack.Dir, "tokens/admin"),
 		filepath.Join(stack.Dir, "logs"), devstack.DevRegistry)
 
 	tick := time.NewTicker(2 * time.Second)

@@ -32,6 +32,7 @@ import (
 
 	"github.com/slipway-dev/slipway/internal/devstack/kingresssim"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/identity"
 )
 
 const (
@@ -226,6 +227,12 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	// slipway-system holds platform-api's leader-election Lease.
 	for _, ns := range []string{knativeNamespace, "istio-system", "knative-eventing", "slipway-system"} {
 		if err := ensure(client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})); err != nil {
+			return err
+		}
+	}
+	// The project roles platform-api grants (the Helm chart installs the same objects).
+	for _, role := range identity.ClusterRoles() {
+		if err := ensure(client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{})); err != nil {
 			return err
 		}
 	}

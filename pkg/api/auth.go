@@ -1,45 +1,135 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/identity"
 )
 
-// Identity is the caller of a request.
-type Identity struct {
-	Name   string   `json:"name"`
-	Groups []string `json:"groups,omitempty"`
-}
-
-// Authenticator decides who is calling. It is the seam where real authentication lands;
-// handlers only ever see the Identity it yields.
+// Authenticator decides who is calling (identity.TokenAuthenticator in
+// production). Handlers only ever see the identity.User it yields.
 type Authenticator interface {
-	Authenticate(r *http.Request) (Identity, error)
+	Authenticate(r *http.Request) (identity.User, error)
 }
 
-// FixedIdentity attributes every request to one caller (the dev setup until authentication
-// exists).
-type FixedIdentity Identity
+// Authorizer decides whether a user may do an action in a namespace ("" for
+// the cluster); identity.SARAuthorizer in production.
+type Authorizer interface {
+	Allowed(ctx context.Context, u identity.User, a identity.Action, namespace string) (bool, error)
+}
 
-func (f FixedIdentity) Authenticate(*http.Request) (Identity, error) { return Identity(f), nil }
+// scope says which namespaces a route's action is checked in.
+type scope int
+
+const (
+	// scopeUser: any authenticated caller; what they see is filtered.
+	scopeUser scope = iota
+	// scopeCluster: the action at cluster scope.
+	scopeCluster
+	// scopeProject: the action in any of the project's namespaces (reads),
+	// or all of them (scopeProjectAll).
+	scopeProject
+	scopeProjectAll
+	// scopeApp: the action in the namespace of the path's project and environment.
+	scopeApp
+)
+
+// access is the check a route makes before its handler runs.
+type access struct {
+	action identity.Action
+	scope  scope
+}
 
 const identityKey = "slipway.identity"
 
 func authenticate(a Authenticator) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			id, err := a.Authenticate(c.Request())
-			if err != nil {
-				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
+			u, err := a.Authenticate(c.Request())
+			if errors.Is(err, identity.ErrUnauthenticated) {
+				return apierror.Unauthorized(err.Error())
 			}
-			c.Set(identityKey, id)
+			if err != nil {
+				return apierror.Unavailable(5, "authentication is unavailable: %v", err)
+			}
+			c.Set(identityKey, u)
 			return next(c)
 		}
 	}
 }
 
-func caller(c echo.Context) Identity {
-	id, _ := c.Get(identityKey).(Identity)
-	return id
+func caller(c echo.Context) identity.User {
+	u, _ := c.Get(identityKey).(identity.User)
+	return u
+}
+
+// authorize runs a route's access check.
+func (s *Server) authorize(a access) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			var namespaces []string
+			switch a.scope {
+			case scopeUser:
+				return next(c)
+			case scopeCluster:
+				namespaces = []string{""}
+			case scopeProject, scopeProjectAll:
+				namespaces = s.projectNamespaces(c.Param("project"))
+			case scopeApp:
+				namespaces = []string{config.Namespace(c.Param("project"), c.Param("env"))}
+			}
+			u := caller(c)
+			granted := 0
+			for _, ns := range namespaces {
+				ok, err := s.authz.Allowed(c.Request().Context(), u, a.action, ns)
+				if err != nil {
+					return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+				}
+				if ok {
+					granted++
+				}
+			}
+			if granted == 0 || (a.scope == scopeProjectAll && granted < len(namespaces)) {
+				return forbidden(u, a, c)
+			}
+			return next(c)
+		}
+	}
+}
+
+func forbidden(u identity.User, a access, c echo.Context) error {
+	switch a.scope {
+	case scopeCluster:
+		return apierror.Forbidden("%s may not %s", u.Name, a.action)
+	case scopeApp:
+		return apierror.Forbidden("%s may not %s in project %q, environment %q", u.Name, a.action, c.Param("project"), c.Param("env"))
+	}
+	return apierror.Forbidden("%s may not %s in project %q", u.Name, a.action, c.Param("project"))
+}
+
+// projectNamespaces are a project's namespaces, one per environment, whether
+// or not they exist (a check in a missing namespace is simply refused).
+func (s *Server) projectNamespaces(project string) []string {
+	var out []string
+	for _, env := range s.platform.Environments() {
+		out = append(out, config.Namespace(project, env.Name))
+	}
+	return out
+}
+
+// visible reports whether u may list apps in any namespace of project.
+func (s *Server) visible(ctx context.Context, u identity.User, project string) (bool, error) {
+	for _, ns := range s.projectNamespaces(project) {
+		ok, err := s.authz.Allowed(ctx, u, identity.ListApps, ns)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }

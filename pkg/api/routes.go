@@ -5,8 +5,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -20,26 +22,30 @@ type route struct {
 	status            int
 	// raw names a non-JSON response media type.
 	raw string
+	// access is checked before the handler runs.
+	access access
 }
 
 const appPath = "/api/v1/projects/:project/apps/:app/envs/:env"
 
 func (s *Server) routes() []route {
 	return []route{
-		{http.MethodGet, "/api/v1/environments", s.listEnvironments, "List environments", nil, []config.Environment{}, 200, ""},
-		{http.MethodGet, "/api/v1/projects", s.listProjects, "List projects", nil, []apps.Project{}, 200, ""},
-		{http.MethodPost, "/api/v1/projects", s.createProject, "Create a project (one namespace per environment)", apps.CreateProjectRequest{}, apps.Project{}, 201, ""},
-		{http.MethodGet, "/api/v1/projects/:project/apps", s.listApps, "List a project's apps with status per environment", nil, []apps.AppSummary{}, 200, ""},
-		{http.MethodPost, appPath + "/deployments", s.deploy, "Deploy a new revision", revisions.DeployRequest{}, apps.DeployResult{}, 201, ""},
-		{http.MethodGet, appPath, s.getApp, "Get an app's status in an environment", nil, apps.AppStatus{}, 200, ""},
-		{http.MethodDelete, appPath, s.deleteApp, "Delete an app from an environment", nil, nil, 204, ""},
-		{http.MethodGet, appPath + "/revisions", s.listRevisions, "List revisions", nil, []apps.Revision{}, 200, ""},
-		{http.MethodGet, appPath + "/revisions/:revision", s.getRevision, "Get a revision", nil, apps.Revision{}, 200, ""},
-		{http.MethodPut, appPath + "/traffic", s.setTraffic, "Set the traffic split and header rules", revisions.TrafficRequest{}, apps.TrafficResult{}, 200, ""},
-		{http.MethodPost, appPath + "/rollback", s.rollback, "Send all traffic to an earlier revision", revisions.RollbackRequest{}, apps.TrafficResult{}, 200, ""},
-		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, ""},
-		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml"},
-		{http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml"},
+		{http.MethodGet, "/api/v1/environments", s.listEnvironments, "List environments", nil, []config.Environment{}, 200, "", access{scope: scopeUser}},
+		{http.MethodGet, "/api/v1/projects", s.listProjects, "List projects", nil, []apps.Project{}, 200, "", access{scope: scopeUser}},
+		{http.MethodPost, "/api/v1/projects", s.createProject, "Create a project (one namespace per environment)", apps.CreateProjectRequest{}, apps.Project{}, 201, "", access{identity.CreateProjects, scopeCluster}},
+		{http.MethodGet, "/api/v1/projects/:project/members", s.listMembers, "List a project's members and their roles", nil, []identity.Member{}, 200, "", access{identity.ListApps, scopeProject}},
+		{http.MethodPost, "/api/v1/projects/:project/members", s.addMember, "Grant a role in every environment of a project", apps.MemberRequest{}, identity.Member{}, 201, "", access{identity.ManageMembers, scopeProjectAll}},
+		{http.MethodGet, "/api/v1/projects/:project/apps", s.listApps, "List a project's apps with status per environment", nil, []apps.AppSummary{}, 200, "", access{identity.ListApps, scopeProject}},
+		{http.MethodPost, appPath + "/deployments", s.deploy, "Deploy a new revision", revisions.DeployRequest{}, apps.DeployResult{}, 201, "", access{identity.ChangeApps, scopeApp}},
+		{http.MethodGet, appPath, s.getApp, "Get an app's status in an environment", nil, apps.AppStatus{}, 200, "", access{identity.ReadApps, scopeApp}},
+		{http.MethodDelete, appPath, s.deleteApp, "Delete an app from an environment", nil, nil, 204, "", access{identity.DeleteApps, scopeApp}},
+		{http.MethodGet, appPath + "/revisions", s.listRevisions, "List revisions", nil, []apps.Revision{}, 200, "", access{identity.ReadApps, scopeApp}},
+		{http.MethodGet, appPath + "/revisions/:revision", s.getRevision, "Get a revision", nil, apps.Revision{}, 200, "", access{identity.ReadApps, scopeApp}},
+		{http.MethodPut, appPath + "/traffic", s.setTraffic, "Set the traffic split and header rules", revisions.TrafficRequest{}, apps.TrafficResult{}, 200, "", access{identity.ChangeApps, scopeApp}},
+		{http.MethodPost, appPath + "/rollback", s.rollback, "Send all traffic to an earlier revision", revisions.RollbackRequest{}, apps.TrafficResult{}, 200, "", access{identity.ChangeApps, scopeApp}},
+		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, "", access{identity.ReadApps, scopeApp}},
+		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml", access{identity.ReadApps, scopeApp}},
+		{http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml", access{identity.ReadPlatform, scopeCluster}},
 	}
 }
 
@@ -51,12 +57,23 @@ func (s *Server) listEnvironments(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.platform.Environments())
 }
 
+// listProjects shows only the projects the caller may see.
 func (s *Server) listProjects(c echo.Context) error {
 	ps, err := s.platform.ListProjects()
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ps)
+	shown := []apps.Project{}
+	for _, p := range ps {
+		ok, err := s.visible(c.Request().Context(), caller(c), p.Name)
+		if err != nil {
+			return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+		}
+		if ok {
+			shown = append(shown, p)
+		}
+	}
+	return c.JSON(http.StatusOK, shown)
 }
 
 func (s *Server) createProject(c echo.Context) error {
@@ -64,19 +81,60 @@ func (s *Server) createProject(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	p, err := s.platform.CreateProject(c.Request().Context(), req)
+	p, err := s.platform.CreateProject(c.Request().Context(), req, caller(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, p)
 }
 
-func (s *Server) listApps(c echo.Context) error {
-	list, err := s.platform.ListApps(c.Param("project"))
+func (s *Server) listMembers(c echo.Context) error {
+	ms, err := s.platform.ListMembers(c.Request().Context(), c.Param("project"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list)
+	return c.JSON(http.StatusOK, ms)
+}
+
+func (s *Server) addMember(c echo.Context) error {
+	var req apps.MemberRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	m, err := s.platform.AddMember(c.Request().Context(), c.Param("project"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, m)
+}
+
+// listApps shows each app only in the environments the caller may see.
+func (s *Server) listApps(c echo.Context) error {
+	project := c.Param("project")
+	list, err := s.platform.ListApps(project)
+	if err != nil {
+		return err
+	}
+	hidden := map[string]bool{}
+	for _, env := range s.platform.Environments() {
+		ok, err := s.authz.Allowed(c.Request().Context(), caller(c), identity.ListApps, config.Namespace(project, env.Name))
+		if err != nil {
+			return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+		}
+		hidden[env.Name] = !ok
+	}
+	shown := []apps.AppSummary{}
+	for _, a := range list {
+		for env := range a.Envs {
+			if hidden[env] {
+				delete(a.Envs, env)
+			}
+		}
+		if len(a.Envs) > 0 {
+			shown = append(shown, a)
+		}
+	}
+	return c.JSON(http.StatusOK, shown)
 }
 
 func (s *Server) deploy(c echo.Context) error {

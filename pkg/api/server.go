@@ -20,6 +20,7 @@ import (
 // Server holds what handlers need.
 type Server struct {
 	platform *apps.Platform
+	authz    Authorizer
 	ready    func() bool
 	log      *slog.Logger
 }
@@ -30,6 +31,7 @@ type Options struct {
 	// Ready reports whether the caches have synced.
 	Ready         func() bool
 	Authenticator Authenticator
+	Authorizer    Authorizer
 	Logger        *slog.Logger
 	// Registry receives the HTTP metrics; a new one is made when nil.
 	Registry *prometheus.Registry
@@ -37,7 +39,7 @@ type Options struct {
 
 // New builds the echo instance with every route of the table.
 func New(opts Options) *echo.Echo {
-	s := &Server{platform: opts.Platform, ready: opts.Ready, log: opts.Logger}
+	s := &Server{platform: opts.Platform, authz: opts.Authorizer, ready: opts.Ready, log: opts.Logger}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -64,7 +66,7 @@ func New(opts Options) *echo.Echo {
 	// Route-level middleware, not a Group: echo's groups answer unmatched methods with 404.
 	auth := authenticate(opts.Authenticator)
 	for _, r := range s.routes() {
-		e.Add(r.method, r.path, r.handler, auth)
+		e.Add(r.method, r.path, r.handler, auth, s.authorize(r.access))
 	}
 	doc := openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })

@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	authnv1 "k8s.io/api/authentication/v1"
+	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
@@ -28,6 +31,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -110,7 +114,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.ready != nil {
 		ready = o.ready
 	}
-	e := api.New(api.Options{Platform: platform, Ready: ready, Authenticator: api.FixedIdentity{Name: "tester"}, Logger: log})
+	reviews(kc)
+	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log,
+		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &stack{e: e, cache: cache, kube: kc, serving: sc, logs: logs}
 }
@@ -195,11 +201,48 @@ type response struct {
 	body   []byte
 }
 
-// do sends one request through the echo instance. A non-empty body is sent as
-// application/json unless contentType says otherwise.
+// Tokens the fake apiserver's TokenReview accepts: tester may do anything,
+// viewer may only get and list, in the seeded project's namespaces.
+const (
+	testerToken = "tester-token"
+	viewerToken = "viewer-token"
+)
+
+// reviews makes the fake clientset answer TokenReviews and
+// SubjectAccessReviews like an apiserver with that RBAC.
+func reviews(kc *kubefake.Clientset) {
+	users := map[string]string{testerToken: "tester", viewerToken: "viewer"}
+	kc.PrependReactor("create", "tokenreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		tr := a.(k8stesting.CreateAction).GetObject().(*authnv1.TokenReview)
+		if name, ok := users[tr.Spec.Token]; ok {
+			tr.Status = authnv1.TokenReviewStatus{Authenticated: true, User: authnv1.UserInfo{Username: name}}
+		}
+		return true, tr, nil
+	})
+	kc.PrependReactor("create", "subjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		sar := a.(k8stesting.CreateAction).GetObject().(*authzv1.SubjectAccessReview)
+		ra := sar.Spec.ResourceAttributes
+		inProject := strings.HasPrefix(ra.Namespace, project+"-")
+		sar.Status.Allowed = sar.Spec.User == "tester" ||
+			(sar.Spec.User == "viewer" && inProject && (ra.Verb == "get" || ra.Verb == "list"))
+		return true, sar, nil
+	})
+}
+
+// do sends one request through the echo instance as tester. A non-empty body
+// is sent as application/json unless contentType says otherwise.
 func (s *stack) do(t *testing.T, method, path, contentType, body string) response {
 	t.Helper()
+	return s.doAs(t, testerToken, method, path, contentType, body)
+}
+
+// doAs is do with another bearer token ("" sends none).
+func (s *stack) doAs(t *testing.T, token, method, path, contentType, body string) response {
+	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != "" && contentType == "" {
 		contentType = "application/json"
 	}

@@ -39,6 +39,16 @@ func BadRequest(detail string) *Error {
 	return &Error{Status: http.StatusBadRequest, Title: "Malformed request", Detail: detail}
 }
 
+// Unauthorized reports a request without a valid credential (401).
+func Unauthorized(detail string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: detail}
+}
+
+// Forbidden reports an authenticated caller without the right (403).
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Status: http.StatusForbidden, Title: "Forbidden", Detail: fmt.Sprintf(format, args...)}
+}
+
 // NotFound reports a missing object (404).
 func NotFound(format string, args ...any) *Error {
 	return &Error{Status: http.StatusNotFound, Title: "Not found", Detail: fmt.Sprintf(format, args...)}

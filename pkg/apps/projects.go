@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -60,9 +62,9 @@ func (p *Platform) ListProjects() ([]Project, error) {
 	return out, nil
 }
 
-// CreateProject creates the project's namespaces. Applying them one by one is safe to repeat:
-// a request that failed half-way is completed by the next.
-func (p *Platform) CreateProject(ctx context.Context, req CreateProjectRequest) (Project, error) {
+// CreateProject creates the project's namespaces and makes creator its admin. Applying them
+// one by one is safe to repeat: a request that failed half-way is completed by the next.
+func (p *Platform) CreateProject(ctx context.Context, req CreateProjectRequest, creator identity.User) (Project, error) {
 	if errs := revisions.ValidateName(field.NewPath("name"), req.Name, MaxProjectNameLength); len(errs) > 0 {
 		return Project{}, apierror.Invalid(errs)
 	}
@@ -93,6 +95,9 @@ func (p *Platform) CreateProject(ctx context.Context, req CreateProjectRequest) 
 			return Project{}, translateWriteError(err)
 		}
 		pr.Namespaces[env.Name] = ns.Name
+		if err := p.applyBinding(ctx, identity.MemberBinding(ns.Name, identity.Member{Kind: rbacv1.UserKind, Name: creator.Name, Role: identity.RoleAdmin})); err != nil {
+			return Project{}, err
+		}
 	}
 	return pr, nil
 }

@@ -23,8 +23,6 @@ type Config struct {
 	Cluster string `json:"cluster"`
 	// Environments are the deploy targets every project gets, in display order.
 	Environments []Environment `json:"environments"`
-	// DevIdentity is the caller every request is attributed to until authentication lands.
-	DevIdentity string `json:"devIdentity"`
 	// HistoryLimit caps the history entries kept on each app (oldest dropped first).
 	HistoryLimit int `json:"historyLimit"`
 	// ShutdownGrace bounds how long in-flight requests may run after a stop signal.
@@ -35,6 +33,8 @@ type Config struct {
 	Routing Routing `json:"routing"`
 	// LeaderElection configures the Lease the reconcilers run under.
 	LeaderElection LeaderElection `json:"leaderElection"`
+	// Auth configures authentication and authorization.
+	Auth Auth `json:"auth"`
 	// Logging configures file-log collection: the pod-mutator reads it too.
 	Logging logging.Config `json:"logging"`
 }
@@ -67,6 +67,13 @@ type Retries struct {
 	Attempts      int32    `json:"attempts"`
 	PerTryTimeout Duration `json:"perTryTimeout"`
 	RetryOn       string   `json:"retryOn"`
+}
+
+// Auth configures how callers are checked.
+type Auth struct {
+	// CacheTTL is how long a TokenReview or SubjectAccessReview answer is reused: a
+	// revoked token or role keeps working at most this long.
+	CacheTTL Duration `json:"cacheTTL"`
 }
 
 // LeaderElection configures the reconcilers' Lease.
@@ -130,8 +137,8 @@ func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
 	}
-	if c.DevIdentity == "" {
-		c.DevIdentity = "developer"
+	if c.Auth.CacheTTL.Duration == 0 {
+		c.Auth.CacheTTL.Duration = 10 * time.Second
 	}
 	if c.HistoryLimit == 0 {
 		c.HistoryLimit = 200
@@ -209,6 +216,9 @@ func (c *Config) validate() field.ErrorList {
 	}
 	if err := c.Logging.Validate(); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("logging", "hostRoot"), c.Logging.HostRoot, err.Error()))
+	}
+	if c.Auth.CacheTTL.Duration < 0 || c.Auth.CacheTTL.Duration > 5*time.Minute {
+		errs = append(errs, field.Invalid(field.NewPath("auth", "cacheTTL"), c.Auth.CacheTTL.String(), "must be between 0 and 5m"))
 	}
 	if c.HistoryLimit < 50 {
 		errs = append(errs, field.Invalid(field.NewPath("historyLimit"), c.HistoryLimit, "must be >= 50"))

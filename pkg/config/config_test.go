@@ -20,7 +20,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	checks := map[string][2]any{
 		"listen":           {c.Listen, "127.0.0.1:8080"},
-		"devIdentity":      {c.DevIdentity, "developer"},
+		"auth.cacheTTL":    {c.Auth.CacheTTL.Duration, 10 * time.Second},
 		"historyLimit":     {c.HistoryLimit, 200},
 		"shutdownGrace":    {c.ShutdownGrace.Duration, 20 * time.Second},
 		"clusterDomain":    {c.Domains.ClusterDomain, "cluster.local"},

@@ -41,6 +41,9 @@ var (
 	DeleteApps = Action{Verb: "delete", Group: servingGroup, Resource: "services"}
 	// ManageMembers grants roles in a project (RoleBindings).
 	ManageMembers = Action{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "rolebindings"}
+	// ReadPlatform is seeing every project at once (operators: filebeat
+	// inputs, the whole audit trail).
+	ReadPlatform = Action{Verb: "list", Group: "", Resource: "namespaces"}
 	// CreateProjects makes namespaces (cluster-wide).
 	CreateProjects = Action{Verb: "create", Group: "", Resource: "namespaces"}
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/routing"
 	"github.com/slipway-dev/slipway/pkg/routing/reconciler"
@@ -32,7 +33,9 @@ type Server struct {
 }
 
 // New wires platform-api; nothing runs until Start.
-func New(cfg *config.Config, clients *kube.Clients, auth api.Authenticator, log *slog.Logger) (*Server, error) {
+// Callers are authenticated with TokenReview and authorized with SubjectAccessReview on the
+// same apiserver.
+func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, error) {
 	d := Domains(cfg)
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("domains configuration: %w", err)
@@ -46,7 +49,11 @@ func New(cfg *config.Config, clients *kube.Clients, auth api.Authenticator, log 
 	if err != nil {
 		return nil, err
 	}
-	handler := api.New(api.Options{Platform: platform, Ready: cache.Synced, Authenticator: auth, Logger: log})
+	handler := api.New(api.Options{
+		Platform: platform, Ready: cache.Synced, Logger: log,
+		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
+		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
+	})
 	return &Server{Cache: cache, Platform: platform, Handler: handler, cfg: cfg, clients: clients, routing: routingCtl, log: log}, nil
 }
 

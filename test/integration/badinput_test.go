@@ -24,7 +24,9 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			resp, err := http.DefaultClient.Do(c.Request(env.server.URL))
+			req := c.Request(env.server.URL)
+			req.Header.Set("Authorization", "Bearer "+env.stack.AdminToken)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -110,8 +110,8 @@ func TestDeployCanaryRollback(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s %s ready=%v %d%% by=%s msg=%q", r.Name, r.Image, r.Ready, r.Percent, r.DeployedBy, r.Message))
 		}
 		want := []string{
-			`web-00001 dev.local/shop/web:v1 ready=true 80% by=it-user msg="first release"`,
-			`web-00002 dev.local/shop/web:v2 ready=true 20% by=it-user msg="try v2 on a fifth"`,
+			`web-00001 dev.local/shop/web:v1 ready=true 80% by=admin msg="first release"`,
+			`web-00002 dev.local/shop/web:v2 ready=true 20% by=admin msg="try v2 on a fifth"`,
 		}
 		if d := cmp.Diff(want, got); d != "" {
 			return fmt.Errorf("(-want,+got):\n%s", d)
@@ -141,9 +141,9 @@ func TestDeployCanaryRollback(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %s %q %s", h.User, h.Action, h.Revision, h.Message, revisions.TrafficSummary(h.Traffic)))
 	}
 	want := []string{
-		`it-user deploy web-00001 "first release" web-00001=100`,
-		`it-user deploy web-00002 "try v2 on a fifth" web-00001=80,web-00002=20`,
-		`it-user rollback web-00001 "v2 is slow" web-00001=100`,
+		`admin deploy web-00001 "first release" web-00001=100`,
+		`admin deploy web-00002 "try v2 on a fifth" web-00001=80,web-00002=20`,
+		`admin rollback web-00001 "v2 is slow" web-00001=100`,
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("history (-want,+got):\n%s", d)

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/internal/devstack"
-	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
@@ -35,6 +34,8 @@ var env struct {
 	server   *httptest.Server
 	cfg      *config.Config
 	mutator  devstack.PodMutator
+	// token is the bearer token call sends: the cluster admin's unless a test swaps it.
+	token string
 }
 
 // The in-process pod-mutator renews its serving certificate every 30 s (valid
@@ -81,7 +82,7 @@ func run(m *testing.M) int {
 	if os.Getenv("SLIPWAY_TEST_LOG") != "" {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	srv, err := server.New(cfg, clients, api.FixedIdentity{Name: "it-user"}, log)
+	srv, err := server.New(cfg, clients, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -98,6 +99,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	env.stack, env.clients, env.platform, env.server, env.cfg, env.mutator = stack, clients, srv.Platform, httpServer, cfg, mutator
+	env.token = stack.AdminToken
 
 	code := m.Run()
 	if code != 0 {
@@ -189,6 +191,7 @@ func call(t testing.TB, method, path string, body any, out any) (int, []byte) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+env.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -69,13 +69,24 @@ func TestMakeRunLifecycle(t *testing.T) {
 			t.Errorf("banner does not mention %s:\n%s", want, banner)
 		}
 	}
-	resp, err := http.Get("http://127.0.0.1:8080/api/v1/environments")
+	// The token make run wrote is one the apiserver (and so platform-api) accepts.
+	token, err := os.ReadFile(filepath.Join(stateDir, "tokens/admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("platform-api answered %s", resp.Status)
+	for auth, want := range map[string]int{"": http.StatusUnauthorized, "Bearer " + strings.TrimSpace(string(token)): http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:8080/api/v1/environments", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("platform-api answered %s with token %v, want %d", resp.Status, auth != "", want)
+		}
 	}
 	if before := processesUsing(stateDir); len(before) < 9 {
 		t.Fatalf("expected every component running under %s, found %d: %v", stateDir, len(before), before)

@@ -1,0 +1,145 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+func TestAuthentication(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	for name, token := range map[string]string{"no token": "", "unknown token": "guessed-token-123"} {
+		t.Run(name, func(t *testing.T) {
+			r := s.doAs(t, token, http.MethodGet, "/api/v1/projects", "", "")
+			if r.status != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401: %s", r.status, r.body)
+			}
+			if p := problem(t, r); p.Status != 401 {
+				t.Errorf("problem %+v", p)
+			}
+			if token != "" && strings.Contains(string(r.body)+s.logs.String(), token) {
+				t.Errorf("the token appears in the answer or the logs")
+			}
+		})
+	}
+	// Probes and the contract stay open.
+	for _, path := range []string{"/healthz", "/api/v1/openapi.json"} {
+		if r := s.doAs(t, "", http.MethodGet, path, "", ""); r.status != http.StatusOK {
+			t.Errorf("GET %s without a token: %d", path, r.status)
+		}
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	appURL := "/api/v1/projects/" + project + "/apps/" + app + "/envs/test"
+	cases := []struct {
+		method, path, body string
+		viewer             int
+	}{
+		{http.MethodGet, appURL, "", 200},
+		{http.MethodGet, appURL + "/revisions", "", 200},
+		{http.MethodGet, appURL + "/history", "", 200},
+		{http.MethodGet, "/api/v1/projects/" + project + "/apps", "", 200},
+		{http.MethodGet, "/api/v1/projects/" + project + "/members", "", 200},
+		{http.MethodPost, appURL + "/deployments", `{"image":"dev.local/x/y:v2"}`, 403},
+		{http.MethodPut, appURL + "/traffic", `{"targets":[{"revision":"hello-00001","percent":100}]}`, 403},
+		{http.MethodPost, appURL + "/rollback", `{"revision":"hello-00001"}`, 403},
+		{http.MethodDelete, appURL, "", 403},
+		{http.MethodPost, "/api/v1/projects/" + project + "/members", `{"name":"eve","role":"admin"}`, 403},
+		{http.MethodPost, "/api/v1/projects", `{"name":"mine"}`, 403},
+		{http.MethodGet, "/api/v1/logging/filebeat", "", 403},
+		// Another project: not even its existence is told.
+		{http.MethodGet, "/api/v1/projects/bank/apps/ledger/envs/test", "", 403},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := s.doAs(t, viewerToken, tc.method, tc.path, "", tc.body)
+			if r.status != tc.viewer {
+				t.Fatalf("viewer: status %d, want %d: %s", r.status, tc.viewer, r.body)
+			}
+			if tc.viewer == 403 && !strings.Contains(problem(t, r).Detail, "viewer may not") {
+				t.Errorf("403 detail %q does not say who may not do what", problem(t, r).Detail)
+			}
+		})
+	}
+}
+
+// Lists show only what the caller may see.
+func TestListsAreFiltered(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bank-test", Labels: map[string]string{
+		revisions.LabelManagedBy: revisions.ManagedByValue, revisions.LabelProject: "bank", revisions.LabelEnv: "test"}}}
+	if _, err := s.kube.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	names := func(token string) []string {
+		r := s.doAs(t, token, http.MethodGet, "/api/v1/projects", "", "")
+		var ps []apps.Project
+		if err := json.Unmarshal(r.body, &ps); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(names(testerToken)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cache never saw project bank")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := names(viewerToken); len(got) != 1 || got[0] != project {
+		t.Errorf("viewer sees projects %v, want only %s", got, project)
+	}
+}
+
+func TestMembers(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	members := "/api/v1/projects/" + project + "/members"
+	if r := s.do(t, http.MethodPost, members, "", `{"name":"dev-user","role":"developer"}`); r.status != http.StatusCreated {
+		t.Fatalf("grant: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, http.MethodPost, members, "", `{"name":"dev-user","role":"developer"}`); r.status != http.StatusCreated {
+		t.Fatalf("granting again: %d %s", r.status, r.body)
+	}
+	for _, bad := range []struct{ body, field string }{
+		{`{"name":"dev-user","role":"owner"}`, "role"},
+		{`{"role":"viewer"}`, "name"},
+		{`{"kind":"ServiceAccount","name":"x","role":"viewer"}`, "kind"},
+	} {
+		r := s.do(t, http.MethodPost, members, "", bad.body)
+		if r.status != http.StatusUnprocessableEntity || len(problem(t, r).Errors) == 0 || problem(t, r).Errors[0].Field != bad.field {
+			t.Errorf("%s: %d %s", bad.body, r.status, r.body)
+		}
+	}
+	if r := s.do(t, http.MethodPost, "/api/v1/projects/ghost/members", "", `{"name":"a","role":"viewer"}`); r.status != http.StatusNotFound {
+		t.Errorf("unknown project: %d", r.status)
+	}
+	var got []map[string]string
+	if err := json.Unmarshal(s.do(t, http.MethodGet, members, "", "").body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0]["name"] != "dev-user" || got[0]["role"] != "developer" || got[0]["kind"] != "User" {
+		t.Errorf("members = %v", got)
+	}
+	// One RoleBinding per environment, to the developer ClusterRole.
+	for _, env := range []string{"test", "prod"} {
+		rbs, err := s.kube.RbacV1().RoleBindings(project+"-"+env).List(context.Background(), metav1.ListOptions{})
+		if err != nil || len(rbs.Items) != 1 || rbs.Items[0].RoleRef.Name != "slipway-developer" {
+			t.Errorf("%s: bindings %v, %v", env, rbs, err)
+		}
+	}
+}
