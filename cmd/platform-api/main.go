@@ -38,7 +38,7 @@ func run(configPath, kubeconfig string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	clients, err := kube.NewClients(restConfig)
+	clients, err := kube.NewClients(kube.WithBreaker(restConfig, server.Breaker(cfg)))
 	if err != nil {
 		return err
 	}

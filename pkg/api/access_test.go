@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,8 +11,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -141,5 +145,41 @@ func TestMembers(t *testing.T) {
 		if err != nil || len(rbs.Items) != 1 || rbs.Items[0].RoleRef.Name != "slipway-developer" {
 			t.Errorf("%s: bindings %v, %v", env, rbs, err)
 		}
+	}
+}
+
+// Each caller has their own bucket; past it, 429 with Retry-After.
+func TestRateLimit(t *testing.T) {
+	s := newStack(t, stackOptions{limit: &config.RateLimit{Rate: 0.5, Burst: 3}})
+	codes := func(token string, n int) []int {
+		var out []int
+		for range n {
+			out = append(out, s.doAs(t, token, http.MethodGet, "/api/v1/environments", "", "").status)
+		}
+		return out
+	}
+	if got := codes(testerToken, 5); fmt.Sprint(got) != "[200 200 200 429 429]" {
+		t.Errorf("tester's burst: %v", got)
+	}
+	r := s.doAs(t, testerToken, http.MethodGet, "/api/v1/environments", "", "")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "2" || problem(t, r).Status != 429 {
+		t.Errorf("denied answer: %d, Retry-After %q, %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	// Another caller is not slowed by the first.
+	if got := codes(viewerToken, 3); fmt.Sprint(got) != "[200 200 200]" {
+		t.Errorf("viewer: %v", got)
+	}
+}
+
+// A write that times out is a 503, never a success: retry.OnError would take
+// the deadline for its own and report the (absent) previous error.
+func TestWriteTimeoutIsUnavailable(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.serving.PrependReactor("patch", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, fmt.Errorf("Patch: %w", context.DeadlineExceeded)
+	})
+	r := s.do(t, http.MethodPost, "/api/v1/projects/"+project+"/apps/"+app+"/envs/test/deployments", "", `{"image":"dev.local/x/y:v9"}`)
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("deploy whose write timed out: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
 	}
 }

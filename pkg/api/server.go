@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/config"
 )
 
 // Server holds what handlers need.
@@ -32,7 +33,9 @@ type Options struct {
 	Ready         func() bool
 	Authenticator Authenticator
 	Authorizer    Authorizer
-	Logger        *slog.Logger
+	// RateLimit is each caller's token bucket.
+	RateLimit config.RateLimit
+	Logger    *slog.Logger
 	// Registry receives the HTTP metrics; a new one is made when nil.
 	Registry *prometheus.Registry
 }
@@ -65,8 +68,9 @@ func New(opts Options) *echo.Echo {
 
 	// Route-level middleware, not a Group: echo's groups answer unmatched methods with 404.
 	auth := authenticate(opts.Authenticator)
+	limit := rateLimit(opts.RateLimit)
 	for _, r := range s.routes() {
-		e.Add(r.method, r.path, r.handler, auth, s.authorize(r.access))
+		e.Add(r.method, r.path, r.handler, auth, limit, s.authorize(r.access))
 	}
 	doc := openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })

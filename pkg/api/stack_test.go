@@ -83,6 +83,8 @@ type stack struct {
 }
 
 type stackOptions struct {
+	// limit overrides each caller's token bucket (default: too large to matter).
+	limit *config.RateLimit
 	// ready overrides Options.Ready (default: the cache's Synced).
 	ready func() bool
 }
@@ -115,7 +117,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		ready = o.ready
 	}
 	reviews(kc)
-	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log,
+	limit := config.RateLimit{Rate: 1000, Burst: 1000}
+	if o.limit != nil {
+		limit = *o.limit
+	}
+	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log, RateLimit: limit,
 		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &stack{e: e, cache: cache, kube: kc, serving: sc, logs: logs}

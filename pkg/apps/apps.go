@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
+	"net"
 	"sort"
 	"sync"
 	"time"
@@ -151,7 +153,7 @@ func (p *Platform) update(ctx context.Context, t Target, change func(current *se
 	}
 	var written *servingv1.Service
 	fromCache := true
-	err = retry.OnError(conflictBackoff, isRetryable, func() error {
+	attempt := func() error {
 		if !fromCache {
 			current, err = p.clients.Serving.ServingV1().Services(t.namespace()).Get(ctx, t.App, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
@@ -179,7 +181,12 @@ func (p *Platform) update(ctx context.Context, t Target, change func(current *se
 		}
 		written, err = p.write(ctx, current, desired)
 		return err
-	})
+	}
+	err = retry.OnError(conflictBackoff, isRetryable, func() error { return box(attempt()) })
+	var b boxedError
+	if errors.As(err, &b) {
+		err = b.err
+	}
 	return written, translateWriteError(err)
 }
 
@@ -191,7 +198,26 @@ var errStaleCache = errors.New("decided on cached state; re-reading")
 var conflictBackoff = wait.Backoff{Duration: 10 * time.Millisecond, Factor: 1, Jitter: 1, Steps: 500}
 
 func isRetryable(err error) bool {
+	var b boxedError
+	if errors.As(err, &b) {
+		err = b.err
+	}
 	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || errors.Is(err, errStaleCache)
+}
+
+// boxedError hides an error's chain from retry.OnError, which takes any error matching
+// context.DeadlineExceeded for the end of its own backoff (wait.Interrupted) and then
+// returns the previous attempt's error — nil on a first attempt: a write that timed out
+// would pass for a success.
+type boxedError struct{ err error }
+
+func (b boxedError) Error() string { return b.err.Error() }
+
+func box(err error) error {
+	if err == nil {
+		return nil
+	}
+	return boxedError{err}
 }
 
 func (p *Platform) write(ctx context.Context, current, desired *servingv1.Service) (*servingv1.Service, error) {
@@ -216,6 +242,21 @@ func translateWriteError(err error) error {
 	}
 	if _, ok := apierror.As(err); ok {
 		return err
+	}
+	var open *kube.ErrCircuitOpen
+	if errors.As(err, &open) {
+		return apierror.Unavailable(int(math.Ceil(open.RetryAfter.Seconds())), "%v", open)
+	}
+	// The apiserver failing, slow or unreachable is not the caller's fault, and may pass. The
+	// detail names no internal address.
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return apierror.Unavailable(5, "the Kubernetes API did not answer in time")
+	case errors.As(err, &netErr):
+		return apierror.Unavailable(5, "the Kubernetes API is unreachable")
+	case apierrors.IsInternalError(err):
+		return apierror.Unavailable(5, "the Kubernetes API is failing: %s", apierrors.ReasonForError(err))
 	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {

@@ -35,6 +35,10 @@ type Config struct {
 	LeaderElection LeaderElection `json:"leaderElection"`
 	// Auth configures authentication and authorization.
 	Auth Auth `json:"auth"`
+	// Limits are the per-caller request rates.
+	Limits Limits `json:"limits"`
+	// Breaker protects the apiserver, and callers, when writes to it fail.
+	Breaker Breaker `json:"breaker"`
 	// Logging configures file-log collection: the pod-mutator reads it too.
 	Logging logging.Config `json:"logging"`
 }
@@ -74,6 +78,30 @@ type Auth struct {
 	// CacheTTL is how long a TokenReview or SubjectAccessReview answer is reused: a
 	// revoked token or role keeps working at most this long.
 	CacheTTL Duration `json:"cacheTTL"`
+}
+
+// Limits are token buckets: Rate requests per second on average, Burst at once.
+type Limits struct {
+	// PerUser applies to each authenticated caller's API requests.
+	PerUser RateLimit `json:"perUser"`
+	// Hooks applies to each Git hook's deliveries (tighter: they come from outside).
+	Hooks RateLimit `json:"hooks"`
+}
+
+// RateLimit is one token bucket.
+type RateLimit struct {
+	Rate  float64 `json:"rate"`
+	Burst int     `json:"burst"`
+}
+
+// Breaker configures the circuit breaker around writes to the Kubernetes API.
+type Breaker struct {
+	// Failures in a row open it.
+	Failures uint32 `json:"failures"`
+	// OpenFor is how long writes then fail fast with 503 before one is tried again.
+	OpenFor Duration `json:"openFor"`
+	// WriteTimeout bounds each write to the apiserver.
+	WriteTimeout Duration `json:"writeTimeout"`
 }
 
 // LeaderElection configures the reconcilers' Lease.
@@ -136,6 +164,21 @@ func Parse(raw []byte) (*Config, error) {
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Limits.PerUser == (RateLimit{}) {
+		c.Limits.PerUser = RateLimit{Rate: 20, Burst: 40}
+	}
+	if c.Limits.Hooks == (RateLimit{}) {
+		c.Limits.Hooks = RateLimit{Rate: 1, Burst: 5}
+	}
+	if c.Breaker.Failures == 0 {
+		c.Breaker.Failures = 5
+	}
+	if c.Breaker.OpenFor.Duration == 0 {
+		c.Breaker.OpenFor.Duration = 15 * time.Second
+	}
+	if c.Breaker.WriteTimeout.Duration == 0 {
+		c.Breaker.WriteTimeout.Duration = 10 * time.Second
 	}
 	if c.Auth.CacheTTL.Duration == 0 {
 		c.Auth.CacheTTL.Duration = 10 * time.Second
@@ -219,6 +262,14 @@ func (c *Config) validate() field.ErrorList {
 	}
 	if c.Auth.CacheTTL.Duration < 0 || c.Auth.CacheTTL.Duration > 5*time.Minute {
 		errs = append(errs, field.Invalid(field.NewPath("auth", "cacheTTL"), c.Auth.CacheTTL.String(), "must be between 0 and 5m"))
+	}
+	for name, l := range map[string]RateLimit{"perUser": c.Limits.PerUser, "hooks": c.Limits.Hooks} {
+		if l.Rate <= 0 || l.Burst < 1 {
+			errs = append(errs, field.Invalid(field.NewPath("limits", name), fmt.Sprintf("%+v", l), "rate must be > 0 and burst >= 1"))
+		}
+	}
+	if c.Breaker.OpenFor.Duration < time.Second || c.Breaker.WriteTimeout.Duration < 100*time.Millisecond {
+		errs = append(errs, field.Invalid(field.NewPath("breaker"), fmt.Sprintf("%+v", c.Breaker), "openFor must be >= 1s and writeTimeout >= 100ms"))
 	}
 	if c.HistoryLimit < 50 {
 		errs = append(errs, field.Invalid(field.NewPath("historyLimit"), c.HistoryLimit, "must be >= 50"))

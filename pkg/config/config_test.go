@@ -21,6 +21,10 @@ func TestParseDefaults(t *testing.T) {
 	checks := map[string][2]any{
 		"listen":           {c.Listen, "127.0.0.1:8080"},
 		"auth.cacheTTL":    {c.Auth.CacheTTL.Duration, 10 * time.Second},
+		"limits.perUser":   {c.Limits.PerUser, RateLimit{Rate: 20, Burst: 40}},
+		"limits.hooks":     {c.Limits.Hooks, RateLimit{Rate: 1, Burst: 5}},
+		"breaker":          {c.Breaker.Failures, uint32(5)},
+		"breaker.openFor":  {c.Breaker.OpenFor.Duration, 15 * time.Second},
 		"historyLimit":     {c.HistoryLimit, 200},
 		"shutdownGrace":    {c.ShutdownGrace.Duration, 20 * time.Second},
 		"clusterDomain":    {c.Domains.ClusterDomain, "cluster.local"},
@@ -55,6 +59,8 @@ func TestParseRejects(t *testing.T) {
 		"bad duration":        {minimal + "shutdownGrace: soon\n", "invalid duration"},
 		"no base domain":      {strings.Replace(minimal, ", base: example.test", "", 1), "domains.base: Required"},
 		"bad gateway":         {minimal + "routing: {ingressGateway: justaname}\n", "routing.ingressGateway"},
+		"zero burst":          {minimal + "limits: {perUser: {rate: 5, burst: 0}}\n", "limits.perUser"},
+		"short openFor":       {minimal + "breaker: {openFor: 10ms}\n", "breaker"},
 		"relative hostRoot":   {minimal + "logging: {hostRoot: var/log}\n", "logging.hostRoot"},
 		"system hostRoot":     {minimal + "logging: {hostRoot: /etc/logs}\n", "logging.hostRoot"},
 	}

@@ -53,6 +53,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		Platform: platform, Ready: cache.Synced, Logger: log,
 		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
+		RateLimit:     cfg.Limits.PerUser,
 	})
 	return &Server{Cache: cache, Platform: platform, Handler: handler, cfg: cfg, clients: clients, routing: routingCtl, log: log}, nil
 }
@@ -66,6 +67,11 @@ func (s *Server) Start(ctx context.Context) error {
 	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection.Namespace, s.cfg.LeaderElection.Name, s.log,
 		func(ctx context.Context) { s.routing.Run(ctx, 2) })
 	return nil
+}
+
+// Breaker is the circuit breaker's configuration, for kube.WithBreaker.
+func Breaker(cfg *config.Config) kube.BreakerSettings {
+	return kube.BreakerSettings{Failures: cfg.Breaker.Failures, OpenFor: cfg.Breaker.OpenFor.Duration, WriteTimeout: cfg.Breaker.WriteTimeout.Duration}
 }
 
 // Domains is the host scheme configuration.

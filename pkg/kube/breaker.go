@@ -1,0 +1,109 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+	"k8s.io/client-go/rest"
+)
+
+// BreakerSettings shape the circuit breaker around writes to the apiserver.
+type BreakerSettings struct {
+	// Failures in a row that open the circuit.
+	Failures uint32
+	// OpenFor is how long writes fail fast before one is let through (half-open).
+	OpenFor time.Duration
+	// WriteTimeout bounds each write; a timeout counts as a failure.
+	WriteTimeout time.Duration
+}
+
+// ErrCircuitOpen is returned, without calling the apiserver, while the breaker is open.
+type ErrCircuitOpen struct{ RetryAfter time.Duration }
+
+func (e *ErrCircuitOpen) Error() string {
+	return fmt.Sprintf("the Kubernetes API has been failing; writes are paused for up to %s", e.RetryAfter)
+}
+
+// errServerStatus marks a 5xx answer as a failure for the breaker; the
+// answer itself still goes back to client-go, which turns it into its error.
+var errServerStatus = errors.New("apiserver answered 5xx")
+
+// WithBreaker returns a copy of cfg whose writes (every method but GET, HEAD
+// and OPTIONS, except token and access reviews) pass through one circuit breaker: after s.Failures failed
+// writes in a row (5xx, timeout, connection error) it opens and writes fail at
+// once with *ErrCircuitOpen; after s.OpenFor one write is tried, and its
+// success closes the circuit. Reads and watches are never held back: they
+// feed the caches, whose own retries are the right back-off for them.
+func WithBreaker(cfg *rest.Config, s BreakerSettings) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	cb := gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
+		Name:        "kube-writes",
+		MaxRequests: 1,
+		Timeout:     s.OpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.Failures },
+	})
+	wrap := out.WrapTransport
+	out.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		if wrap != nil {
+			rt = wrap(rt)
+		}
+		return &breakerTransport{next: rt, cb: cb, settings: s}
+	}
+	return out
+}
+
+type breakerTransport struct {
+	next     http.RoundTripper
+	cb       *gobreaker.CircuitBreaker[*http.Response]
+	settings BreakerSettings
+}
+
+func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch {
+	case req.Method == http.MethodGet, req.Method == http.MethodHead, req.Method == http.MethodOptions,
+		// Token and access reviews are questions, not writes; authentication has its own error.
+		strings.HasPrefix(req.URL.Path, "/apis/authentication.k8s.io/"), strings.HasPrefix(req.URL.Path, "/apis/authorization.k8s.io/"):
+		return t.next.RoundTrip(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.settings.WriteTimeout)
+	resp, err := t.cb.Execute(func() (*http.Response, error) {
+		resp, err := t.next.RoundTrip(req.WithContext(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 500 {
+			return resp, errServerStatus
+		}
+		return resp, nil
+	})
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		cancel()
+		return nil, &ErrCircuitOpen{RetryAfter: t.settings.OpenFor}
+	case errors.Is(err, errServerStatus):
+		err = nil
+	case err != nil:
+		cancel()
+		return nil, err
+	}
+	// The timeout covers reading the answer too; it ends when the body is closed.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
