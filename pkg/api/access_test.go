@@ -15,6 +15,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -181,5 +182,76 @@ func TestWriteTimeoutIsUnavailable(t *testing.T) {
 	r := s.do(t, http.MethodPost, "/api/v1/projects/"+project+"/apps/"+app+"/envs/test/deployments", "", `{"image":"dev.local/x/y:v9"}`)
 	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
 		t.Fatalf("deploy whose write timed out: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+}
+
+func TestAuditTrail(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	appURL := "/api/v1/projects/" + project + "/apps/" + app + "/envs/test"
+	const secret = "hunter2-do-not-log"
+	if r := s.do(t, http.MethodPost, appURL+"/deployments", "", `{"image":"dev.local/x/y:v2","env":[{"name":"PASSWORD","value":"`+secret+`"}]}`); r.status != http.StatusCreated {
+		t.Fatalf("deploy: %d %s", r.status, r.body)
+	}
+	s.doAs(t, viewerToken, http.MethodPost, appURL+"/rollback", "", `{"revision":"hello-00001"}`)
+	s.do(t, http.MethodPost, "/api/v1/projects", "", `{"name":"bank"}`)
+
+	var records []audit.Record
+	eventually := func(token, query string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r := s.doAs(t, token, http.MethodGet, "/api/v1/audit"+query, "", "")
+			if r.status != http.StatusOK {
+				t.Fatalf("GET audit%s: %d %s", query, r.status, r.body)
+			}
+			records = nil
+			if err := json.Unmarshal(r.body, &records); err != nil {
+				t.Fatal(err)
+			}
+			if len(records) == want || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	eventually(testerToken, "", 3)
+	if len(records) != 3 {
+		t.Fatalf("records = %+v", records)
+	}
+	byAction := map[string]audit.Record{}
+	for _, r := range records {
+		byAction[r.Action] = r
+	}
+	d := byAction["deploy"]
+	if d.User != "tester" || d.Result != audit.ResultOK || d.Status != 201 || d.RequestID == "" || d.Env != "test" ||
+		!strings.Contains(d.Before, "hello-00001") || !strings.Contains(d.After, "dev.local/x/y:v2") {
+		t.Errorf("deploy record = %+v", d)
+	}
+	if rb := byAction["rollback"]; rb.User != "viewer" || rb.Status != 403 || rb.Result != audit.ResultRefused {
+		t.Errorf("refused rollback record = %+v", rb)
+	}
+	if cp := byAction["create-project"]; cp.Project != "" || !strings.Contains(cp.After, "bank") {
+		t.Errorf("create-project record = %+v", cp)
+	}
+	// Filters, and what a project viewer may see (not tester's project creation).
+	eventually(testerToken, "?action=deploy&user=tester", 1)
+	eventually(viewerToken, "", 2)
+	for _, r := range records {
+		if r.Action == "create-project" {
+			t.Errorf("viewer sees %+v", r)
+		}
+	}
+	if r := s.do(t, http.MethodGet, "/api/v1/audit?since=yesterday", "", ""); r.status != http.StatusBadRequest {
+		t.Errorf("bad since: %d", r.status)
+	}
+	// Neither the trail nor the logs hold request bodies' secrets or tokens.
+	raw := s.do(t, http.MethodGet, "/api/v1/audit", "", "").body
+	for _, leak := range []string{secret, testerToken, viewerToken} {
+		if strings.Contains(string(raw), leak) || strings.Contains(s.logs.String(), leak) {
+			t.Errorf("%q leaked into the audit trail or the logs", leak)
+		}
+	}
+	if !strings.Contains(s.logs.String(), `msg=audit`) {
+		t.Errorf("no audit log line:\n%s", s.logs.String())
 	}
 }

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/revisions"
@@ -45,6 +47,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, appPath + "/rollback", s.rollback, "Send all traffic to an earlier revision", revisions.RollbackRequest{}, apps.TrafficResult{}, 200, "", access{identity.ChangeApps, scopeApp}},
 		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, "", access{identity.ReadApps, scopeApp}},
 		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml", access{identity.ReadApps, scopeApp}},
+		{http.MethodGet, "/api/v1/audit", s.listAudit, "The audit trail, newest first (query: user, project, app, env, action, since, limit)", nil, []audit.Record{}, 200, "", access{scope: scopeUser}},
 		{http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml", access{identity.ReadPlatform, scopeCluster}},
 	}
 }
@@ -85,6 +88,7 @@ func (s *Server) createProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(auditAfterKey, fmt.Sprintf("project %s with namespaces %v, %s its admin", p.Name, p.Namespaces, caller(c).Name))
 	return c.JSON(http.StatusCreated, p)
 }
 
@@ -105,6 +109,7 @@ func (s *Server) addMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(auditAfterKey, fmt.Sprintf("%s %s is %s", m.Kind, m.Name, m.Role))
 	return c.JSON(http.StatusCreated, m)
 }
 

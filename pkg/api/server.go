@@ -22,6 +22,7 @@ import (
 type Server struct {
 	platform *apps.Platform
 	authz    Authorizer
+	audit    AuditStore
 	ready    func() bool
 	log      *slog.Logger
 }
@@ -33,6 +34,8 @@ type Options struct {
 	Ready         func() bool
 	Authenticator Authenticator
 	Authorizer    Authorizer
+	// Audit receives a record of every mutating call.
+	Audit AuditStore
 	// RateLimit is each caller's token bucket.
 	RateLimit config.RateLimit
 	Logger    *slog.Logger
@@ -42,7 +45,7 @@ type Options struct {
 
 // New builds the echo instance with every route of the table.
 func New(opts Options) *echo.Echo {
-	s := &Server{platform: opts.Platform, authz: opts.Authorizer, ready: opts.Ready, log: opts.Logger}
+	s := &Server{platform: opts.Platform, authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -70,7 +73,12 @@ func New(opts Options) *echo.Echo {
 	auth := authenticate(opts.Authenticator)
 	limit := rateLimit(opts.RateLimit)
 	for _, r := range s.routes() {
-		e.Add(r.method, r.path, r.handler, auth, limit, s.authorize(r.access))
+		chain := []echo.MiddlewareFunc{auth, limit}
+		if r.method != http.MethodGet {
+			// Before authorization, so refusals are on the record too.
+			chain = append(chain, s.auditCall(actionName(r.method, r.path)))
+		}
+		e.Add(r.method, r.path, r.handler, append(chain, s.authorize(r.access))...)
 	}
 	doc := openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })

@@ -29,6 +29,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
@@ -121,7 +122,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.limit != nil {
 		limit = *o.limit
 	}
-	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log, RateLimit: limit,
+	trail := audit.NewStore(kc, "slipway-system", 1000, log)
+	if !trail.Start(ctx) {
+		t.Fatal("audit informer did not sync")
+	}
+	t.Cleanup(trail.Shutdown)
+	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log, RateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &stack{e: e, cache: cache, kube: kc, serving: sc, logs: logs}

@@ -3,7 +3,9 @@ package apps
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -368,4 +370,35 @@ func (p *Platform) DeleteApp(ctx context.Context, t Target) error {
 		return translateWriteError(err)
 	}
 	return p.releaseShortHost(ctx, t)
+}
+
+// Summary describes an app's state in one line for the audit trail, read from the apiserver
+// (the cache may not have seen a write made a moment ago).
+func (p *Platform) Summary(ctx context.Context, t Target) string {
+	svc, err := p.clients.Serving.ServingV1().Services(t.namespace()).Get(ctx, t.App, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "absent"
+	}
+	if err != nil {
+		return "unknown (" + string(apierrors.ReasonForError(err)) + ")"
+	}
+	app, err := revisions.AppWithoutHistory(svc)
+	if err != nil {
+		return "not managed by Slipway"
+	}
+	var split []string
+	for _, tt := range app.Traffic {
+		if tt.Percent > 0 {
+			name := tt.Revision
+			if tt.Latest {
+				name = "latest"
+			}
+			split = append(split, fmt.Sprintf("%s=%d", name, tt.Percent))
+		}
+	}
+	out := fmt.Sprintf("revision %s, image %s, traffic %s", app.Template.RevisionName, app.Template.Image, strings.Join(split, ","))
+	if len(app.Rules) > 0 {
+		out += fmt.Sprintf(", %d rules", len(app.Rules))
+	}
+	return out
 }

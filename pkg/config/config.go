@@ -39,6 +39,8 @@ type Config struct {
 	Limits Limits `json:"limits"`
 	// Breaker protects the apiserver, and callers, when writes to it fail.
 	Breaker Breaker `json:"breaker"`
+	// Audit configures the audit trail.
+	Audit Audit `json:"audit"`
 	// Logging configures file-log collection: the pod-mutator reads it too.
 	Logging logging.Config `json:"logging"`
 }
@@ -92,6 +94,14 @@ type Limits struct {
 type RateLimit struct {
 	Rate  float64 `json:"rate"`
 	Burst int     `json:"burst"`
+}
+
+// Audit configures where the audit trail is kept.
+type Audit struct {
+	// Namespace holds the records (ConfigMaps).
+	Namespace string `json:"namespace"`
+	// MaxRecords is how many are kept; the oldest go first.
+	MaxRecords int `json:"maxRecords"`
 }
 
 // Breaker configures the circuit breaker around writes to the Kubernetes API.
@@ -170,6 +180,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Limits.Hooks == (RateLimit{}) {
 		c.Limits.Hooks = RateLimit{Rate: 1, Burst: 5}
+	}
+	if c.Audit.Namespace == "" {
+		c.Audit.Namespace = "slipway-system"
+	}
+	if c.Audit.MaxRecords == 0 {
+		c.Audit.MaxRecords = 10000
 	}
 	if c.Breaker.Failures == 0 {
 		c.Breaker.Failures = 5
@@ -270,6 +286,12 @@ func (c *Config) validate() field.ErrorList {
 	}
 	if c.Breaker.OpenFor.Duration < time.Second || c.Breaker.WriteTimeout.Duration < 100*time.Millisecond {
 		errs = append(errs, field.Invalid(field.NewPath("breaker"), fmt.Sprintf("%+v", c.Breaker), "openFor must be >= 1s and writeTimeout >= 100ms"))
+	}
+	if c.Audit.MaxRecords < 100 {
+		errs = append(errs, field.Invalid(field.NewPath("audit", "maxRecords"), c.Audit.MaxRecords, "must be >= 100"))
+	}
+	if msgs := validation.IsDNS1123Label(c.Audit.Namespace); len(msgs) > 0 {
+		errs = append(errs, field.Invalid(field.NewPath("audit", "namespace"), c.Audit.Namespace, msgs[0]))
 	}
 	if c.HistoryLimit < 50 {
 		errs = append(errs, field.Invalid(field.NewPath("historyLimit"), c.HistoryLimit, "must be >= 50"))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
@@ -23,6 +24,7 @@ import (
 // Server is a wired platform-api.
 type Server struct {
 	Cache    *kube.Cache
+	Audit    *audit.Store
 	Platform *apps.Platform
 	Handler  http.Handler
 
@@ -49,13 +51,14 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 	if err != nil {
 		return nil, err
 	}
+	trail := audit.NewStore(clients.Kube, cfg.Audit.Namespace, cfg.Audit.MaxRecords, log)
 	handler := api.New(api.Options{
-		Platform: platform, Ready: cache.Synced, Logger: log,
+		Platform: platform, Ready: cache.Synced, Logger: log, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		RateLimit:     cfg.Limits.PerUser,
 	})
-	return &Server{Cache: cache, Platform: platform, Handler: handler, cfg: cfg, clients: clients, routing: routingCtl, log: log}, nil
+	return &Server{Cache: cache, Audit: trail, Platform: platform, Handler: handler, cfg: cfg, clients: clients, routing: routingCtl, log: log}, nil
 }
 
 // Start runs the caches and, under the Lease, the reconcilers until ctx ends. It returns once
@@ -63,6 +66,9 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.Cache.Start(ctx); err != nil {
 		return err
+	}
+	if !s.Audit.Start(ctx) {
+		return fmt.Errorf("audit trail: informer did not sync")
 	}
 	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection.Namespace, s.cfg.LeaderElection.Name, s.log,
 		func(ctx context.Context) { s.routing.Run(ctx, 2) })

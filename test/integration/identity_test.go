@@ -4,16 +4,22 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/audit"
+	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 // as runs f with call sending token instead of the admin's.
@@ -53,8 +59,10 @@ func TestIdentityDoneWhen(t *testing.T) {
 		t.Errorf("members = %v, want the creator as admin and dev-user as developer", got)
 	}
 
+	const secret = "s3cr3t-db-password-value"
 	as(env.stack.UserToken, func() {
-		mustCall(t, http.StatusCreated, http.MethodPost, appPath("demo", "hello", "test")+"/deployments", map[string]string{"image": "dev.local/demo/hello:v1"}, nil)
+		mustCall(t, http.StatusCreated, http.MethodPost, appPath("demo", "hello", "test")+"/deployments", map[string]any{
+			"image": "dev.local/demo/hello:v1", "env": []map[string]string{{"name": "DB_PASSWORD", "value": secret}}}, nil)
 		var ps []apps.Project
 		mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects", nil, &ps)
 		if len(ps) != 1 || ps[0].Name != "demo" {
@@ -79,6 +87,56 @@ func TestIdentityDoneWhen(t *testing.T) {
 			t.Errorf("unknown token: %d, want 401", code)
 		}
 	})
+
+	// The audit trail holds both users' actions, refusals included, and survives a restart:
+	// a new platform-api on the same cluster reads it back.
+	restarted, err := server.New(env.cfg, env.clients, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := restarted.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := httptest.NewServer(restarted.Handler)
+	defer fresh.Close()
+	var records []audit.Record
+	eventually(t, 10*time.Second, "audit records", func() error {
+		req, _ := http.NewRequest(http.MethodGet, fresh.URL+"/api/v1/audit?limit=1000", nil)
+		req.Header.Set("Authorization", "Bearer "+env.stack.AdminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		records = nil
+		if err := json.NewDecoder(resp.Body).Decode(&records); err != nil {
+			return err
+		}
+		var seen []string
+		for _, r := range records {
+			seen = append(seen, r.User+" "+r.Action+" "+r.Project+" "+r.Result)
+		}
+		all := strings.Join(seen, "\n")
+		for _, want := range []string{"admin create-project  ok", "admin add-member demo ok", "dev-user deploy demo ok",
+			"dev-user deploy elsewhere refused", "dev-user add-member elsewhere refused"} {
+			if !strings.Contains(all, want) {
+				return fmt.Errorf("no %q in the trail:\n%s", want, all)
+			}
+		}
+		return nil
+	})
+	// What the trail and the logs hold: never a token or a request body's secret.
+	trail, _ := json.Marshal(records)
+	for _, leak := range []string{env.stack.AdminToken, env.stack.UserToken, secret} {
+		if strings.Contains(string(trail), leak) || strings.Contains(env.logs.String(), leak) {
+			t.Errorf("a secret leaked into the audit trail or platform-api's log")
+		}
+	}
+	if !strings.Contains(env.logs.String(), `"msg":"audit"`) {
+		t.Errorf("no audit JSON line in platform-api's log")
+	}
 }
 
 type write struct {

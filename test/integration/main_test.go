@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,26 @@ var env struct {
 	mutator  devstack.PodMutator
 	// token is the bearer token call sends: the cluster admin's unless a test swaps it.
 	token string
+	// logs is everything the in-process platform-api and pod-mutator logged.
+	logs lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // The in-process pod-mutator renews its serving certificate every 30 s (valid
@@ -78,10 +99,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	// platform-api's log is kept, so tests can check what it says (and never says).
+	var logOut io.Writer = &env.logs
 	if os.Getenv("SLIPWAY_TEST_LOG") != "" {
-		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		logOut = io.MultiWriter(&env.logs, os.Stderr)
 	}
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	srv, err := server.New(cfg, clients, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
