@@ -90,7 +90,7 @@ type stackOptions struct {
 	ready func() bool
 }
 
-func newStack(t *testing.T, o stackOptions) *stack {
+func newStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	cfg, err := config.Parse([]byte(testConfig))
 	if err != nil {

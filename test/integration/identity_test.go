@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/audit"
-	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 // as runs f with call sending token instead of the admin's.
@@ -90,17 +87,7 @@ func TestIdentityDoneWhen(t *testing.T) {
 
 	// The audit trail holds both users' actions, refusals included, and survives a restart:
 	// a new platform-api on the same cluster reads it back.
-	restarted, err := server.New(env.cfg, env.clients, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := restarted.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fresh := httptest.NewServer(restarted.Handler)
-	defer fresh.Close()
+	fresh := startPlatform(t, env.cfg, env.clients)
 	var records []audit.Record
 	eventually(t, 10*time.Second, "audit records", func() error {
 		req, _ := http.NewRequest(http.MethodGet, fresh.URL+"/api/v1/audit?limit=1000", nil)

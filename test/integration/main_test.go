@@ -131,6 +131,24 @@ func run(m *testing.M) int {
 	return code
 }
 
+// startPlatform runs another platform-api in-process (as after a restart, or with other
+// settings) until the test ends.
+func startPlatform(t *testing.T, cfg *config.Config, clients *kube.Clients) *httptest.Server {
+	t.Helper()
+	srv, err := server.New(cfg, clients, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(srv.Handler)
+	t.Cleanup(api.Close)
+	return api
+}
+
 // startPodMutator runs the pod-mutator in-process, as cmd/pod-mutator does,
 // registered with the dev stack, and waits until it is ready.
 func startPodMutator(ctx context.Context, stack *devstack.Stack, cfg *config.Config, log *slog.Logger) (devstack.PodMutator, error) {

@@ -332,14 +332,7 @@ func TestPodMutatorCertificateRenewal(t *testing.T) {
 			return "", fmt.Errorf("no CA in the webhook configuration's caBundle")
 		}
 		// Verified as the apiserver verifies it: against the caBundle, for the Service's name.
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(reg.Port))),
-			&tls.Config{RootCAs: roots, ServerName: reg.DNSName()})
-		if err != nil {
-			return "", err
-		}
-		defer conn.Close()
-		sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
-		return fmt.Sprintf("%x", sum[:8]), nil
+		return servedCertificate(int(reg.Port), roots, reg.DNSName())
 	}
 
 	seen := map[string]bool{}
@@ -410,6 +403,19 @@ func BenchmarkPodAdmissionWithLogVolume(b *testing.B) {
 	if n1 > n0 {
 		b.ReportMetric((sum1-sum0)/(n1-n0)*1e6, "webhook-µs/op")
 	}
+}
+
+// servedCertificate is the fingerprint of the certificate served on port, verified against
+// roots for serverName.
+func servedCertificate(port int, roots *x509.CertPool, serverName string) (string, error) {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		&tls.Config{RootCAs: roots, ServerName: serverName})
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+	return fmt.Sprintf("%x", sum[:8]), nil
 }
 
 // writeCertFiles writes a fresh CA-signed serving certificate for dnsName
@@ -496,16 +502,7 @@ func TestPodMutatorServesCertFiles(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	served := func() (string, error) {
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
-			&tls.Config{RootCAs: roots, ServerName: reg.DNSName()})
-		if err != nil {
-			return "", err
-		}
-		defer conn.Close()
-		sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
-		return fmt.Sprintf("%x", sum[:8]), nil
-	}
+	served := func() (string, error) { return servedCertificate(ports[0], roots, reg.DNSName()) }
 	eventually(t, 30*time.Second, "the mounted certificate served", func() error {
 		got, err := served()
 		if err == nil && got != first {

@@ -3,10 +3,8 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -95,17 +93,7 @@ func TestRateLimitAndBreaker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(&cfg, clients, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(srv.Handler)
-	defer api.Close()
+	api := startPlatform(t, &cfg, clients)
 	send := func(method, path string, body string) (int, http.Header, time.Duration) {
 		req, _ := http.NewRequest(method, api.URL+path, nil)
 		if body != "" {
