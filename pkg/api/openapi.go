@@ -22,7 +22,11 @@ func openAPIDocument(routes []route) *openapi3.T {
 		OpenAPI:    "3.0.3",
 		Info:       &openapi3.Info{Title: "Slipway platform API", Version: "v1"},
 		Paths:      openapi3.NewPaths(),
-		Components: &openapi3.Components{Schemas: openapi3.Schemas{}},
+		Components: &openapi3.Components{Schemas: openapi3.Schemas{}, SecuritySchemes: openapi3.SecuritySchemes{
+			// Any token the cluster's TokenReview accepts.
+			"bearer": &openapi3.SecuritySchemeRef{Value: openapi3.NewJWTSecurityScheme().WithBearerFormat("Kubernetes token")},
+		}},
+		Security: openapi3.SecurityRequirements{openapi3.NewSecurityRequirement().Authenticate("bearer")},
 	}
 	problem := schemaFor(Problem{}, doc.Components.Schemas)
 	for _, r := range routes {
