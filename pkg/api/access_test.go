@@ -255,3 +255,35 @@ func TestAuditTrail(t *testing.T) {
 		t.Errorf("no audit log line:\n%s", s.logs.String())
 	}
 }
+
+// A client can ask what it may do, and hide the rest.
+func TestMeAndProjectAccess(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	var me map[string]any
+	if err := json.Unmarshal(s.doAs(t, viewerToken, http.MethodGet, "/api/v1/me", "", "").body, &me); err != nil {
+		t.Fatal(err)
+	}
+	if me["name"] != "viewer" || me["createProjects"] != false || me["readPlatform"] != false {
+		t.Errorf("viewer's me = %v", me)
+	}
+	if err := json.Unmarshal(s.doAs(t, testerToken, http.MethodGet, "/api/v1/me", "", "").body, &me); err != nil {
+		t.Fatal(err)
+	}
+	if me["createProjects"] != true {
+		t.Errorf("tester's me = %v", me)
+	}
+	r := s.doAs(t, viewerToken, http.MethodGet, "/api/v1/projects/"+project+"/access", "", "")
+	var acc struct {
+		ManageMembers bool
+		Envs          map[string]map[string]bool
+	}
+	if err := json.Unmarshal(r.body, &acc); err != nil {
+		t.Fatal(err)
+	}
+	if acc.ManageMembers || !acc.Envs["test"]["read"] || acc.Envs["test"]["change"] || acc.Envs["prod"]["delete"] || len(acc.Envs) != 2 {
+		t.Errorf("viewer's access = %+v", acc)
+	}
+	if r := s.doAs(t, viewerToken, http.MethodGet, "/api/v1/projects/bank/access", "", ""); r.status != http.StatusForbidden {
+		t.Errorf("access to another project: %d", r.status)
+	}
+}

@@ -19,9 +19,9 @@ func openAPIPath(p string) string { return echoParam.ReplaceAllString(p, "{$1}")
 // document cannot disagree with what handlers decode and encode.
 func openAPIDocument(routes []route) *openapi3.T {
 	doc := &openapi3.T{
-		OpenAPI:    "3.0.3",
-		Info:       &openapi3.Info{Title: "Slipway platform API", Version: "v1"},
-		Paths:      openapi3.NewPaths(),
+		OpenAPI: "3.0.3",
+		Info:    &openapi3.Info{Title: "Slipway platform API", Version: "v1"},
+		Paths:   openapi3.NewPaths(),
 		Components: &openapi3.Components{Schemas: openapi3.Schemas{}, SecuritySchemes: openapi3.SecuritySchemes{
 			// Any token the cluster's TokenReview accepts.
 			"bearer": &openapi3.SecuritySchemeRef{Value: openapi3.NewJWTSecurityScheme().WithBearerFormat("Kubernetes token")},

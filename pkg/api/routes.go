@@ -32,6 +32,8 @@ const appPath = "/api/v1/projects/:project/apps/:app/envs/:env"
 
 func (s *Server) routes() []route {
 	return []route{
+		{http.MethodGet, "/api/v1/me", s.me, "The caller, and whether they may create projects or see the whole platform", nil, Me{}, 200, "", access{scope: scopeUser}},
+		{http.MethodGet, "/api/v1/projects/:project/access", s.projectAccess, "What the caller may do in each environment of a project", nil, ProjectAccess{}, 200, "", access{identity.ListApps, scopeProject}},
 		{http.MethodGet, "/api/v1/environments", s.listEnvironments, "List environments", nil, []config.Environment{}, 200, "", access{scope: scopeUser}},
 		{http.MethodGet, "/api/v1/projects", s.listProjects, "List projects", nil, []apps.Project{}, 200, "", access{scope: scopeUser}},
 		{http.MethodPost, "/api/v1/projects", s.createProject, "Create a project (one namespace per environment)", apps.CreateProjectRequest{}, apps.Project{}, 201, "", access{identity.CreateProjects, scopeCluster}},

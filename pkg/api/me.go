@@ -1,0 +1,76 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/identity"
+)
+
+// Me is the caller and what they may do outside any project.
+type Me struct {
+	identity.User
+	// CreateProjects and ReadPlatform mirror the cluster-scope actions.
+	CreateProjects bool `json:"createProjects"`
+	ReadPlatform   bool `json:"readPlatform"`
+}
+
+// ProjectAccess is what the caller may do in a project, so a client can hide what would be
+// refused.
+type ProjectAccess struct {
+	ManageMembers bool `json:"manageMembers"`
+	// Envs maps each environment to the caller's rights there.
+	Envs map[string]EnvAccess `json:"envs"`
+}
+
+// EnvAccess is the caller's rights in one environment of a project.
+type EnvAccess struct {
+	Read   bool `json:"read"`
+	Change bool `json:"change"`
+	Delete bool `json:"delete"`
+}
+
+func (s *Server) me(c echo.Context) error {
+	u := caller(c)
+	out := Me{User: u}
+	for _, q := range []struct {
+		action identity.Action
+		into   *bool
+	}{{identity.CreateProjects, &out.CreateProjects}, {identity.ReadPlatform, &out.ReadPlatform}} {
+		ok, err := s.authz.Allowed(c.Request().Context(), u, q.action, "")
+		if err != nil {
+			return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+		}
+		*q.into = ok
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) projectAccess(c echo.Context) error {
+	ctx, u, project := c.Request().Context(), caller(c), c.Param("project")
+	out := ProjectAccess{ManageMembers: true, Envs: map[string]EnvAccess{}}
+	for _, env := range s.platform.Environments() {
+		ns := config.Namespace(project, env.Name)
+		var a EnvAccess
+		for _, q := range []struct {
+			action identity.Action
+			into   *bool
+		}{{identity.ReadApps, &a.Read}, {identity.ChangeApps, &a.Change}, {identity.DeleteApps, &a.Delete}} {
+			ok, err := s.authz.Allowed(ctx, u, q.action, ns)
+			if err != nil {
+				return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+			}
+			*q.into = ok
+		}
+		members, err := s.authz.Allowed(ctx, u, identity.ManageMembers, ns)
+		if err != nil {
+			return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+		}
+		out.ManageMembers = out.ManageMembers && members
+		out.Envs[env.Name] = a
+	}
+	return c.JSON(http.StatusOK, out)
+}
