@@ -125,6 +125,30 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	})
 
+	t.Run("log paths are documented", func(t *testing.T) {
+		for _, name := range []string{"DeployRequest", "AppStatus", "Revision"} {
+			schema := doc.Components.Schemas[name]
+			if schema == nil || schema.Value == nil {
+				t.Errorf("no schema %s", name)
+				continue
+			}
+			prop := schema.Value.Properties["logPaths"]
+			if prop == nil || prop.Value == nil || prop.Value.Items == nil || prop.Value.Items.Ref != "#/components/schemas/LogPath" {
+				t.Errorf("%s.logPaths = %+v, want an array of LogPath", name, prop)
+			}
+		}
+		var fields []string
+		if lp := doc.Components.Schemas["LogPath"]; lp != nil && lp.Value != nil {
+			for f := range lp.Value.Properties {
+				fields = append(fields, f)
+			}
+		}
+		sort.Strings(fields)
+		if diff := cmp.Diff([]string{"container", "name", "path"}, fields); diff != "" {
+			t.Errorf("LogPath properties (-want,+got):\n%s", diff)
+		}
+	})
+
 	t.Run("operations are complete", func(t *testing.T) {
 		for path, item := range doc.Paths.Map() {
 			for method, op := range item.Operations() {

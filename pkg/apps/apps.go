@@ -19,8 +19,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/csaupgrade"
 	"k8s.io/client-go/util/retry"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -226,6 +228,23 @@ func (p *Platform) write(ctx context.Context, current, desired *servingv1.Servic
 		return services.Create(ctx, desired, metav1.CreateOptions{FieldManager: kube.FieldManager})
 	}
 	desired.ResourceVersion = current.ResourceVersion
+	// Create records the fields it wrote under an Update entry of our field manager, and an
+	// Apply never removes a field another entry still owns: whatever the first deploy set and
+	// a later one leaves out (the log-collect label, a message, a scaling annotation) would
+	// stay on every later revision. Hand that entry's fields to the Apply entry first, once
+	// per app; the patch carries the read's resourceVersion, so a write in between makes it a
+	// conflict that update retries on a fresh read.
+	upgrade, err := csaupgrade.UpgradeManagedFieldsPatch(current, sets.New(kube.FieldManager), kube.FieldManager)
+	if err != nil {
+		return nil, err
+	}
+	if upgrade != nil {
+		upgraded, err := services.Patch(ctx, desired.Name, types.JSONPatchType, upgrade, metav1.PatchOptions{FieldManager: kube.FieldManager})
+		if err != nil {
+			return nil, err
+		}
+		desired.ResourceVersion = upgraded.ResourceVersion
+	}
 	body, err := json.Marshal(desired)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,7 @@ type AppStatus struct {
 	LatestCreatedRevision string             `json:"latestCreatedRevision,omitempty"`
 	LatestReadyRevision   string             `json:"latestReadyRevision,omitempty"`
 	Image                 string             `json:"image"`
+	LogPaths              []logging.LogPath  `json:"logPaths,omitempty"` // the template's, as on Revision
 	Traffic               []revisions.Target `json:"traffic"`
 	// ServedTraffic is the split Knative's Route reports it has programmed.
 	ServedTraffic []ServedTarget   `json:"servedTraffic"`
@@ -140,6 +141,7 @@ func statusOf(svc *servingv1.Service, d domains.Domains) (AppStatus, error) {
 		LatestCreatedRevision: svc.Status.LatestCreatedRevisionName,
 		LatestReadyRevision:   svc.Status.LatestReadyRevisionName,
 		Image:                 app.Template.Image,
+		LogPaths:              app.Template.LogPaths,
 		Traffic:               app.Traffic,
 		Rules:                 app.Rules,
 		ServedTraffic:         []ServedTarget{},

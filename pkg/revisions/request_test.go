@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -272,17 +273,26 @@ func TestValidateLogPaths(t *testing.T) {
 		want []string
 	}{
 		"none":                   {lp(), nil},
+		"empty list":             {lp([]logging.LogPath{}...), nil},
+		"eight":                  {lp(nine[:8]...), nil},
 		"one":                    {lp(logging.LogPath{Path: "/app/logs"}), nil},
 		"named, other container": {lp(logging.LogPath{Path: "/app/logs", Container: "worker", Name: "worker"}), nil},
 		"relative":               {lp(logging.LogPath{Path: "app/logs"}), []string{"logPaths[0].path"}},
 		"traversal":              {lp(logging.LogPath{Path: "/app"}, logging.LogPath{Path: "/app/../etc"}), []string{"logPaths[1].path"}},
 		"root":                   {lp(logging.LogPath{Path: "/"}), []string{"logPaths[0].path"}},
 		"under /proc":            {lp(logging.LogPath{Path: "/proc/1"}), []string{"logPaths[0].path"}},
+		"under /etc":             {lp(logging.LogPath{Path: "/app/logs"}, logging.LogPath{Path: "/etc/x"}), []string{"logPaths[1].path"}},
+		"above /var/run":         {lp(logging.LogPath{Path: "/var"}), []string{"logPaths[0].path"}},
+		"not clean":              {lp(logging.LogPath{Path: "/app//logs"}), []string{"logPaths[0].path"}},
+		"too long":               {lp(logging.LogPath{Path: "/" + strings.Repeat("l", logging.MaxPathLength)}), []string{"logPaths[0].path"}},
+		"duplicate path":         {lp(logging.LogPath{Path: "/app/logs", Name: "a"}, logging.LogPath{Path: "/app/logs", Name: "b"}), []string{"logPaths[1].path"}},
 		"missing path":           {lp(logging.LogPath{Name: "x"}), []string{"logPaths[0].path"}},
 		"nested":                 {lp(logging.LogPath{Path: "/app"}, logging.LogPath{Path: "/app/logs"}), []string{"logPaths[1].path"}},
 		"queue-proxy":            {lp(logging.LogPath{Path: "/app/logs", Container: "queue-proxy"}), []string{"logPaths[0].container"}},
 		"bad container":          {lp(logging.LogPath{Path: "/app/logs", Container: "Web_1"}), []string{"logPaths[0].container"}},
 		"duplicate name":         {lp(logging.LogPath{Path: "/a", Name: "x"}, logging.LogPath{Path: "/b", Name: "x"}), []string{"logPaths[1].name"}},
+		"bad name":               {lp(logging.LogPath{Path: "/a", Name: "My_Logs"}), []string{"logPaths[0].name"}},
+		"third entry":            {lp(logging.LogPath{Path: "/a"}, logging.LogPath{Path: "/b"}, logging.LogPath{Path: "/c", Container: "-x"}), []string{"logPaths[2].container"}},
 		"nine":                   {lp(nine...), []string{"logPaths"}},
 	}
 	for name, tc := range cases {
@@ -292,6 +302,53 @@ func TestValidateLogPaths(t *testing.T) {
 				t.Errorf("fields (-want,+got):\n%s\nerrors: %v", diff, errs)
 			}
 		})
+	}
+}
+
+// The API reports the webhook's own problem for an entry, with the matching
+// field error type.
+func TestValidateLogPathsErrors(t *testing.T) {
+	nine := make([]logging.LogPath, 9)
+	for i := range nine {
+		nine[i] = logging.LogPath{Path: "/logs" + string(rune('a'+i))}
+	}
+	cases := map[string]struct {
+		entries []logging.LogPath
+		want    field.Error
+	}{
+		"system directory": {[]logging.LogPath{{Path: "/etc/x"}},
+			field.Error{Type: field.ErrorTypeInvalid, Field: "logPaths[0].path", BadValue: "/etc/x", Detail: "under a system directory /etc"}},
+		"traversal": {[]logging.LogPath{{Path: "/app/../etc"}},
+			field.Error{Type: field.ErrorTypeInvalid, Field: "logPaths[0].path", BadValue: "/app/../etc", Detail: `must not contain ".."`}},
+		"nested": {[]logging.LogPath{{Path: "/app"}, {Path: "/app/logs"}},
+			field.Error{Type: field.ErrorTypeInvalid, Field: "logPaths[1].path", BadValue: "/app/logs", Detail: `under log-paths[0].path "/app"`}},
+		"queue-proxy": {[]logging.LogPath{{Path: "/app/logs", Container: "queue-proxy"}},
+			field.Error{Type: field.ErrorTypeInvalid, Field: "logPaths[0].container", BadValue: "queue-proxy", Detail: "Knative's sidecar cannot be a log source"}},
+		"missing path": {[]logging.LogPath{{Name: "x"}},
+			field.Error{Type: field.ErrorTypeRequired, Field: "logPaths[0].path", BadValue: ""}},
+		"nine": {nine,
+			field.Error{Type: field.ErrorTypeTooMany, Field: "logPaths", BadValue: 9, Detail: "must have at most 8 items"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			errs := deploy(func(r *DeployRequest) { r.LogPaths = tc.entries }).Validate(prodEnv)
+			if len(errs) != 1 {
+				t.Fatalf("errors = %v, want one", errs)
+			}
+			if diff := cmp.Diff(tc.want, *errs[0], cmpopts.IgnoreFields(field.Error{}, "Origin", "CoveredByDeclarative")); diff != "" {
+				t.Errorf("error (-want,+got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// An empty list is no log collection: nothing reaches the template.
+func TestTemplateForNoLogPaths(t *testing.T) {
+	for _, entries := range [][]logging.LogPath{nil, {}} {
+		req := deploy(func(r *DeployRequest) { r.LogPaths = entries })
+		if got := req.TemplateFor(prodEnv, "web-00001", "ann", time.Now).LogPaths; got != nil {
+			t.Errorf("LogPaths for %#v = %#v, want nil", entries, got)
+		}
 	}
 }
 

@@ -233,6 +233,10 @@ func TestBuildService(t *testing.T) {
 				`[{"path":"/app/logs","container":"user-container","name":"app"},{"path":"/var/log/nginx","container":"user-container","name":"nginx"}]`),
 		),
 	}, {
+		name: "empty log paths write neither label nor annotation",
+		app:  app(withLogPaths([]logging.LogPath{}...)),
+		want: service(),
+	}, {
 		name: "empty rules slice writes no annotation",
 		app:  app(withRules()),
 		want: service(),
