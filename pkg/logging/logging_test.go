@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/slipway-dev/slipway/internal/latency"
 )
 
 var testCfg = Config{HostRoot: "/var/log/slipway"}
@@ -1003,9 +1006,15 @@ func hasPodNameEnv(c corev1.Container) bool {
 func BenchmarkMutate(b *testing.B) {
 	pod := knativePod(typicalLogs)
 	b.ReportAllocs()
+	var samples latency.Samples
 	for b.Loop() {
-		if _, err := Mutate(pod, testNamespace, testCfg); err != nil {
+		start := time.Now()
+		_, err := Mutate(pod, testNamespace, testCfg)
+		samples = append(samples, time.Since(start))
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(samples.Percentile(50).Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(samples.Percentile(99).Nanoseconds()), "p99-ns")
 }

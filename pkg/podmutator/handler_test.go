@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/google/go-cmp/cmp"
@@ -19,6 +20,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/slipway-dev/slipway/internal/latency"
 	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
@@ -232,9 +234,16 @@ func BenchmarkHandle(b *testing.B) {
 	}
 	h := &Handler{Config: testLogging, Namespaces: managedNamespaces, Decoder: admission.NewDecoder(scheme)}
 	req := review("shop-prod", admissionv1.Create, "Pod", appPod(`[{"path":"/app/logs","name":"app"},{"path":"/var/log/nginx"}]`, true))
+	b.ReportAllocs()
+	var samples latency.Samples
 	for b.Loop() {
-		if resp := h.Handle(context.Background(), req); len(resp.Patches) == 0 {
+		start := time.Now()
+		resp := h.Handle(context.Background(), req)
+		samples = append(samples, time.Since(start))
+		if len(resp.Patches) == 0 {
 			b.Fatal("not patched")
 		}
 	}
+	b.ReportMetric(float64(samples.Percentile(50).Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(samples.Percentile(99).Nanoseconds()), "p99-ns")
 }

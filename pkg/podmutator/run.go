@@ -124,16 +124,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Decoder:    admission.NewDecoder(scheme),
 		Metrics:    m,
 	}
-	server := webhook.NewServer(webhook.Options{
-		Host: o.Host, Port: o.Port, CertDir: o.CertDir, CertName: o.CertName, KeyName: o.KeyName,
-		TLSOpts: []func(*tls.Config){func(c *tls.Config) {
-			c.MinVersion = tls.VersionTLS12
-			// HTTP/2 is off: the apiserver does not need it, and it has
-			// had stream-flood flaws a webhook on the pod path cannot afford.
-			c.NextProtos = []string{"http/1.1"}
-		}},
-	})
-	server.Register(Path, &webhook.Admission{Handler: handler})
+	server := newWebhookServer(o, handler)
 
 	certsReady := make(chan struct{})
 	switch o.Certs {
@@ -189,6 +180,21 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	o.Logger.Info("pod-mutator starting", "port", o.Port, "certs", o.Certs, "hostRoot", o.Logging.HostRoot)
 	return mgr.Start(ctx)
+}
+
+// newWebhookServer is the HTTPS server the apiserver calls, serving handler at Path.
+func newWebhookServer(o Options, handler admission.Handler) webhook.Server {
+	server := webhook.NewServer(webhook.Options{
+		Host: o.Host, Port: o.Port, CertDir: o.CertDir, CertName: o.CertName, KeyName: o.KeyName,
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+			c.MinVersion = tls.VersionTLS12
+			// HTTP/2 is off: the apiserver does not need it, and it has
+			// had stream-flood flaws a webhook on the pod path cannot afford.
+			c.NextProtos = []string{"http/1.1"}
+		}},
+	})
+	server.Register(Path, &webhook.Admission{Handler: handler})
+	return server
 }
 
 // namespaceLookup reads namespace labels from a metadata-only informer, and

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
+	"github.com/slipway-dev/slipway/internal/latency"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
@@ -39,29 +39,12 @@ func ensureBenchProject(b *testing.B) {
 	benchProject.Do(func() { createProject(b, "bench") })
 }
 
-// latencies collects samples of one path.
-type latencies []time.Duration
-
-func (l latencies) mean() time.Duration {
-	var sum time.Duration
-	for _, d := range l {
-		sum += d
-	}
-	return sum / time.Duration(len(l))
-}
-
-func (l latencies) p99() time.Duration {
-	s := append(latencies(nil), l...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[(len(s)*99)/100]
-}
-
-func report(b *testing.B, ours, bare latencies) {
-	b.ReportMetric(float64(ours.mean().Microseconds()), "slipway-µs/op")
-	b.ReportMetric(float64(bare.mean().Microseconds()), "client-go-µs/op")
-	b.ReportMetric(float64(ours.p99().Microseconds()), "slipway-p99-µs")
-	b.ReportMetric(float64(bare.p99().Microseconds()), "client-go-p99-µs")
-	b.ReportMetric(float64(ours.mean())/float64(bare.mean()), "ratio")
+func report(b *testing.B, ours, bare latency.Samples) {
+	b.ReportMetric(float64(ours.Mean().Microseconds()), "slipway-µs/op")
+	b.ReportMetric(float64(bare.Mean().Microseconds()), "client-go-µs/op")
+	b.ReportMetric(float64(ours.Percentile(99).Microseconds()), "slipway-p99-µs")
+	b.ReportMetric(float64(bare.Percentile(99).Microseconds()), "client-go-p99-µs")
+	b.ReportMetric(float64(ours.Mean())/float64(bare.Mean()), "ratio")
 }
 
 // bareApply is the physical limit: one server-side apply of an already built Service.
@@ -96,7 +79,7 @@ func BenchmarkDeploy(b *testing.B) {
 	ctx := context.Background()
 	path := appPath("bench", "deploy", "test")
 	mustCall(b, http.StatusCreated, http.MethodPost, path+"/deployments", map[string]any{"image": "dev.local/bench/app:v0"}, nil)
-	var ours, bare latencies
+	var ours, bare latency.Samples
 	i := 0
 	for b.Loop() {
 		i++
@@ -134,7 +117,7 @@ func BenchmarkRollback(b *testing.B) {
 		_, err := env.platform.GetRevision(apps.Target{Project: "bench", App: "rollback", Env: "test"}, "rollback-00002")
 		return err
 	})
-	var ours, bare latencies
+	var ours, bare latency.Samples
 	i := 0
 	for b.Loop() {
 		i++
@@ -281,7 +264,7 @@ func BenchmarkListApps2000(b *testing.B) {
 		return apps.Summaries(envs, server.Domains(env.cfg)), nil
 	}
 
-	var ours, bare latencies
+	var ours, bare latency.Samples
 	for b.Loop() {
 		start := time.Now()
 		list, err := env.platform.ListApps("fleet")
@@ -296,9 +279,9 @@ func BenchmarkListApps2000(b *testing.B) {
 			b.Fatalf("direct listing: %d apps, %v", len(list), err)
 		}
 	}
-	b.ReportMetric(float64(ours.mean().Microseconds()), "cache-µs/op")
-	b.ReportMetric(float64(bare.mean().Microseconds()), "list-µs/op")
-	b.ReportMetric(float64(bare.mean())/float64(ours.mean()), "speedup")
+	b.ReportMetric(float64(ours.Mean().Microseconds()), "cache-µs/op")
+	b.ReportMetric(float64(bare.Mean().Microseconds()), "list-µs/op")
+	b.ReportMetric(float64(bare.Mean())/float64(ours.Mean()), "speedup")
 }
 
 // BenchmarkVirtualServiceApply20Rules: what the routing reconciler does to enact an app with
@@ -340,7 +323,7 @@ func BenchmarkVirtualServiceApply20Rules(b *testing.B) {
 	if err := apply(routing.Build(input(0), cfg)); err != nil {
 		b.Fatal(err)
 	}
-	var ours, bare latencies
+	var ours, bare latency.Samples
 	i := 0
 	for b.Loop() {
 		i++
