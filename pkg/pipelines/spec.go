@@ -1,0 +1,290 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Config is the operator's pipelines configuration (the `pipelines` section of the
+// platform configuration file).
+type Config struct {
+	// PlatformURL is where deploy steps reach platform-api from inside the cluster.
+	PlatformURL string `json:"platformURL"`
+	// Registry is the prefix built images are pushed under: {registry}/{project}/{app}.
+	Registry string `json:"registry"`
+	// Images run the standard steps; operators point them at their own mirrors.
+	Images Images `json:"images"`
+	// KeepRuns is how long a finished run is kept (at least 24h: hook deliveries are
+	// refused as replays for as long as their run exists).
+	KeepRuns Duration `json:"keepRuns"`
+}
+
+// Images of the standard steps.
+type Images struct {
+	// Git clones the repository (needs git and sh).
+	Git string `json:"git"`
+	// Builder builds and pushes without privileges (BuildKit's rootless image:
+	// buildctl-daemonless.sh).
+	Builder string `json:"builder"`
+	// Deploy calls platform-api (needs curl and sh).
+	Deploy string `json:"deploy"`
+}
+
+// Duration is a time.Duration written as "24h" in configuration.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON reads "1h30m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes "1h30m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Duration.String()) }
+
+// MinKeepRuns is the shortest KeepRuns: the replay window of hook deliveries.
+const MinKeepRuns = 24 * time.Hour
+
+// SetDefaults fills what the operator left out.
+func (c *Config) SetDefaults() {
+	if c.KeepRuns.Duration == 0 {
+		c.KeepRuns.Duration = 7 * 24 * time.Hour
+	}
+}
+
+// Validate checks the configuration; path is the section's place in the file.
+func (c Config) Validate(path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if u, err := url.Parse(c.PlatformURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, field.Invalid(path.Child("platformURL"), c.PlatformURL, "must be an http(s) URL"))
+	}
+	if c.Registry == "" || strings.Contains(c.Registry, "://") || strings.HasSuffix(c.Registry, "/") {
+		errs = append(errs, field.Invalid(path.Child("registry"), c.Registry, "must be an image name prefix such as registry.example/team"))
+	}
+	for name, image := range map[string]string{"git": c.Images.Git, "builder": c.Images.Builder, "deploy": c.Images.Deploy} {
+		if image == "" {
+			errs = append(errs, field.Required(path.Child("images", name), "the image of the standard "+name+" step"))
+		}
+	}
+	if c.KeepRuns.Duration < MinKeepRuns {
+		errs = append(errs, field.Invalid(path.Child("keepRuns"), c.KeepRuns.String(), "must be at least 24h (the replay window of hook deliveries)"))
+	}
+	return errs
+}
+
+// Pipeline is an app's pipeline in one environment: where its source is and which stages
+// the project adds to the standard ones.
+type Pipeline struct {
+	// Repo is the Git repository, an https URL.
+	Repo string `json:"repo"`
+	// Branch is built by default and is the only branch push hooks start runs for.
+	Branch string `json:"branch,omitempty"`
+	// ContextDir is the build context, relative to the repository root.
+	ContextDir string `json:"contextDir,omitempty"`
+	// Dockerfile is relative to ContextDir.
+	Dockerfile string `json:"dockerfile,omitempty"`
+	// Stages are the project's own steps and approval gates.
+	Stages []Stage `json:"stages,omitempty"`
+}
+
+// Point is where a stage runs.
+type Point string
+
+// Stage points: around the standard build and deploy steps, or instead of the build.
+const (
+	BeforeBuild  Point = "before-build"
+	AfterBuild   Point = "after-build"
+	BeforeDeploy Point = "before-deploy"
+	AfterDeploy  Point = "after-deploy"
+	ReplaceBuild Point = "replace-build"
+)
+
+var points = []Point{BeforeBuild, AfterBuild, BeforeDeploy, AfterDeploy, ReplaceBuild}
+
+// Stage is a step of the project's: an approval gate, or an Argo template of its own.
+type Stage struct {
+	// Name is the step's name in the run, a DNS label.
+	Name string `json:"name"`
+	At   Point  `json:"at"`
+	// Approval makes the stage a gate (an Argo suspend) that someone allowed to deploy
+	// must approve before the run goes on.
+	Approval bool `json:"approval,omitempty"`
+	// Template is an Argo template (container or script) run as the step. A replace-build
+	// stage must write the built image's digest to /tmp/digest.
+	Template *wfv1.Template `json:"template,omitempty"`
+}
+
+// Defaults of an app's pipeline.
+const (
+	DefaultBranch     = "main"
+	DefaultDockerfile = "Dockerfile"
+	// MaxStages bounds a pipeline's own stages.
+	MaxStages = 20
+)
+
+// WithDefaults returns p with the defaults filled in.
+func (p Pipeline) WithDefaults() Pipeline {
+	if p.Branch == "" {
+		p.Branch = DefaultBranch
+	}
+	if p.Dockerfile == "" {
+		p.Dockerfile = DefaultDockerfile
+	}
+	return p
+}
+
+// reservedSteps are the standard steps' names, which stages may not take.
+var reservedSteps = map[string]bool{stepClone: true, stepBuild: true, stepDeploy: true, entrypoint: true}
+
+// Validate checks an app's pipeline; field paths are the request body's.
+func (p Pipeline) Validate() field.ErrorList {
+	var errs field.ErrorList
+	if u, err := url.Parse(p.Repo); p.Repo == "" {
+		errs = append(errs, field.Required(field.NewPath("repo"), "the Git repository's https URL"))
+	} else if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		errs = append(errs, field.Invalid(field.NewPath("repo"), p.Repo, "must be an https URL without credentials"))
+	}
+	if p.Branch != "" {
+		if msg := checkBranch(p.Branch); msg != "" {
+			errs = append(errs, field.Invalid(field.NewPath("branch"), p.Branch, msg))
+		}
+	}
+	for name, v := range map[string]string{"contextDir": p.ContextDir, "dockerfile": p.Dockerfile} {
+		if msg := checkRelativePath(v); msg != "" {
+			errs = append(errs, field.Invalid(field.NewPath(name), v, msg))
+		}
+	}
+	stages := field.NewPath("stages")
+	if len(p.Stages) > MaxStages {
+		errs = append(errs, field.TooMany(stages, len(p.Stages), MaxStages))
+	}
+	seen := map[string]bool{}
+	replaced := false
+	for i, s := range p.Stages {
+		at := stages.Index(i)
+		if msgs := validation.IsDNS1123Label(s.Name); len(msgs) > 0 {
+			errs = append(errs, field.Invalid(at.Child("name"), s.Name, strings.Join(msgs, "; ")))
+		} else if reservedSteps[s.Name] {
+			errs = append(errs, field.Invalid(at.Child("name"), s.Name, "is a standard step's name"))
+		} else if seen[s.Name] {
+			errs = append(errs, field.Duplicate(at.Child("name"), s.Name))
+		}
+		seen[s.Name] = true
+		if !containsPoint(s.At) {
+			errs = append(errs, field.NotSupported(at.Child("at"), s.At, pointNames()))
+		}
+		if s.At == ReplaceBuild {
+			if replaced {
+				errs = append(errs, field.Invalid(at.Child("at"), s.At, "only one stage may replace the build"))
+			}
+			replaced = true
+		}
+		switch {
+		case s.Approval && s.Template != nil:
+			errs = append(errs, field.Invalid(at.Child("template"), "", "an approval gate has no template"))
+		case s.Approval && s.At == ReplaceBuild:
+			errs = append(errs, field.Invalid(at.Child("approval"), true, "an approval gate cannot replace the build"))
+		case !s.Approval && s.Template == nil:
+			errs = append(errs, field.Required(at.Child("template"), "an Argo container or script template, or approval: true"))
+		case s.Template != nil:
+			errs = append(errs, checkTemplate(at.Child("template"), s.Template)...)
+		}
+	}
+	return errs
+}
+
+// checkTemplate keeps a stage's template to what a step of the project's may be: one
+// container or script, under the run's ServiceAccount. What Argo itself refuses is left to
+// its validator, which sees the whole run.
+func checkTemplate(at *field.Path, t *wfv1.Template) field.ErrorList {
+	var errs field.ErrorList
+	if t.Container == nil && t.Script == nil {
+		errs = append(errs, field.Required(at, "a container or a script"))
+	}
+	for name, set := range map[string]bool{
+		"steps": t.Steps != nil, "dag": t.DAG != nil, "resource": t.Resource != nil, "suspend": t.Suspend != nil,
+		"http": t.HTTP != nil, "plugin": t.Plugin != nil, "containerSet": t.ContainerSet != nil, "data": t.Data != nil,
+		// The run's ServiceAccount and pod shape are the platform's.
+		"serviceAccountName": t.ServiceAccountName != "", "automountServiceAccountToken": t.AutomountServiceAccountToken != nil,
+		"podSpecPatch": t.PodSpecPatch != "", "securityContext": t.SecurityContext != nil, "hostAliases": len(t.HostAliases) > 0,
+	} {
+		if set {
+			errs = append(errs, field.Forbidden(at.Child(name), "not allowed in a stage's template"))
+		}
+	}
+	for i, v := range t.Volumes {
+		if v.HostPath != nil {
+			errs = append(errs, field.Forbidden(at.Child("volumes").Index(i).Child("hostPath"), "not allowed in a stage's template"))
+		}
+	}
+	return errs
+}
+
+// checkBranch applies Git's ref-name rules that matter in a URL, a label and a shell.
+func checkBranch(b string) string {
+	switch {
+	case len(b) > 200:
+		return "must be at most 200 characters"
+	case strings.HasPrefix(b, "-") || strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".lock"):
+		return "is not a valid Git branch name"
+	case strings.Contains(b, "..") || strings.Contains(b, "//") || strings.Contains(b, "@{"):
+		return "is not a valid Git branch name"
+	}
+	for _, r := range b {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("~^:?*[\\'\"`$;&|<>(){}", r) {
+			return fmt.Sprintf("must not contain %q", r)
+		}
+	}
+	return ""
+}
+
+// checkRelativePath allows "" or a clean path inside the repository.
+func checkRelativePath(p string) string {
+	switch {
+	case p == "":
+		return ""
+	case len(p) > 255:
+		return "must be at most 255 characters"
+	case path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../"):
+		return "must be a clean path inside the repository"
+	}
+	for _, r := range p {
+		if r < ' ' || strings.ContainsRune("'\"`$;&|<>\\", r) {
+			return fmt.Sprintf("must not contain %q", r)
+		}
+	}
+	return ""
+}
+
+func containsPoint(p Point) bool {
+	for _, q := range points {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+func pointNames() []string {
+	names := make([]string, len(points))
+	for i, p := range points {
+		names[i] = string(p)
+	}
+	return names
+}
