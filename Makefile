@@ -2,12 +2,17 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test tools build unit fuzz integration bench fmt vet
+NPM ?= npm
+CHROMIUM ?= /usr/bin/chromium
 
-run: tools build
+.PHONY: run test tools build unit fuzz integration bench fmt vet console console-deps console-test chromium
+
+run: tools console build
 	$(GO) run ./hack/devstack
 
-test: tools build vet unit fuzz integration
+# The console is built before anything compiles platform-api, so binaries and the integration
+# test binary embed it; its browser test (TestConsole) runs with the integration tests.
+test: tools console build vet unit console-test chromium fuzz integration
 
 # Dev stack binaries from Go modules into bin/; skipped when already built.
 tools:
@@ -26,13 +31,37 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
-# Bounded fuzzing of the pod mutation (hostile log-path annotations).
+# Bounded fuzzing of the pod mutation (hostile log-path annotations) and of hook payloads.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMutate -fuzztime 20s ./pkg/logging/
+	$(GO) test -run '^$$' -fuzz FuzzParsePush -fuzztime 15s ./pkg/pipelines/
 
 # Real kube-apiserver, Knative and kwok; see test/integration.
 integration:
 	$(GO) test -tags integration -count=1 -timeout 40m -v ./test/integration/... 2>&1 | tee .integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+# The web console (web/, see web/README.md): npm ci when package-lock.json changed, then the
+# type check, the Vite build into web/dist/console (embedded by go:embed) and the bundle size check.
+console: console-deps
+	cd web && $(NPM) run build
+
+console-deps: web/node_modules/.slipway-installed
+
+web/node_modules/.slipway-installed: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Vitest: the traffic editor's arithmetic and rendering.
+console-test: console-deps
+	cd web && $(NPM) test
+
+# Debian's Chromium for the browser test (playwright-core never downloads a browser).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian's chromium for the console's browser test"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	@$(CHROMIUM) --version 2>/dev/null | head -1
 
 # Benchmarks against the dev stack; results are recorded in docs/benchmarks.md.
 bench: tools

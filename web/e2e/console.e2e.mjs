@@ -1,0 +1,324 @@
+// Browser test of the console against a running platform-api on the dev stack (started by
+// test/integration/console_test.go, which passes these variables):
+//   SLIPWAY_URL       platform-api's base URL (serving the built console)
+//   SLIPWAY_TOKEN     a bearer token (the dev stack's admin)
+//   SLIPWAY_ARTIFACTS where screenshots go (default ../../.dev/console-e2e)
+//   SLIPWAY_PROJECT   the project to create (default webui)
+//   CHROMIUM          the browser (default /usr/bin/chromium, Debian's package)
+// It drives Chromium headless through playwright-core: log in, create a project, deploy,
+// see the revision become Ready without a reload, canary 20%, edit the split, roll back, add
+// a header rule, read the history and manifests, at 1280 px and 390 px.
+import { chromium } from 'playwright-core'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const base = (process.env.SLIPWAY_URL ?? '').replace(/\/$/, '')
+const token = process.env.SLIPWAY_TOKEN ?? ''
+// userToken (optional) is a user without rights, made a viewer of the project on the way.
+const userToken = process.env.SLIPWAY_USER_TOKEN ?? ''
+const userName = process.env.SLIPWAY_USER_NAME ?? 'dev-user'
+const artifacts = process.env.SLIPWAY_ARTIFACTS ?? join(here, '..', '..', '.dev', 'console-e2e')
+const project = process.env.SLIPWAY_PROJECT ?? 'webui'
+const app = 'hello'
+const env = 'test'
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+// A revision takes ~20 s to become Ready on the dev stack; the machine is small and shared.
+const READY_MS = 240_000
+const STEP_MS = 30_000
+
+if (!base || !token) {
+  console.error('console.e2e: set SLIPWAY_URL and SLIPWAY_TOKEN')
+  process.exit(2)
+}
+mkdirSync(artifacts, { recursive: true })
+const profile = mkdtempSync(join(tmpdir(), 'slipway-chromium-'))
+const started = Date.now()
+const problems = []
+let shot = 0
+
+const log = (msg) => console.log(`console.e2e [${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`)
+
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  acceptDownloads: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+})
+const page = context.pages()[0] ?? (await context.newPage())
+page.setDefaultTimeout(STEP_MS)
+// Offline by construction: every request must go to platform-api itself; CSP violations
+// and script errors show up as console errors.
+page.on('request', (r) => {
+  const u = r.url()
+  if (!u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`request to another origin: ${u}`)
+})
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+page.on('console', (m) => {
+  if (m.type() === 'error' && !/Failed to load resource|net::ERR_FAILED|status of (4\d\d)/.test(m.text())) problems.push(`console error: ${m.text()}`)
+})
+
+async function screenshot(name) {
+  const file = join(artifacts, `${String(++shot).padStart(2, '0')}-${name}.png`)
+  await page.screenshot({ path: file, fullPage: true })
+  log(`screenshot ${file}`)
+}
+
+async function expectText(locator, text, timeout = STEP_MS) {
+  const deadline = Date.now() + timeout
+  let last = ''
+  while (Date.now() < deadline) {
+    last = (await locator.textContent({ timeout: 1000 }).catch(() => '')) ?? ''
+    if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last
+    await page.waitForTimeout(250)
+  }
+  throw new Error(`expected ${text} in ${locator}, last saw ${JSON.stringify(last)}`)
+}
+
+const row = (rev) => page.locator(`tr[data-revision="${rev}"]`)
+const readyCell = (rev) => row(rev).locator('[data-testid=ready]')
+const percentCell = (rev) => row(rev).locator('[data-testid=percent]')
+const notice = () => page.locator('.banner.ok')
+const tab = (name) => page.getByRole('navigation', { name: 'App' }).getByRole('link', { name, exact: true })
+
+async function waitReady(rev) {
+  const t0 = Date.now()
+  // No reload anywhere: the page polls (with ETags) and must show the change by itself.
+  await expectText(readyCell(rev), 'Ready', READY_MS)
+  log(`${rev} shown Ready after ${((Date.now() - t0) / 1000).toFixed(1)}s`)
+}
+
+async function step(name, fn) {
+  log(`step: ${name}`)
+  try {
+    await fn()
+  } catch (e) {
+    await screenshot(`FAILED-${name.replace(/\W+/g, '-')}`).catch(() => {})
+    throw new Error(`step "${name}": ${e.message}`)
+  }
+}
+
+let failed = false
+try {
+  await step('login with the keyboard', async () => {
+    await page.goto(base + '/')
+    await page.getByRole('heading', { name: 'Sign in to Slipway' }).waitFor()
+    await screenshot('login')
+    // The token field has focus on load; Enter submits.
+    await page.keyboard.type(token)
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Projects', exact: true }).waitFor()
+  })
+
+  await step('create a project', async () => {
+    await page.getByLabel('Project name', { exact: true }).fill(project)
+    await page.getByRole('button', { name: 'Create project' }).click()
+    await page.getByRole('heading', { name: project, exact: true }).waitFor()
+    await page.waitForURL(`${base}/projects/${project}`)
+    await screenshot('project')
+  })
+
+  await step('field errors beside the fields', async () => {
+    await page.getByLabel('App name', { exact: true }).fill(app)
+    await page.getByLabel('Environment', { exact: true }).selectOption(env)
+    await page.getByRole('button', { name: 'Continue to deploy' }).click()
+    await page.getByRole('heading', { name: 'Deploy a new revision' }).waitFor()
+    await page.getByLabel('Image', { exact: true }).fill(`dev.local/${project}/hello:v1`)
+    await page.getByLabel('Max scale', { exact: true }).fill('0')
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click()
+    const err = page.locator('.field', { has: page.getByLabel('Max scale', { exact: true }) }).locator('.field-error')
+    await expectText(err, '>= 1')
+    if ((await page.getByLabel('Max scale', { exact: true }).getAttribute('aria-invalid')) !== 'true') throw new Error('Max scale not marked aria-invalid')
+    await expectText(page.locator('.banner.error').first(), 'scaling.maxScale')
+    await screenshot('field-error')
+    await page.getByLabel('Max scale', { exact: true }).fill('')
+  })
+
+  await step('deploy v1 and see it become Ready', async () => {
+    await page.getByLabel('Message', { exact: true }).fill('first release')
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click()
+    await expectText(notice(), `Deployed ${app}-00001`)
+    await row(`${app}-00001`).waitFor({ timeout: READY_MS })
+    await screenshot('deployed-v1-pending')
+    await waitReady(`${app}-00001`)
+    await expectText(percentCell(`${app}-00001`), '100%')
+    await screenshot('v1-ready')
+  })
+
+  await step('canary v2 at 20%', async () => {
+    await tab('Deploy').click()
+    await page.getByLabel('Image', { exact: true }).fill(`dev.local/${project}/hello:v2`)
+    await page.getByLabel('Message', { exact: true }).fill('v2 for 20%')
+    await page.getByLabel('Canary (a share of traffic)', { exact: true }).check()
+    await page.getByLabel('Canary percent', { exact: true }).fill('20')
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click()
+    await expectText(notice(), `Deployed ${app}-00002`)
+    await expectText(percentCell(`${app}-00001`), '80%')
+    await expectText(percentCell(`${app}-00002`), '20%')
+    await waitReady(`${app}-00002`)
+    // Knative's Route reports the split it serves.
+    await expectText(page.getByTestId('serving'), `${app}-00001 80%, ${app}-00002 20%`, READY_MS)
+    await screenshot('canary-80-20')
+  })
+
+  await step('traffic editor: must sum to 100', async () => {
+    await tab('Traffic').click()
+    await page.getByLabel('Percent 1', { exact: true }).fill('50')
+    await expectText(page.getByTestId('total'), '30% still to assign')
+    if (!(await page.getByRole('button', { name: 'Save split' }).isDisabled())) throw new Error('Save enabled at 70%')
+    await page.getByRole('button', { name: 'Give target 2 the rest of 100%' }).click()
+    await expectText(page.getByTestId('total'), 'Total is 100%.')
+    await page.getByLabel('Tag 2', { exact: true }).fill('next')
+    await page.getByLabel('Message', { exact: true }).fill('half and half')
+    await screenshot('traffic-editor')
+    await page.getByRole('button', { name: 'Save split' }).click()
+    await expectText(notice(), 'Traffic split saved')
+    await expectText(percentCell(`${app}-00001`), '50%')
+    await expectText(percentCell(`${app}-00002`), '50%')
+    await expectText(row(`${app}-00002`), 'next')
+  })
+
+  await step('roll back with confirmation', async () => {
+    const dialog = page.getByRole('dialog')
+    // Escape cancels; nothing happens.
+    await page.getByRole('button', { name: `Roll back to ${app}-00001` }).click()
+    await dialog.waitFor()
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    await page.getByRole('button', { name: `Roll back to ${app}-00001` }).click()
+    await dialog.waitFor()
+    await dialog.getByLabel('Why (recorded in the history)', { exact: true }).fill('v2 is slow')
+    await screenshot('rollback-confirm')
+    await dialog.getByRole('button', { name: `Roll back to ${app}-00001` }).click()
+    await expectText(notice(), `Rolled back: all traffic goes to ${app}-00001`)
+    await expectText(percentCell(`${app}-00001`), '100%')
+    await expectText(percentCell(`${app}-00002`), '0%')
+    await expectText(page.getByTestId('serving'), `${app}-00001 100%`, READY_MS)
+  })
+
+  await step('add a header rule', async () => {
+    await tab('Header rules').click()
+    await page.getByRole('button', { name: 'Add rule' }).click()
+    await page.getByLabel('Rule 1 revision', { exact: true }).selectOption(`${app}-00002`)
+    await page.getByLabel('Header 1', { exact: true }).fill('x-user-group')
+    await page.getByLabel('Value 1', { exact: true }).fill('beta')
+    await page.getByLabel('Message', { exact: true }).fill('beta testers on v2')
+    await page.getByRole('button', { name: 'Save rules' }).click()
+    await expectText(notice(), 'Header rules saved')
+    await expectText(page.getByRole('list', { name: 'Rules in force' }), `x-user-group = "beta" → ${app}-00002`)
+    await screenshot('header-rule')
+  })
+
+  await step('history timeline', async () => {
+    await tab('History').click()
+    const entries = page.locator('.timeline .entry')
+    await expectText(page.locator('.timeline'), 'beta testers on v2')
+    const actions = await entries.evaluateAll((els) => els.map((e) => e.getAttribute('data-action')))
+    const want = ['traffic', 'rollback', 'traffic', 'deploy', 'deploy']
+    if (JSON.stringify(actions) !== JSON.stringify(want)) throw new Error(`history actions ${actions}, want ${want}`)
+    await expectText(page.locator('.timeline'), 'v2 is slow')
+    await screenshot('history')
+  })
+
+  await step('manifests: YAML and download', async () => {
+    await tab('Manifests').click()
+    await expectText(page.getByLabel('Manifests YAML', { exact: true }), 'kind: Service')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${app}-${env}.yaml` }).click()])
+    if (download.suggestedFilename() !== `${app}-${env}.yaml`) throw new Error(`download named ${download.suggestedFilename()}`)
+    const path = join(artifacts, download.suggestedFilename())
+    await download.saveAs(path)
+    log(`manifests saved to ${path}`)
+  })
+
+  if (userToken) {
+    await step('a viewer is offered no changes', async () => {
+      await page.goto(`${base}/projects/${project}/members`)
+      await page.getByRole('heading', { name: 'Grant a role' }).waitFor()
+      await page.getByLabel('Name', { exact: true }).fill(userName)
+      await page.getByLabel('Role', { exact: true }).selectOption('viewer')
+      await page.getByRole('button', { name: 'Grant', exact: true }).click()
+      await expectText(page.locator('table'), `${userName}viewer`)
+      // Another tab has its own session: sign in there as the viewer.
+      const viewer = await context.newPage()
+      viewer.setDefaultTimeout(STEP_MS)
+      try {
+        await viewer.goto(`${base}/projects/${project}/apps/${app}/envs/${env}`)
+        await viewer.getByLabel('Bearer token', { exact: true }).fill(userToken)
+        await viewer.getByRole('button', { name: 'Sign in' }).click()
+        await viewer.getByRole('heading', { name: `${app} in ${env}` }).waitFor()
+        // RBAC and platform-api's authorization cache (10 s) take a moment to see the grant.
+        const deadline = Date.now() + 60_000
+        while ((await viewer.locator('tr[data-revision]').count()) === 0 || !(await viewer.getByText('You may read this app').isVisible())) {
+          if (Date.now() > deadline) throw new Error('the viewer never saw the revisions read-only')
+          await viewer.waitForTimeout(3000)
+          await viewer.reload()
+        }
+        const offered = async (name) => (await viewer.getByRole('button', { name }).count()) + (await viewer.getByRole('link', { name, exact: true }).count())
+        for (const name of ['Roll back', 'Deploy', `Delete ${app} from ${env}`]) {
+          if ((await offered(name)) > 0) throw new Error(`the viewer is offered "${name}"`)
+        }
+        await viewer.getByRole('navigation', { name: 'App' }).getByRole('link', { name: 'Traffic', exact: true }).click()
+        await viewer.getByRole('heading', { name: 'Traffic split' }).waitFor()
+        if ((await viewer.getByRole('button', { name: 'Save split' }).count()) > 0) throw new Error('the viewer may save a split')
+        if (!(await viewer.getByLabel('Percent 1', { exact: true }).isDisabled())) throw new Error('the viewer may edit percentages')
+        await viewer.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, '0')}-viewer-traffic.png`), fullPage: true })
+        await viewer.goto(base + '/')
+        await viewer.getByRole('heading', { name: 'Projects', exact: true }).waitFor()
+        await viewer.getByRole('link', { name: project, exact: true }).waitFor()
+        if ((await viewer.getByRole('heading', { name: 'New project' }).count()) > 0) throw new Error('the viewer is offered "New project"')
+      } finally {
+        await viewer.close()
+      }
+    })
+  }
+
+  await step('network failures are shown', async () => {
+    await page.goto(`${base}/projects/${project}/apps/${app}/envs/${env}`)
+    await row(`${app}-00001`).waitFor()
+    await page.route('**/revisions', (r) => r.abort('connectionrefused'))
+    await expectText(page.locator('.banner.error').first(), 'Network error', 15_000)
+    await screenshot('network-error')
+    await page.unroute('**/revisions')
+    await page.locator('.banner.error').first().waitFor({ state: 'detached', timeout: 15_000 })
+  })
+
+  await step('390 px wide', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [name, path] of [
+      ['revisions', `/projects/${project}/apps/${app}/envs/${env}`],
+      ['traffic', `/projects/${project}/apps/${app}/envs/${env}/traffic`],
+      ['project', `/projects/${project}`],
+    ]) {
+      await page.goto(base + path)
+      await page.getByRole('heading', { level: 1 }).waitFor()
+      await page.waitForTimeout(500)
+      const width = await page.evaluate(() => document.documentElement.scrollWidth)
+      if (width > 390) throw new Error(`${name} page is ${width}px wide at a 390px viewport`)
+      await screenshot(`mobile-${name}`)
+    }
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  if (problems.length) throw new Error('browser problems:\n  ' + problems.join('\n  '))
+  log(`PASS in ${((Date.now() - started) / 1000).toFixed(1)}s`)
+} catch (e) {
+  failed = true
+  console.error(`console.e2e: FAIL: ${e.message}`)
+  if (problems.length) console.error('browser problems:\n  ' + problems.join('\n  '))
+} finally {
+  await context.close().catch(() => {})
+  rmSync(profile, { recursive: true, force: true })
+}
+process.exit(failed ? 1 : 0)

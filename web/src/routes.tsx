@@ -1,0 +1,55 @@
+// The console's pages. Each page is one entry; the router (router.tsx) tries them in order.
+//
+// Pipelines (issue 5) are not here yet: add their pages as entries below, e.g.
+//   { path: '/projects/:project/pipelines', title: …, page: (p) => <PipelineRuns project={p.project} /> },
+//   { path: '/projects/:project/pipelines/runs/:run', title: …, page: (p) => <PipelineRun … /> },
+// and a { label: 'Pipelines', to: … } item in projectNav, and the project pages show a tab.
+import type { ReactNode } from 'react'
+import { href, match } from './router'
+import { ProjectsPage } from './pages/Projects'
+import { ProjectPage } from './pages/Project'
+import { MembersPage } from './pages/Members'
+import { AppEnvPage, TABS, type Tab } from './pages/AppEnv'
+
+type Params = Record<string, string>
+
+export interface RouteDef {
+  path: string
+  title: (p: Params) => string
+  page: (p: Params) => ReactNode
+}
+
+export const routes: RouteDef[] = [
+  { path: '/', title: () => 'Projects', page: () => <ProjectsPage /> },
+  { path: '/projects/:project', title: (p) => p.project, page: (p) => <ProjectPage project={p.project} /> },
+  { path: '/projects/:project/members', title: (p) => `Members · ${p.project}`, page: (p) => <MembersPage project={p.project} /> },
+  {
+    path: '/projects/:project/apps/:app/envs/:env',
+    title: (p) => `${p.app} (${p.env})`,
+    page: (p) => <AppEnvPage key={`${p.project}/${p.app}/${p.env}`} project={p.project} app={p.app} env={p.env} tab="revisions" />,
+  },
+  {
+    path: '/projects/:project/apps/:app/envs/:env/:tab',
+    title: (p) => `${p.app} (${p.env}) · ${p.tab}`,
+    page: (p) =>
+      (TABS as readonly string[]).includes(p.tab) ? (
+        <AppEnvPage key={`${p.project}/${p.app}/${p.env}`} project={p.project} app={p.app} env={p.env} tab={p.tab as Tab} />
+      ) : null,
+  },
+]
+
+export function findRoute(pathname: string): { route: RouteDef; params: Params } | null {
+  for (const route of routes) {
+    const params = match(route.path, pathname)
+    if (params) return { route, params }
+  }
+  return null
+}
+
+/** projectNav is the tab row of a project's pages. */
+export function projectNav(project: string): { label: string; to: string }[] {
+  return [
+    { label: 'Apps', to: href('projects', project) },
+    { label: 'Members', to: href('projects', project, 'members') },
+  ]
+}

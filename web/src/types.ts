@@ -1,0 +1,148 @@
+// The wire shapes of platform-api's REST API (see /api/v1/openapi.json).
+
+export interface Me {
+  name: string
+  groups?: string[]
+  createProjects: boolean
+  readPlatform: boolean
+}
+
+export interface EnvAccess {
+  read: boolean
+  change: boolean
+  delete: boolean
+}
+
+export interface ProjectAccess {
+  manageMembers: boolean
+  envs: Record<string, EnvAccess>
+}
+
+export interface Environment {
+  name: string
+  description?: string
+  minScale: number
+  maxScale?: number
+}
+
+export interface Project {
+  name: string
+  namespaces: Record<string, string>
+}
+
+export interface Member {
+  kind: string
+  name: string
+  role: string
+}
+
+export interface Target {
+  revision?: string
+  latest?: boolean
+  percent: number
+  tag?: string
+}
+
+export interface StringMatch {
+  exact?: string
+  prefix?: string
+  regex?: string
+}
+
+export interface Match {
+  headers?: Record<string, StringMatch>
+  cookie?: { name: string; value: string }
+}
+
+export interface Rule {
+  match: Match
+  lane?: string
+  revision: string
+}
+
+export interface ServedTarget {
+  revision: string
+  percent: number
+  tag?: string
+  url?: string
+}
+
+export interface LogPath {
+  path: string
+  container?: string
+  name?: string
+}
+
+export interface Host {
+  host: string
+  tag?: string
+}
+
+export interface AppStatus {
+  project: string
+  app: string
+  env: string
+  namespace: string
+  url?: string
+  ready: boolean
+  reason?: string
+  latestCreatedRevision?: string
+  latestReadyRevision?: string
+  image: string
+  logPaths?: LogPath[]
+  traffic: Target[]
+  servedTraffic: ServedTarget[]
+  rules?: Rule[]
+  revisions?: string[]
+  hosts: Host[]
+}
+
+export interface AppSummary {
+  name: string
+  envs: Record<string, AppStatus>
+}
+
+export interface Revision {
+  name: string
+  image: string
+  created: string
+  deployedBy: string
+  message?: string
+  ready: boolean
+  reason?: string
+  percent: number
+  tags?: string[]
+  logPaths?: LogPath[]
+}
+
+export interface HistoryEntry {
+  time: string
+  user: string
+  action: 'deploy' | 'traffic' | 'rollback' | string
+  revision?: string
+  image?: string
+  message?: string
+  traffic: Target[]
+}
+
+export interface DeployRequest {
+  image: string
+  port?: number
+  env?: { name: string; value: string }[]
+  scaling?: { minScale?: number; maxScale?: number; target?: number }
+  strategy?: { type: 'replace' | 'canary' | 'header'; percent?: number; match?: Match; lane?: string; tag?: string }
+  message?: string
+  logPaths?: LogPath[]
+}
+
+export interface DeployResult {
+  revision: string
+  image: string
+  traffic: Target[]
+  rules?: Rule[]
+}
+
+export interface TrafficResult {
+  traffic: Target[]
+  rules?: Rule[]
+}
