@@ -11,6 +11,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -50,6 +51,17 @@ func (s *Server) routes() []route {
 		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, "", access{identity.ReadApps, scopeApp}},
 		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml", access{identity.ReadApps, scopeApp}},
 		{http.MethodGet, "/api/v1/audit", s.listAudit, "The audit trail, newest first (query: user, project, app, env, action, since, limit)", nil, []audit.Record{}, 200, "", access{scope: scopeUser}},
+		// Pipelines: an app's pipeline and hook in an environment, and its runs.
+		{http.MethodGet, appPath + "/pipeline", s.getPipeline, "Get the app's pipeline (repository, branch, build context, stages)", nil, pipelines.Pipeline{}, 200, "", access{identity.ReadApps, scopeApp}},
+		{http.MethodPut, appPath + "/pipeline", s.putPipeline, "Set the app's pipeline; stages are checked with Argo's validator", pipelines.Pipeline{}, pipelines.Pipeline{}, 200, "", access{identity.ChangeApps, scopeApp}},
+		{http.MethodGet, appPath + "/pipeline/hook", s.getHook, "The app's Git hook URL (without credentials)", nil, apps.Hook{}, 200, "", access{identity.ReadApps, scopeApp}},
+		{http.MethodPost, appPath + "/pipeline/hook/rotate", s.rotateHook, "Make the app's Git hook, or give it a new token and secret (shown once)", nil, apps.Hook{}, 200, "", access{identity.ChangeApps, scopeApp}},
+		{http.MethodGet, appPath + "/runs", s.listRuns, "List pipeline runs, newest first", nil, []pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
+		{http.MethodPost, appPath + "/runs", s.startRun, "Start a pipeline run (a commit, or a branch's head)", pipelines.RunRequest{}, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
+		{http.MethodGet, appPath + "/runs/:run", s.getRun, "Get a pipeline run with its steps", nil, pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
+		{http.MethodPost, appPath + "/runs/:run/cancel", s.cancelRun, "Stop a pipeline run", nil, pipelines.Run{}, 200, "", access{identity.ChangeRuns, scopeApp}},
+		{http.MethodPost, appPath + "/runs/:run/retry", s.retryRun, "Start a finished run again as a new run", nil, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
+		{http.MethodPost, appPath + "/runs/:run/approve", s.approveRun, "Pass the approval gate a run waits at (needs the right to deploy)", nil, pipelines.Run{}, 200, "", access{identity.ChangeApps, scopeApp}},
 		{http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml", access{identity.ReadPlatform, scopeCluster}},
 	}
 }

@@ -36,9 +36,9 @@ type Options struct {
 	Authorizer    Authorizer
 	// Audit receives a record of every mutating call.
 	Audit AuditStore
-	// RateLimit is each caller's token bucket.
-	RateLimit config.RateLimit
-	Logger    *slog.Logger
+	// RateLimit is each caller's token bucket; HookRateLimit each Git hook's.
+	RateLimit, HookRateLimit config.RateLimit
+	Logger                   *slog.Logger
 	// Registry receives the HTTP metrics; a new one is made when nil.
 	Registry *prometheus.Registry
 }
@@ -71,7 +71,7 @@ func New(opts Options) *echo.Echo {
 
 	// Route-level middleware, not a Group: echo's groups answer unmatched methods with 404.
 	auth := authenticate(opts.Authenticator)
-	limit := rateLimit(opts.RateLimit)
+	limit := rateLimit(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
 	for _, r := range s.routes() {
 		chain := []echo.MiddlewareFunc{auth, limit}
 		if r.method != http.MethodGet {
@@ -80,8 +80,11 @@ func New(opts Options) *echo.Echo {
 		}
 		e.Add(r.method, r.path, r.handler, append(chain, s.authorize(r.access))...)
 	}
+	// Git hooks carry their own credential (token or signature) instead of a bearer token.
+	e.POST(HookPath, s.hookDelivery, rateLimit(opts.HookRateLimit, func(c echo.Context) string { return "hook:" + c.Param("hook") }))
 	doc := openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })
+	registerWeb(e) // the web console on every other path, and ETags on API reads (console.go, etag.go)
 	return e
 }
 

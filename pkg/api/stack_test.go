@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	argofake "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned/fake"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +85,10 @@ type stack struct {
 	logs *syncBuffer
 }
 
+// Argo's generated fake clientset cannot stream an informer's initial list (client-go's
+// WatchListClient); list-then-watch is what it serves.
+func init() { os.Setenv("KUBE_FEATURE_WatchListClient", "false") }
+
 type stackOptions struct {
 	// limit overrides each caller's token bucket (default: too large to matter).
 	limit *config.RateLimit
@@ -98,8 +104,9 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	}
 	kc := kubefake.NewClientset(seedNamespaces()...)
 	sc := servingfake.NewSimpleClientset(seedServing()...)
-	clients := &kube.Clients{Kube: kc, Serving: sc}
-	cache := kube.NewCache(clients, 0)
+	ac := argofake.NewSimpleClientset()
+	clients := &kube.Clients{Kube: kc, Serving: sc, Argo: ac}
+	cache := kube.NewCache(clients, 0, "slipway-system")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(func() {
 		cancel()

@@ -33,6 +33,12 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 	if current != nil {
 		currentScheme = domains.Scheme(current.Labels[domains.LabelScheme])
 	}
+	var source *revisions.Source
+	if req.PipelineRun != "" {
+		if source, err = p.pipelineSource(ctx, t, req.PipelineRun); err != nil {
+			return DeployResult{}, err
+		}
+	}
 	scheme := req.SchemeFor(currentScheme)
 	if scheme == domains.SchemeShort {
 		if err := p.claimShortHost(ctx, t); err != nil {
@@ -69,11 +75,12 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 			}
 		}
 		app.Template, app.StoredTemplate = req.TemplateFor(env, rev, user, p.now), nil
+		app.Template.Source = source
 		app.Scheme = req.SchemeFor(app.Scheme)
 		app.Traffic, app.Rules = revisions.PlanDeploy(serving, app.Rules, rev, req.Strategy)
 		app.AppendHistory(revisions.HistoryEntry{
 			Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
-			Revision: rev, Image: app.Template.Image, Message: req.Message, Traffic: app.Traffic,
+			Revision: rev, Image: app.Template.Image, Message: req.Message, Traffic: app.Traffic, Source: source,
 		}, p.cfg.HistoryLimit)
 		result = DeployResult{Revision: rev, Image: app.Template.Image, Traffic: app.Traffic, Rules: app.Rules}
 		return revisions.BuildService(app), nil

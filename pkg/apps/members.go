@@ -2,19 +2,16 @@ package apps
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"sort"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/identity"
-	"github.com/slipway-dev/slipway/pkg/kube"
 )
 
 // MemberRequest is the body of POST /api/v1/projects/{p}/members.
@@ -110,11 +107,5 @@ func (p *Platform) projectExists(project string) error {
 }
 
 func (p *Platform) applyBinding(ctx context.Context, rb *rbacv1.RoleBinding) error {
-	body, err := json.Marshal(rb)
-	if err != nil {
-		return err
-	}
-	_, err = p.clients.Kube.RbacV1().RoleBindings(rb.Namespace).Patch(ctx, rb.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptrTo(true)})
-	return translateWriteError(err)
+	return p.apply(ctx, rb)
 }

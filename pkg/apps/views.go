@@ -91,6 +91,8 @@ type Revision struct {
 	Tags    []string `json:"tags,omitempty"`
 	// LogPaths are the directories whose files the log pipeline collects.
 	LogPaths []logging.LogPath `json:"logPaths,omitempty"`
+	// Source is the pipeline run that deployed it, and the commit it was built from.
+	Source *revisions.Source `json:"source,omitempty"`
 }
 
 // AppSummary is one app of a project across environments.
@@ -281,7 +283,7 @@ func (p *Platform) GetRevision(t Target, name string) (Revision, error) {
 func revisionView(r *servingv1.Revision, svc *servingv1.Service) Revision {
 	tmpl := revisions.TemplateFromRevision(r)
 	v := Revision{Name: r.Name, Image: tmpl.Image, Created: r.CreationTimestamp.UTC(), DeployedBy: tmpl.DeployedBy, Message: tmpl.Message,
-		LogPaths: tmpl.LogPaths}
+		LogPaths: tmpl.LogPaths, Source: tmpl.Source}
 	if c := r.Status.GetCondition(servingv1.RevisionConditionReady); c != nil {
 		v.Ready = isReady(c)
 		if !v.Ready {

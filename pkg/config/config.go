@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
 )
 
 // Config is platform-api's configuration file.
@@ -43,6 +44,28 @@ type Config struct {
 	Audit Audit `json:"audit"`
 	// Logging configures file-log collection: the pod-mutator reads it too.
 	Logging logging.Config `json:"logging"`
+	// Pipelines configures build-and-deploy runs on Argo Workflows; without a
+	// platformURL they are off.
+	Pipelines Pipelines `json:"pipelines"`
+}
+
+// Pipelines is the pipelines section (see pipelines.Config).
+type Pipelines struct {
+	// Namespace is where apps' pipelines (ConfigMaps) and hook credentials (Secrets) are
+	// kept: platform-api's own, so it needs no right to other namespaces' Secrets.
+	Namespace   string           `json:"namespace"`
+	PlatformURL string           `json:"platformURL"`
+	Registry    string           `json:"registry"`
+	Images      pipelines.Images `json:"images"`
+	KeepRuns    Duration         `json:"keepRuns"`
+}
+
+// Enabled reports whether runs may be started on this platform.
+func (p Pipelines) Enabled() bool { return p.PlatformURL != "" }
+
+// Config is the section in pipelines' terms.
+func (p Pipelines) Config() pipelines.Config {
+	return pipelines.Config{PlatformURL: p.PlatformURL, Registry: p.Registry, Images: p.Images, KeepRuns: p.KeepRuns.Duration}
 }
 
 // Domains are the two host schemes: Knative's {app}.{namespace}.{default} and the short
@@ -223,6 +246,12 @@ func (c *Config) setDefaults() {
 	if c.Logging.HostRoot == "" {
 		c.Logging.HostRoot = DefaultLogHostRoot
 	}
+	if c.Pipelines.Namespace == "" {
+		c.Pipelines.Namespace = "slipway-system"
+	}
+	if c.Pipelines.KeepRuns.Duration == 0 {
+		c.Pipelines.KeepRuns.Duration = pipelines.DefaultKeepRuns
+	}
 }
 
 // DefaultLogHostRoot is the node directory under which pods' log directories are made.
@@ -272,6 +301,9 @@ func (c *Config) validate() field.ErrorList {
 	}
 	if ns, name, ok := strings.Cut(c.Routing.IngressGateway, "/"); !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
 		errs = append(errs, field.Invalid(field.NewPath("routing", "ingressGateway"), c.Routing.IngressGateway, "must be namespace/name"))
+	}
+	if c.Pipelines.Enabled() {
+		errs = append(errs, c.Pipelines.Config().Validate(field.NewPath("pipelines"))...)
 	}
 	if err := c.Logging.Validate(); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("logging", "hostRoot"), c.Logging.HostRoot, err.Error()))

@@ -27,7 +27,10 @@ func (a Action) String() string {
 	return a.Verb + " " + a.Resource + "." + a.Group
 }
 
-const servingGroup = "serving.knative.dev"
+const (
+	servingGroup = "serving.knative.dev"
+	argoGroup    = "argoproj.io"
+)
 
 // The actions of Slipway's API.
 var (
@@ -46,6 +49,12 @@ var (
 	ReadPlatform = Action{Verb: "list", Group: "", Resource: "namespaces"}
 	// CreateProjects makes namespaces (cluster-wide).
 	CreateProjects = Action{Verb: "create", Group: "", Resource: "namespaces"}
+	// ReadRuns lists and reads pipeline runs (Argo Workflows).
+	ReadRuns = Action{Verb: "list", Group: argoGroup, Resource: "workflows"}
+	// StartRuns starts (and retries) pipeline runs.
+	StartRuns = Action{Verb: "create", Group: argoGroup, Resource: "workflows"}
+	// ChangeRuns cancels pipeline runs.
+	ChangeRuns = Action{Verb: "update", Group: argoGroup, Resource: "workflows"}
 )
 
 // SARAuthorizer asks the apiserver with SubjectAccessReviews.

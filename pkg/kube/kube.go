@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	argoclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
+	argoinformers "github.com/argoproj/argo-workflows/v3/pkg/client/informers/externalversions"
+	argolisters "github.com/argoproj/argo-workflows/v3/pkg/client/listers/workflow/v1alpha1"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -37,6 +40,8 @@ type Clients struct {
 	Istio   istioclient.Interface
 	// Networking writes ClusterDomainClaims, which reserve short hosts cluster-wide.
 	Networking networkingclient.Interface
+	// Argo writes pipeline runs (Workflows) and templates.
+	Argo argoclient.Interface
 }
 
 // RESTConfig loads a kubeconfig file, or the in-cluster config when path is empty.
@@ -76,50 +81,77 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: cfg, Kube: k, Serving: s, Istio: i, Networking: n}, nil
+	a, err := argoclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: cfg, Kube: k, Serving: s, Istio: i, Networking: n, Argo: a}, nil
 }
 
 // Cache holds informers for the objects Slipway reads: its project namespaces, and the
 // Knative Services and Revisions it manages (filtered by label so memory follows Slipway's
 // own footprint, not the cluster's).
 type Cache struct {
-	kubeFactory    kubeinformers.SharedInformerFactory
-	servingFactory servinginformers.SharedInformerFactory
-	synced         []cache.InformerSynced
-	hasSynced      atomic.Bool
+	kubeFactory     kubeinformers.SharedInformerFactory
+	platformFactory kubeinformers.SharedInformerFactory
+	servingFactory  servinginformers.SharedInformerFactory
+	argoFactory     argoinformers.SharedInformerFactory
+	synced          []cache.InformerSynced
+	hasSynced       atomic.Bool
 
 	Namespaces corelisters.NamespaceLister
 	Services   servinglisters.ServiceLister
 	Revisions  servinglisters.RevisionLister
 	// ServiceInformer lets reconcilers subscribe to the same Service cache.
 	ServiceInformer cache.SharedIndexInformer
+	// Workflows are pipeline runs; ConfigMaps and Secrets (of the platform's namespace)
+	// hold apps' pipelines and hooks.
+	Workflows  argolisters.WorkflowLister
+	ConfigMaps corelisters.ConfigMapLister
+	Secrets    corelisters.SecretLister
 }
 
-// NewCache prepares (but does not start) the informers.
-func NewCache(c *Clients, resync time.Duration) *Cache {
+// NewCache prepares (but does not start) the informers; platformNamespace is where
+// Slipway keeps apps' pipelines and hooks.
+func NewCache(c *Clients, resync time.Duration, platformNamespace string) *Cache {
 	projectSelector := func(o *metav1.ListOptions) {
 		o.LabelSelector = labels.NewSelector().Add(mustRequirement(revisions.LabelProject, selection.Exists)).String()
 	}
 	kf := kubeinformers.NewSharedInformerFactoryWithOptions(c.Kube, resync, kubeinformers.WithTweakListOptions(projectSelector))
+	// Only the platform's own namespace: nothing here reads other namespaces' Secrets.
+	pf := kubeinformers.NewSharedInformerFactoryWithOptions(c.Kube, resync, kubeinformers.WithNamespace(platformNamespace),
+		kubeinformers.WithTweakListOptions(projectSelector))
 	sf := servinginformers.NewSharedInformerFactoryWithOptions(c.Serving, resync, servinginformers.WithTweakListOptions(projectSelector))
+	af := argoinformers.NewSharedInformerFactoryWithOptions(c.Argo, resync, argoinformers.WithTweakListOptions(projectSelector))
 	ns := kf.Core().V1().Namespaces()
+	cms := pf.Core().V1().ConfigMaps()
+	secrets := pf.Core().V1().Secrets()
 	svc := sf.Serving().V1().Services()
 	rev := sf.Serving().V1().Revisions()
+	wfs := af.Argoproj().V1alpha1().Workflows()
 	return &Cache{
 		kubeFactory:     kf,
+		platformFactory: pf,
 		servingFactory:  sf,
-		synced:          []cache.InformerSynced{ns.Informer().HasSynced, svc.Informer().HasSynced, rev.Informer().HasSynced},
+		argoFactory:     af,
+		synced: []cache.InformerSynced{ns.Informer().HasSynced, svc.Informer().HasSynced, rev.Informer().HasSynced,
+			cms.Informer().HasSynced, secrets.Informer().HasSynced, wfs.Informer().HasSynced},
 		Namespaces:      ns.Lister(),
 		Services:        svc.Lister(),
 		Revisions:       rev.Lister(),
 		ServiceInformer: svc.Informer(),
+		Workflows:       wfs.Lister(),
+		ConfigMaps:      cms.Lister(),
+		Secrets:         secrets.Lister(),
 	}
 }
 
 // Start runs the informers until ctx ends and waits for their first sync.
 func (c *Cache) Start(ctx context.Context) error {
 	c.kubeFactory.Start(ctx.Done())
+	c.platformFactory.Start(ctx.Done())
 	c.servingFactory.Start(ctx.Done())
+	c.argoFactory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return fmt.Errorf("informer caches did not sync: %w", ctx.Err())
 	}
@@ -133,6 +165,7 @@ func (c *Cache) Synced() bool { return c.hasSynced.Load() }
 // Shutdown waits for the informers' goroutines after their context ended.
 func (c *Cache) Shutdown() {
 	c.kubeFactory.Shutdown()
+	c.platformFactory.Shutdown()
 	c.servingFactory.Shutdown()
 }
 

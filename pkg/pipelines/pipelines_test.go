@@ -15,13 +15,13 @@ var testConfig = Config{
 	PlatformURL: "http://slipway-platform-api.slipway-system.svc",
 	Registry:    "dev.local",
 	Images:      Images{Git: "dev.local/tools/git:v1", Builder: "dev.local/tools/buildkit:rootless", Deploy: "dev.local/tools/curl:v1"},
-	KeepRuns:    Duration{48 * time.Hour},
+	KeepRuns:    48 * time.Hour,
 }
 
 var testTarget = Target{Project: "shop", App: "web", Env: "test", Namespace: "shop-test"}
 
-func container(image string, args ...string) *wfv1.Template {
-	return &wfv1.Template{Container: &corev1.Container{Image: image, Args: args}}
+func container(image string, args ...string) Template {
+	return TemplateOf(&wfv1.Template{Container: &corev1.Container{Image: image, Args: args}})
 }
 
 func TestStandardTemplateIsValid(t *testing.T) {
@@ -66,8 +66,8 @@ func TestBuildRun(t *testing.T) {
 			gate,
 		}}, RunRequest{}, []string{"clone", "unit", "build", "scan", "approve", "deploy", "smoke"}, "build", "main"},
 		{"build replaced", Pipeline{Repo: "https://git.example/shop/web", Stages: []Stage{
-			{Name: "bazel", At: ReplaceBuild, Template: &wfv1.Template{Script: &wfv1.ScriptTemplate{
-				Container: corev1.Container{Image: "dev.local/t/bazel:v1"}, Source: "bazel run //:push > /tmp/digest"}}},
+			{Name: "bazel", At: ReplaceBuild, Template: TemplateOf(&wfv1.Template{Script: &wfv1.ScriptTemplate{
+				Container: corev1.Container{Image: "dev.local/t/bazel:v1"}, Source: "bazel run //:push > /tmp/digest"}})},
 		}}, RunRequest{}, []string{"clone", "bazel", "deploy"}, "bazel", "main"},
 	}
 	for _, tc := range cases {
@@ -125,7 +125,7 @@ func TestBuildRunArgoRefusals(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			p := Pipeline{Repo: "https://git.example/shop/web", Stages: []Stage{{Name: "check", At: AfterBuild, Template: tc.template}}}
+			p := Pipeline{Repo: "https://git.example/shop/web", Stages: []Stage{{Name: "check", At: AfterBuild, Template: TemplateOf(tc.template)}}}
 			if errs := p.Validate(); len(errs) > 0 {
 				t.Fatalf("refused before Argo: %v", errs)
 			}
@@ -140,6 +140,7 @@ func TestBuildRunArgoRefusals(t *testing.T) {
 func TestPipelineValidate(t *testing.T) {
 	repo := "https://git.example/shop/web"
 	ok := container("dev.local/t/x:v1")
+	okContainer := &corev1.Container{Image: "dev.local/t/x:v1"}
 	cases := map[string]struct {
 		p    Pipeline
 		want []string
@@ -163,15 +164,17 @@ func TestPipelineValidate(t *testing.T) {
 		"gate with a body":  {Pipeline{Repo: repo, Stages: []Stage{{Name: "g", At: BeforeDeploy, Approval: true, Template: ok}}}, []string{"stages[0].template"}},
 		"gate as the build": {Pipeline{Repo: repo, Stages: []Stage{{Name: "g", At: ReplaceBuild, Approval: true}}}, []string{"stages[0].approval"}},
 		"no template":       {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild}}}, []string{"stages[0].template"}},
-		"resource template": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: &wfv1.Template{Resource: &wfv1.ResourceTemplate{Action: "create"}}}}},
+		"resource template": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Resource: &wfv1.ResourceTemplate{Action: "create"}})}}},
 			[]string{"stages[0].template", "stages[0].template.resource"}},
-		"own service account": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: &wfv1.Template{Container: ok.Container, ServiceAccountName: "admin"}}}},
+		"own service account": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer, ServiceAccountName: "admin"})}}},
 			[]string{"stages[0].template.serviceAccountName"}},
-		"host path": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: &wfv1.Template{Container: ok.Container,
-			Volumes: []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}}}}},
+		"host path": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer,
+			Volumes: []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}})}}},
 			[]string{"stages[0].template.volumes[0].hostPath"}},
-		"pod spec patch": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: &wfv1.Template{Container: ok.Container, PodSpecPatch: "{}"}}}},
+		"pod spec patch": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer, PodSpecPatch: "{}"})}}},
 			[]string{"stages[0].template.podSpecPatch"}},
+		"misspelt field": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: Template{"contianer": map[string]any{"image": "x"}}}}},
+			[]string{"stages[0].template"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -247,5 +250,20 @@ func TestRunFromWorkflow(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("run (-want,+got):\n%s", diff)
+	}
+}
+
+// BenchmarkBuildRun is a run's Workflow built and checked with Argo's validator: the
+// in-process share of a hook delivery.
+func BenchmarkBuildRun(b *testing.B) {
+	p := Pipeline{Repo: "https://git.example/shop/web", Stages: []Stage{
+		{Name: "unit", At: BeforeBuild, Template: container("dev.local/t/go:v1", "test", "./...")},
+		{Name: "approve", At: BeforeDeploy, Approval: true},
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildRun(Start{Target: testTarget, Pipeline: p, Trigger: TriggerHook, Delivery: "github:d-1"}, testConfig); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -13,18 +14,18 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// Config is the operator's pipelines configuration (the `pipelines` section of the
-// platform configuration file).
+// Config is the operator's pipelines configuration (pkg/config reads it from the `pipelines`
+// section of the platform configuration).
 type Config struct {
 	// PlatformURL is where deploy steps reach platform-api from inside the cluster.
-	PlatformURL string `json:"platformURL"`
+	PlatformURL string
 	// Registry is the prefix built images are pushed under: {registry}/{project}/{app}.
-	Registry string `json:"registry"`
+	Registry string
 	// Images run the standard steps; operators point them at their own mirrors.
-	Images Images `json:"images"`
-	// KeepRuns is how long a finished run is kept (at least 24h: hook deliveries are
-	// refused as replays for as long as their run exists).
-	KeepRuns Duration `json:"keepRuns"`
+	Images Images
+	// KeepRuns is how long a finished run is kept (at least MinKeepRuns: hook deliveries
+	// are refused as replays for as long as their run exists).
+	KeepRuns time.Duration
 }
 
 // Images of the standard steps.
@@ -38,35 +39,11 @@ type Images struct {
 	Deploy string `json:"deploy"`
 }
 
-// Duration is a time.Duration written as "24h" in configuration.
-type Duration struct{ time.Duration }
-
-// UnmarshalJSON reads "1h30m".
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalJSON writes "1h30m0s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Duration.String()) }
-
 // MinKeepRuns is the shortest KeepRuns: the replay window of hook deliveries.
 const MinKeepRuns = 24 * time.Hour
 
-// SetDefaults fills what the operator left out.
-func (c *Config) SetDefaults() {
-	if c.KeepRuns.Duration == 0 {
-		c.KeepRuns.Duration = 7 * 24 * time.Hour
-	}
-}
+// DefaultKeepRuns is KeepRuns when the operator sets none.
+const DefaultKeepRuns = 7 * 24 * time.Hour
 
 // Validate checks the configuration; path is the section's place in the file.
 func (c Config) Validate(path *field.Path) field.ErrorList {
@@ -77,12 +54,12 @@ func (c Config) Validate(path *field.Path) field.ErrorList {
 	if c.Registry == "" || strings.Contains(c.Registry, "://") || strings.HasSuffix(c.Registry, "/") {
 		errs = append(errs, field.Invalid(path.Child("registry"), c.Registry, "must be an image name prefix such as registry.example/team"))
 	}
-	for name, image := range map[string]string{"git": c.Images.Git, "builder": c.Images.Builder, "deploy": c.Images.Deploy} {
-		if image == "" {
-			errs = append(errs, field.Required(path.Child("images", name), "the image of the standard "+name+" step"))
+	for _, image := range []struct{ name, ref string }{{"git", c.Images.Git}, {"builder", c.Images.Builder}, {"deploy", c.Images.Deploy}} {
+		if image.ref == "" {
+			errs = append(errs, field.Required(path.Child("images", image.name), "the image of the standard "+image.name+" step"))
 		}
 	}
-	if c.KeepRuns.Duration < MinKeepRuns {
+	if c.KeepRuns < MinKeepRuns {
 		errs = append(errs, field.Invalid(path.Child("keepRuns"), c.KeepRuns.String(), "must be at least 24h (the replay window of hook deliveries)"))
 	}
 	return errs
@@ -127,7 +104,39 @@ type Stage struct {
 	Approval bool `json:"approval,omitempty"`
 	// Template is an Argo template (container or script) run as the step. A replace-build
 	// stage must write the built image's digest to /tmp/digest.
-	Template *wfv1.Template `json:"template,omitempty"`
+	Template Template `json:"template,omitempty"`
+}
+
+// Template is an Argo template as JSON, in Argo's own schema (argoproj.io/v1alpha1
+// Template); Argo's validator checks it as part of the run.
+type Template map[string]any
+
+// Argo decodes t strictly: a misspelt field is an error, not a field Argo ignores.
+func (t Template) Argo() (*wfv1.Template, error) {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var out wfv1.Template
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("not an Argo template: %w", err)
+	}
+	return &out, nil
+}
+
+// TemplateOf is the JSON form of an Argo template.
+func TemplateOf(t *wfv1.Template) Template {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		panic(err) // Argo's types always marshal
+	}
+	var out Template
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(err)
+	}
+	return out
 }
 
 // Defaults of an app's pipeline.
@@ -203,7 +212,12 @@ func (p Pipeline) Validate() field.ErrorList {
 		case !s.Approval && s.Template == nil:
 			errs = append(errs, field.Required(at.Child("template"), "an Argo container or script template, or approval: true"))
 		case s.Template != nil:
-			errs = append(errs, checkTemplate(at.Child("template"), s.Template)...)
+			t, err := s.Template.Argo()
+			if err != nil {
+				errs = append(errs, field.Invalid(at.Child("template"), "", err.Error()))
+				break
+			}
+			errs = append(errs, checkTemplate(at.Child("template"), t)...)
 		}
 	}
 	return errs

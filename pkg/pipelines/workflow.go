@@ -193,7 +193,12 @@ func stageTemplate(s Stage) wfv1.Template {
 	if s.Approval {
 		return wfv1.Template{Name: s.Name, Suspend: &wfv1.SuspendTemplate{}}
 	}
-	t := *s.Template.DeepCopy()
+	argo, err := s.Template.Argo()
+	if err != nil {
+		// Pipelines are validated before runs are built.
+		panic(fmt.Sprintf("stage %s: %v", s.Name, err))
+	}
+	t := *argo
 	t.Name = s.Name
 	mount := corev1.VolumeMount{Name: workVolume, MountPath: workDir}
 	if t.Container != nil {

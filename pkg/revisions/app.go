@@ -25,6 +25,10 @@ const (
 	AnnoMessage      = "slipway.dev/message"
 	AnnoHistory      = "slipway.dev/history"
 	AnnoRoutingRules = "slipway.dev/routing-rules"
+	// AnnoPipelineRun and AnnoCommit say which pipeline run built and deployed a revision,
+	// from which commit.
+	AnnoPipelineRun = "slipway.dev/pipeline-run"
+	AnnoCommit      = "slipway.dev/commit"
 
 	// UserContainer is the name Knative gives the app's container in every pod.
 	UserContainer = "user-container"
@@ -72,6 +76,15 @@ type Template struct {
 	// LogPaths, with defaults applied, become the pod-mutator's opt-in label
 	// and annotation on the revision template.
 	LogPaths []logging.LogPath
+	// Source is the pipeline run that deployed the revision, if one did.
+	Source *Source
+}
+
+// Source is a revision's provenance from a pipeline: the run, and the commit its clone
+// step checked out (read from the run, never from the deploy request).
+type Source struct {
+	PipelineRun string `json:"pipelineRun"`
+	Commit      string `json:"commit"`
 }
 
 // Target is one entry of the percentage split.
@@ -151,6 +164,8 @@ type HistoryEntry struct {
 	Image    string    `json:"image,omitempty"`
 	Message  string    `json:"message,omitempty"`
 	Traffic  []Target  `json:"traffic"`
+	// Source: a deploy made by a pipeline run, from a commit.
+	Source *Source `json:"source,omitempty"`
 }
 
 // RuleTags maps each revision to the first tag it carries in the traffic: the tag whose host

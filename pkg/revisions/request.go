@@ -47,6 +47,9 @@ type DeployRequest struct {
 	// Domain picks the host scheme: "default" ({app}.{namespace}.{domain}) or "short"
 	// ({app}.sls-{cluster}.{base}); empty keeps the app's current one.
 	Domain string `json:"domain,omitempty"`
+	// PipelineRun names the pipeline run (in the app's namespace) making this deploy; the
+	// revision then records the run and the commit the run checked out.
+	PipelineRun string `json:"pipelineRun,omitempty"`
 }
 
 // Host scheme names in requests.
@@ -143,6 +146,11 @@ func ValidateName(p *field.Path, v string, maxLen int) field.ErrorList {
 func (r DeployRequest) Validate(env config.Environment) field.ErrorList {
 	var errs field.ErrorList
 	errs = append(errs, validateImage(field.NewPath("image"), r.Image)...)
+	if r.PipelineRun != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(r.PipelineRun) {
+			errs = append(errs, field.Invalid(field.NewPath("pipelineRun"), r.PipelineRun, msg))
+		}
+	}
 	if r.Port != 0 && (r.Port < 1 || r.Port > 65535) {
 		errs = append(errs, field.Invalid(field.NewPath("port"), r.Port, "must be between 1 and 65535"))
 	} else if reservedPorts[r.Port] {

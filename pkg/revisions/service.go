@@ -45,6 +45,9 @@ func BuildService(app App) *servingv1.Service {
 	if t.Message != "" {
 		tmplAnnotations[AnnoMessage] = t.Message
 	}
+	if t.Source != nil {
+		tmplAnnotations[AnnoPipelineRun], tmplAnnotations[AnnoCommit] = t.Source.PipelineRun, t.Source.Commit
+	}
 	setScale := func(key string, v *int32) {
 		if v != nil {
 			tmplAnnotations[key] = strconv.Itoa(int(*v))
@@ -178,6 +181,9 @@ func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpe
 	}
 	if at, err := time.Parse(time.RFC3339, meta.Annotations[AnnoDeployedAt]); err == nil {
 		t.DeployedAt = at
+	}
+	if run := meta.Annotations[AnnoPipelineRun]; run != "" {
+		t.Source = &Source{PipelineRun: run, Commit: meta.Annotations[AnnoCommit]}
 	}
 	if meta.Labels[logging.LabelCollect] == "true" {
 		// A hand-edited, invalid value reads as none; the webhook refuses its pods.

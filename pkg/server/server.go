@@ -45,7 +45,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 	if err := routing.Validate(RoutingConfig(cfg)); err != nil {
 		return nil, fmt.Errorf("routing configuration: %w", err)
 	}
-	cache := kube.NewCache(clients, 10*time.Minute)
+	cache := kube.NewCache(clients, 10*time.Minute, cfg.Pipelines.Namespace)
 	platform := apps.New(cfg, clients, cache, d, log)
 	routingCtl, err := reconciler.New(clients, cache, d, RoutingConfig(cfg), log.With("component", "routing"))
 	if err != nil {
@@ -56,7 +56,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		Platform: platform, Ready: cache.Synced, Logger: log, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
-		RateLimit:     cfg.Limits.PerUser,
+		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks,
 	})
 	return &Server{Cache: cache, Audit: trail, Platform: platform, Handler: handler, cfg: cfg, clients: clients, routing: routingCtl, log: log}, nil
 }

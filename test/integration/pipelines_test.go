@@ -1,0 +1,447 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	authnv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/internal/latency"
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+const pipelineCommit = "4c1f0e2d3b5a69788796a5b4c3d2e1f00a1b2c3d"
+
+// waitRun waits until platform-api's cache shows the run as check wants it.
+func waitRun(t *testing.T, path string, what string, check func(pipelines.Run) error) pipelines.Run {
+	t.Helper()
+	var run pipelines.Run
+	eventually(t, 15*time.Second, what, func() error {
+		run = pipelines.Run{}
+		if code, raw := call(t, http.MethodGet, path, nil, &run); code != http.StatusOK {
+			return fmt.Errorf("GET %s: %d %s", path, code, raw)
+		}
+		return check(run)
+	})
+	return run
+}
+
+// TestPipelineRun: an app's pipeline with a test stage and an approval gate; a run started
+// from the API becomes a Workflow the real apiserver accepts under Argo's schema; as Argo's
+// controller reports progress, the run's steps follow; the gate is approved by a developer;
+// the deploy step, calling platform-api with the run's ServiceAccount token, makes a
+// revision that records the run and the commit the clone step reported.
+func TestPipelineRun(t *testing.T) {
+	const project, app = "builds", "web"
+	createProject(t, project)
+	ns := config.Namespace(project, "test")
+	base := appPath(project, app, "test")
+	ctx := context.Background()
+
+	// Refusals first: Argo's validator speaks for a stage it refuses; our own rules name fields.
+	bad := map[string]any{"repo": "https://git.example/builds/web", "stages": []map[string]any{{
+		"name": "unit", "at": "before-build",
+		"template": map[string]any{"container": map[string]any{"image": "dev.local/t/go:v1", "args": []string{"{{inputs.parameters.nope}}"}}},
+	}}}
+	code, raw := call(t, http.MethodPut, base+"/pipeline", bad, nil)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "failed to resolve {{inputs.parameters.nope}}") {
+		t.Errorf("stage Argo refuses: %d %s", code, raw)
+	}
+	code, raw = call(t, http.MethodPut, base+"/pipeline", map[string]any{"repo": "git@git.example:x", "branch": "a..b"}, nil)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(raw), `"field":"repo"`) || !strings.Contains(string(raw), `"field":"branch"`) {
+		t.Errorf("bad repo and branch: %d %s", code, raw)
+	}
+	mustCall(t, http.StatusNotFound, http.MethodPost, base+"/runs", map[string]any{}, nil)
+
+	pipeline := map[string]any{"repo": "https://git.example/builds/web", "contextDir": "services/web", "stages": []map[string]any{
+		{"name": "unit", "at": "before-build", "template": map[string]any{"container": map[string]any{"image": "dev.local/t/go:v1", "args": []string{"test", "./..."}}}},
+		{"name": "approve", "at": "before-deploy", "approval": true},
+	}}
+	var stored pipelines.Pipeline
+	mustCall(t, http.StatusOK, http.MethodPut, base+"/pipeline", pipeline, &stored)
+	if stored.Branch != "main" || stored.Dockerfile != "Dockerfile" {
+		t.Errorf("defaults not applied: %+v", stored)
+	}
+	// The namespace got what runs need, built by pkg/pipelines.
+	templates := env.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(ns)
+	installed, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("standard template: %v", err)
+	}
+	if _, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).Get(ctx, pipelines.ServiceAccountName, metav1.GetOptions{}); err != nil {
+		t.Errorf("pipeline ServiceAccount: %v", err)
+	}
+
+	var run pipelines.Run
+	mustCall(t, http.StatusCreated, http.MethodPost, base+"/runs", map[string]any{"branch": "main"}, &run)
+	if run.Phase != pipelines.PhasePending || len(run.Steps) != 5 || run.StartedBy != "admin" || run.Trigger != pipelines.TriggerManual {
+		t.Fatalf("new run %+v", run)
+	}
+	runPath := base + "/runs/" + run.Name
+	mustCall(t, http.StatusConflict, http.MethodPost, runPath+"/approve", nil, nil)
+	// A run reads the template and writes nothing while it is as the configuration builds it.
+	if again, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{}); err != nil || again.ResourceVersion != installed.ResourceVersion {
+		t.Errorf("template rewritten by a run: resourceVersion %s → %s (%v)", installed.ResourceVersion, again.ResourceVersion, err)
+	}
+
+	argo := argoRun{t: t, namespace: ns, name: run.Name}
+	argo.start()
+	argo.step(0, "clone", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputCommit: pipelineCommit})
+	argo.step(1, "unit", wfv1.NodeTypePod, wfv1.NodeSucceeded, nil)
+	argo.step(2, "build", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputDigest: "sha256:" + strings.Repeat("ab", 32)})
+	argo.step(3, "approve", wfv1.NodeTypeSuspend, wfv1.NodeRunning, nil)
+	got := waitRun(t, runPath, "run waiting at the gate", func(r pipelines.Run) error {
+		if r.AwaitingApproval != "approve" {
+			return fmt.Errorf("awaiting %q, steps %+v", r.AwaitingApproval, r.Steps)
+		}
+		return nil
+	})
+	var phases []string
+	for _, s := range got.Steps {
+		phases = append(phases, s.Name+":"+s.Phase)
+	}
+	if want := "clone:Succeeded unit:Succeeded build:Succeeded approve:Running deploy:Pending"; strings.Join(phases, " ") != want {
+		t.Errorf("steps %s, want %s", strings.Join(phases, " "), want)
+	}
+	if got.Commit != pipelineCommit || got.Phase != "Running" {
+		t.Errorf("run commit %q phase %q", got.Commit, got.Phase)
+	}
+	var listed []pipelines.Run
+	mustCall(t, http.StatusOK, http.MethodGet, base+"/runs", nil, &listed)
+	if len(listed) != 1 || listed[0].Name != run.Name {
+		t.Errorf("runs %+v", listed)
+	}
+
+	// A developer of the project approves; a viewer may not. (Not dev-user: other tests
+	// count the projects dev-user sees.)
+	approverToken, approver := serviceAccountToken(t, "pipeline-approver")
+	mustCall(t, http.StatusCreated, http.MethodPost, "/api/v1/projects/"+project+"/members", map[string]string{"name": approver, "role": "viewer"}, nil)
+	eventually(t, 20*time.Second, "a viewer is refused the approval", func() error {
+		var code int
+		as(approverToken, func() { code, _ = call(t, http.MethodPost, runPath+"/approve", nil, nil) })
+		if code != http.StatusForbidden {
+			return fmt.Errorf("viewer approving: %d", code)
+		}
+		return nil
+	})
+	mustCall(t, http.StatusCreated, http.MethodPost, "/api/v1/projects/"+project+"/members", map[string]string{"name": approver, "role": "developer"}, nil)
+	var approved pipelines.Run
+	eventually(t, 20*time.Second, "the developer approves (role bindings reach the authorizer)", func() error {
+		var code int
+		var raw []byte
+		as(approverToken, func() { code, raw = call(t, http.MethodPost, runPath+"/approve", nil, &approved) })
+		if code != http.StatusOK {
+			return fmt.Errorf("approve: %d %s", code, raw)
+		}
+		return nil
+	})
+	stored2, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(ns).Get(ctx, run.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := stored2.Status.Nodes[stored2.NodeID(pipelines.StepNodeName(run.Name, 3, "approve"))]
+	if gate.Phase != wfv1.NodeSucceeded || gate.Message != "approved by "+approver || !strings.Contains(stored2.Annotations[pipelines.AnnoApprovals], approver) {
+		t.Errorf("gate node %+v, approvals %q", gate, stored2.Annotations[pipelines.AnnoApprovals])
+	}
+
+	// The deploy step, as the run's pod would: the ServiceAccount's token, the built digest.
+	argo.step(4, "deploy", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
+	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, pipelines.ServiceAccountName, &authnv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := "dev.local/builds/web@sha256:" + strings.Repeat("ab", 32)
+	var deployed apps.DeployResult
+	eventually(t, 20*time.Second, "the run's ServiceAccount deploys", func() error {
+		var code int
+		var raw []byte
+		as(tr.Status.Token, func() {
+			code, raw = call(t, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name, "message": "pipeline run " + run.Name}, &deployed)
+		})
+		if code != http.StatusCreated {
+			return fmt.Errorf("deploy: %d %s", code, raw)
+		}
+		return nil
+	})
+	// The same token may not deploy in another project.
+	createProject(t, "builds-other")
+	as(tr.Status.Token, func() {
+		mustCall(t, http.StatusForbidden, http.MethodPost, appPath("builds-other", app, "test")+"/deployments", map[string]any{"image": image}, nil)
+	})
+	// A run of another app is not provenance for this one.
+	mustCall(t, http.StatusUnprocessableEntity, http.MethodPost, appPath(project, "api", "test")+"/deployments",
+		map[string]any{"image": image, "pipelineRun": run.Name}, nil)
+
+	waitRevisionReady(t, ns, deployed.Revision, image)
+	var rev apps.Revision
+	mustCall(t, http.StatusOK, http.MethodGet, base+"/revisions/"+deployed.Revision, nil, &rev)
+	if rev.Source == nil || rev.Source.PipelineRun != run.Name || rev.Source.Commit != pipelineCommit {
+		t.Errorf("revision source %+v, want run %s commit %s", rev.Source, run.Name, pipelineCommit)
+	}
+	var history []revisions.HistoryEntry
+	mustCall(t, http.StatusOK, http.MethodGet, base+"/history", nil, &history)
+	last := history[len(history)-1]
+	if last.Source == nil || last.Source.PipelineRun != run.Name || last.Source.Commit != pipelineCommit ||
+		last.User != "system:serviceaccount:"+ns+":"+pipelines.ServiceAccountName {
+		t.Errorf("last history entry %+v", last)
+	}
+
+	argo.step(4, "deploy", wfv1.NodeTypePod, wfv1.NodeSucceeded, nil)
+	argo.finish(wfv1.WorkflowSucceeded)
+	waitRun(t, runPath, "run succeeded", func(r pipelines.Run) error {
+		if r.Phase != "Succeeded" || r.Finished == nil {
+			return fmt.Errorf("phase %s", r.Phase)
+		}
+		return nil
+	})
+	// A finished run deploys no more, and cannot be cancelled; it can be retried.
+	mustCall(t, http.StatusConflict, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name}, nil)
+	mustCall(t, http.StatusConflict, http.MethodPost, runPath+"/cancel", nil, nil)
+	// A template deleted by hand is back with the next run.
+	if err := templates.Delete(ctx, pipelines.StandardTemplateName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var retry pipelines.Run
+	mustCall(t, http.StatusCreated, http.MethodPost, runPath+"/retry", nil, &retry)
+	if _, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{}); err != nil {
+		t.Errorf("standard template not restored by the next run: %v", err)
+	}
+	if retry.RetryOf != run.Name || retry.Revision != pipelineCommit || retry.Trigger != pipelines.TriggerRetry {
+		t.Errorf("retry %+v", retry)
+	}
+	var cancelled pipelines.Run
+	mustCall(t, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, &cancelled)
+	wf, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(ns).Get(ctx, retry.Name, metav1.GetOptions{})
+	if err != nil || wf.Spec.Shutdown != wfv1.ShutdownStrategyTerminate {
+		t.Errorf("cancelled run's shutdown %q (%v)", wf.Spec.Shutdown, err)
+	}
+}
+
+// hookPost delivers body to the hook with headers, straight over HTTP (no bearer token),
+// to TestMain's platform-api.
+func hookPost(t testing.TB, url string, body []byte, headers map[string]string) (int, []byte) {
+	t.Helper()
+	return hookPostTo(t, env.server.URL, url, body, headers)
+}
+
+// hookPostTo delivers to the platform-api at base.
+func hookPostTo(t testing.TB, base, url string, body []byte, headers map[string]string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
+}
+
+func githubPush(branch, commit string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"ref": "refs/heads/" + branch, "before": strings.Repeat("0", 40), "after": commit, "created": false, "deleted": false,
+		"repository":  map[string]any{"id": 1, "name": "web", "full_name": "hooks/web", "clone_url": "https://git.example/hooks/web.git"},
+		"pusher":      map[string]any{"name": "octocat", "email": "octo@example.test"},
+		"head_commit": map[string]any{"id": commit, "message": "Fix checkout"},
+	})
+	return b
+}
+
+func hubSignature(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// TestPipelineHooks: a GitHub push signed with the hook's secret starts one run; its
+// replay, a bad signature, another branch, another event and an unknown hook are each
+// refused with their own status and start nothing; GitLab and token deliveries work too,
+// and rotation retires the old credentials.
+func TestPipelineHooks(t *testing.T) {
+	const project, app = "hooks", "web"
+	createProject(t, project)
+	ns := config.Namespace(project, "test")
+	base := appPath(project, app, "test")
+	mustCall(t, http.StatusNotFound, http.MethodPost, base+"/pipeline/hook/rotate", nil, nil)
+	mustCall(t, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/hooks/web"}, nil)
+	var hook apps.Hook
+	mustCall(t, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)
+	if !strings.HasPrefix(hook.URL, "/hooks/v1/") || hook.Token == "" || hook.Secret == "" || hook.Branch != "main" {
+		t.Fatalf("hook %+v", hook)
+	}
+	var shown apps.Hook
+	mustCall(t, http.StatusOK, http.MethodGet, base+"/pipeline/hook", nil, &shown)
+	if shown.URL != hook.URL || shown.Token != "" || shown.Secret != "" {
+		t.Errorf("GET hook shows %+v", shown)
+	}
+	countRuns := func() int {
+		list, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list.Items)
+	}
+	eventually(t, 10*time.Second, "hook in the cache", func() error {
+		if code, raw := hookPost(t, hook.URL, []byte("{}"), nil); code != http.StatusUnauthorized {
+			return fmt.Errorf("%d %s", code, raw)
+		}
+		return nil
+	})
+
+	push := githubPush("main", pipelineCommit)
+	github := func(event, delivery string, body []byte, secret string) map[string]string {
+		return map[string]string{"X-GitHub-Event": event, "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": hubSignature(secret, body)}
+	}
+	code, raw := hookPost(t, hook.URL, push, github("push", "d-1", push, hook.Secret))
+	if code != http.StatusAccepted {
+		t.Fatalf("signed push: %d %s", code, raw)
+	}
+	var accepted struct{ Run string }
+	if err := json.Unmarshal(raw, &accepted); err != nil || accepted.Run == "" {
+		t.Fatalf("accepted %s", raw)
+	}
+	var run pipelines.Run
+	mustCall(t, http.StatusOK, http.MethodGet, base+"/runs/"+accepted.Run, nil, &run)
+	if run.Trigger != pipelines.TriggerHook || run.Revision != pipelineCommit || run.StartedBy != "github:octocat" {
+		t.Errorf("hook run %+v", run)
+	}
+	other := githubPush("feature", pipelineCommit)
+	for name, tc := range map[string]struct {
+		url     string
+		body    []byte
+		headers map[string]string
+		want    int
+	}{
+		"replay":         {hook.URL, push, github("push", "d-1", push, hook.Secret), http.StatusConflict},
+		"bad signature":  {hook.URL, push, github("push", "d-2", push, "guessed"), http.StatusUnauthorized},
+		"other branch":   {hook.URL, other, github("push", "d-3", other, hook.Secret), http.StatusForbidden},
+		"other event":    {hook.URL, []byte(`{"zen":"hi"}`), github("ping", "d-4", []byte(`{"zen":"hi"}`), hook.Secret), http.StatusUnprocessableEntity},
+		"unknown hook":   {"/hooks/v1/0123456789abcdef", push, github("push", "d-5", push, hook.Secret), http.StatusNotFound},
+		"no credentials": {hook.URL, push, nil, http.StatusUnauthorized},
+		"too large":      {hook.URL, bytes.Repeat([]byte(" "), 6<<20), github("push", "d-6", nil, hook.Secret), http.StatusRequestEntityTooLarge},
+	} {
+		if code, raw := hookPost(t, tc.url, tc.body, tc.headers); code != tc.want {
+			t.Errorf("%s: %d %s, want %d", name, code, raw, tc.want)
+		}
+	}
+	if n := countRuns(); n != 1 {
+		t.Errorf("%d runs after one accepted delivery, want 1", n)
+	}
+
+	gitlab, _ := json.Marshal(map[string]any{"object_kind": "push", "ref": "refs/heads/main", "after": strings.Repeat("e", 40),
+		"user_username": "jsmith", "project": map[string]any{"path_with_namespace": "hooks/web"}})
+	if code, raw := hookPost(t, hook.URL, gitlab, map[string]string{"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "g-1", "X-Gitlab-Token": hook.Secret}); code != http.StatusAccepted {
+		t.Errorf("gitlab push: %d %s", code, raw)
+	}
+	if code, raw := hookPost(t, hook.URL+"?branch=main", nil, map[string]string{"X-Slipway-Token": hook.Token}); code != http.StatusAccepted {
+		t.Errorf("token delivery: %d %s", code, raw)
+	}
+
+	// Rotation: the URL stays, the old token and secret stop working.
+	var rotated apps.Hook
+	mustCall(t, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &rotated)
+	if rotated.URL != hook.URL || rotated.Token == hook.Token || rotated.Secret == hook.Secret {
+		t.Errorf("rotated %+v from %+v", rotated, hook)
+	}
+	eventually(t, 10*time.Second, "old token refused", func() error {
+		if code, _ := hookPost(t, hook.URL, nil, map[string]string{"X-Slipway-Token": hook.Token}); code != http.StatusUnauthorized {
+			return fmt.Errorf("old token: %d", code)
+		}
+		return nil
+	})
+	// Each hook has its own, tighter bucket, taken before any verification: a second
+	// platform-api allowing a burst of 2 refuses the third delivery in a row.
+	tight := *env.cfg
+	tight.Limits.Hooks = config.RateLimit{Rate: 0.5, Burst: 2}
+	limited := startPlatform(t, &tight, env.clients)
+	var codes []int
+	var retryAfter string
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodPost, limited.URL+hook.URL, strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes, retryAfter = append(codes, resp.StatusCode), resp.Header.Get("Retry-After")
+	}
+	if fmt.Sprint(codes) != "[401 401 429]" || retryAfter != "2" {
+		t.Errorf("deliveries beyond the hook's burst: %v, Retry-After %q; want [401 401 429], 2", codes, retryAfter)
+	}
+
+	// Neither credential appears in platform-api's log.
+	for _, secret := range []string{hook.Token, hook.Secret, rotated.Token, rotated.Secret} {
+		if strings.Contains(env.logs.String(), secret) {
+			t.Errorf("a hook credential is in the log")
+		}
+	}
+}
+
+// BenchmarkHookToWorkflow: a signed GitHub push through platform-api until its Workflow is
+// stored, vs creating the same Workflow with client-go.
+func BenchmarkHookToWorkflow(b *testing.B) {
+	ensureBenchProject(b)
+	base := appPath("bench", "hooked", "test")
+	mustCall(b, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/bench/hooked"}, nil)
+	var hook apps.Hook
+	mustCall(b, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)
+	push := githubPush("main", pipelineCommit)
+	headers := func(i int) map[string]string {
+		return map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), "X-Hub-Signature-256": hubSignature(hook.Secret, push)}
+	}
+	eventually(b, 10*time.Second, "hook in the cache", func() error {
+		if code, raw := hookPost(b, hook.URL, push, headers(-1)); code != http.StatusAccepted {
+			return fmt.Errorf("%d %s", code, raw)
+		}
+		return nil
+	})
+	cfg := env.cfg.Pipelines.Config()
+	workflows := env.clients.Argo.ArgoprojV1alpha1().Workflows(config.Namespace("bench", "test"))
+	var ours, bare latency.Samples
+	i := 0
+	for b.Loop() {
+		i++
+		start := time.Now()
+		if code, raw := hookPost(b, hook.URL, push, headers(i)); code != http.StatusAccepted {
+			b.Fatalf("delivery: %d %s", code, raw)
+		}
+		ours = append(ours, time.Since(start))
+		b.StopTimer()
+		wf, err := pipelines.BuildRun(pipelines.Start{Target: pipelines.Target{Project: "bench", App: "hooked", Env: "test", Namespace: config.Namespace("bench", "test")},
+			Pipeline: pipelines.Pipeline{Repo: "https://git.example/bench/hooked"}, Trigger: pipelines.TriggerHook, Delivery: fmt.Sprintf("bare-%d-%d", time.Now().UnixNano(), i)}, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start = time.Now()
+		if _, err := workflows.Create(context.Background(), wf, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		bare = append(bare, time.Since(start))
+	}
+	report(b, ours, bare)
+}
