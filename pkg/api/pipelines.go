@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +12,30 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 )
+
+// listTemplates shows the templates of the environments the caller may see.
+func (s *Server) listTemplates(c echo.Context) error {
+	project := c.Param("project")
+	var envs []string
+	for _, env := range s.platform.Environments() {
+		ok, err := s.authz.Allowed(c.Request().Context(), caller(c), identity.ReadRuns, config.Namespace(project, env.Name))
+		if err != nil {
+			return apierror.Unavailable(5, "authorization is unavailable: %v", err)
+		}
+		if ok {
+			envs = append(envs, env.Name)
+		}
+	}
+	list, err := s.platform.ListTemplates(c.Request().Context(), project, envs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
 
 func (s *Server) getPipeline(c echo.Context) error {
 	pl, err := s.platform.GetPipeline(target(c))
@@ -79,6 +102,37 @@ func (s *Server) getRun(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, run)
+}
+
+// runLogs streams a run as server-sent events until it ends or the client goes away.
+func (s *Server) runLogs(c echo.Context) error {
+	w := c.Response()
+	opened := false
+	err := s.platform.StreamRun(c.Request().Context(), target(c), c.Param("run"), func(ev apps.RunEvent) error {
+		if !opened {
+			opened = true
+			w.Header().Set(echo.HeaderContentType, "text/event-stream")
+			w.Header().Set(echo.HeaderCacheControl, "no-cache")
+			w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold events back
+			w.WriteHeader(http.StatusOK)
+		}
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, data); err != nil {
+			return err
+		}
+		w.Flush()
+		return nil
+	})
+	if opened {
+		if err != nil && c.Request().Context().Err() == nil {
+			s.log.Warn("run log stream ended early", "run", c.Param("run"), "err", err)
+		}
+		return nil // the response has begun; an error can no longer be a problem document
+	}
+	return err
 }
 
 func (s *Server) cancelRun(c echo.Context) error {

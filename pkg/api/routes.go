@@ -51,7 +51,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, "", access{identity.ReadApps, scopeApp}},
 		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml", access{identity.ReadApps, scopeApp}},
 		{http.MethodGet, "/api/v1/audit", s.listAudit, "The audit trail, newest first (query: user, project, app, env, action, since, limit)", nil, []audit.Record{}, 200, "", access{scope: scopeUser}},
-		// Pipelines: an app's pipeline and hook in an environment, and its runs.
+		// Pipelines: a project's templates; an app's pipeline and hook in an environment, and its runs.
+		{http.MethodGet, "/api/v1/projects/:project/pipelines/templates", s.listTemplates, "List the WorkflowTemplates of a project's environments", nil, []apps.Template{}, 200, "", access{identity.ReadRuns, scopeProject}},
 		{http.MethodGet, appPath + "/pipeline", s.getPipeline, "Get the app's pipeline (repository, branch, build context, stages)", nil, pipelines.Pipeline{}, 200, "", access{identity.ReadApps, scopeApp}},
 		{http.MethodPut, appPath + "/pipeline", s.putPipeline, "Set the app's pipeline; stages are checked with Argo's validator", pipelines.Pipeline{}, pipelines.Pipeline{}, 200, "", access{identity.ChangeApps, scopeApp}},
 		{http.MethodGet, appPath + "/pipeline/hook", s.getHook, "The app's Git hook URL (without credentials)", nil, apps.Hook{}, 200, "", access{identity.ReadApps, scopeApp}},
@@ -59,6 +60,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, appPath + "/runs", s.listRuns, "List pipeline runs, newest first", nil, []pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs", s.startRun, "Start a pipeline run (a commit, or a branch's head)", pipelines.RunRequest{}, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
 		{http.MethodGet, appPath + "/runs/:run", s.getRun, "Get a pipeline run with its steps", nil, pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
+		{http.MethodGet, appPath + "/runs/:run/logs", s.runLogs, "Follow a run: each step's start, its output and its end, then the run's end (server-sent events: step, log, error, end)", nil, nil, 200, "text/event-stream", access{identity.ReadRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs/:run/cancel", s.cancelRun, "Stop a pipeline run", nil, pipelines.Run{}, 200, "", access{identity.ChangeRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs/:run/retry", s.retryRun, "Start a finished run again as a new run", nil, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs/:run/approve", s.approveRun, "Pass the approval gate a run waits at (needs the right to deploy)", nil, pipelines.Run{}, 200, "", access{identity.ChangeApps, scopeApp}},

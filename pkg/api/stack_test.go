@@ -81,6 +81,7 @@ type stack struct {
 	cache   *kube.Cache
 	kube    *kubefake.Clientset
 	serving *servingfake.Clientset
+	argo    *argofake.Clientset
 	// logs collects what the server logged.
 	logs *syncBuffer
 }
@@ -137,7 +138,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log, RateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
-	return &stack{e: e, cache: cache, kube: kc, serving: sc, logs: logs}
+	return &stack{e: e, cache: cache, kube: kc, serving: sc, argo: ac, logs: logs}
 }
 
 func seedNamespaces() []runtime.Object {

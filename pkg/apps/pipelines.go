@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/kube"
@@ -161,6 +162,74 @@ func (p *Platform) ensurePipelineObjects(ctx context.Context, ns string) error {
 		return err
 	}
 	return p.installPipelineObjects(ctx, ns)
+}
+
+// Template describes a WorkflowTemplate in a project's environment: the standard one
+// Slipway installs, or one of the project's own.
+type Template struct {
+	Name       string   `json:"name"`
+	Env        string   `json:"env"`
+	Entrypoint string   `json:"entrypoint"`
+	Parameters []string `json:"parameters"`
+	// Steps are the template's own templates (steps a pipeline's stages may not reuse by name).
+	Steps []string `json:"steps"`
+	// Standard is true for slipway-standard, which the platform keeps up to date.
+	Standard bool `json:"standard"`
+}
+
+// ListTemplates lists the WorkflowTemplates of a project's environments in envs (those the
+// caller may see), read from the apiserver.
+func (p *Platform) ListTemplates(ctx context.Context, project string, envs []string) ([]Template, error) {
+	out := []Template{}
+	for _, env := range envs {
+		list, err := p.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(Target{Project: project, Env: env}.namespace()).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for _, wt := range list.Items {
+			t := Template{Name: wt.Name, Env: env, Entrypoint: wt.Spec.Entrypoint, Parameters: []string{}, Steps: []string{},
+				Standard: wt.Name == pipelines.StandardTemplateName}
+			for _, param := range wt.Spec.Arguments.Parameters {
+				t.Parameters = append(t.Parameters, param.Name)
+			}
+			for _, tmpl := range wt.Spec.Templates {
+				t.Steps = append(t.Steps, tmpl.Name)
+			}
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// ReconcilePipelineNamespaces keeps the pipeline objects of every namespace where an app has
+// a pipeline as this configuration builds them — installed after a crash between writes,
+// restored after a hand edit, upgraded after a change of configuration — checking each
+// every pipelines.resyncEvery until ctx ends. It runs under the reconcilers' Lease.
+func (p *Platform) ReconcilePipelineNamespaces(ctx context.Context) {
+	if !p.cfg.Pipelines.Enabled() {
+		return
+	}
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		stored, err := p.cache.ConfigMaps.ConfigMaps(p.store()).List(labels.SelectorFromSet(labels.Set{labelKind: kindPipeline}))
+		if err != nil {
+			p.log.Warn("listing pipelines", "err", err)
+			return
+		}
+		done := map[string]bool{}
+		for _, cm := range stored {
+			ns := Target{Project: cm.Labels[revisions.LabelProject], Env: cm.Labels[revisions.LabelEnv]}.namespace()
+			if done[ns] {
+				continue
+			}
+			done[ns] = true
+			if _, err := p.cache.Namespaces.Get(ns); err != nil {
+				continue // the project is gone
+			}
+			if err := p.ensurePipelineObjects(ctx, ns); err != nil {
+				p.log.Warn("pipeline objects not reconciled; retrying at the next resync", "namespace", ns, "err", err)
+			}
+		}
+	}, p.cfg.Pipelines.ResyncEvery.Duration)
 }
 
 // apply server-side applies a namespaced object built by a pure function.

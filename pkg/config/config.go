@@ -58,6 +58,9 @@ type Pipelines struct {
 	Registry    string           `json:"registry"`
 	Images      pipelines.Images `json:"images"`
 	KeepRuns    Duration         `json:"keepRuns"`
+	// ResyncEvery is how often every project namespace with a pipeline is checked against
+	// the standard template this configuration builds (and upgraded when it differs).
+	ResyncEvery Duration `json:"resyncEvery"`
 }
 
 // Enabled reports whether runs may be started on this platform.
@@ -249,6 +252,9 @@ func (c *Config) setDefaults() {
 	if c.Pipelines.Namespace == "" {
 		c.Pipelines.Namespace = "slipway-system"
 	}
+	if c.Pipelines.ResyncEvery.Duration == 0 {
+		c.Pipelines.ResyncEvery.Duration = 5 * time.Minute
+	}
 	if c.Pipelines.KeepRuns.Duration == 0 {
 		c.Pipelines.KeepRuns.Duration = pipelines.DefaultKeepRuns
 	}
@@ -304,6 +310,9 @@ func (c *Config) validate() field.ErrorList {
 	}
 	if c.Pipelines.Enabled() {
 		errs = append(errs, c.Pipelines.Config().Validate(field.NewPath("pipelines"))...)
+		if c.Pipelines.ResyncEvery.Duration < time.Second {
+			errs = append(errs, field.Invalid(field.NewPath("pipelines", "resyncEvery"), c.Pipelines.ResyncEvery.String(), "must be at least 1s"))
+		}
 	}
 	if err := c.Logging.Validate(); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("logging", "hostRoot"), c.Logging.HostRoot, err.Error()))

@@ -71,7 +71,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("audit trail: informer did not sync")
 	}
 	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection.Namespace, s.cfg.LeaderElection.Name, s.log,
-		func(ctx context.Context) { s.routing.Run(ctx, 2) })
+		func(ctx context.Context) {
+			go s.Platform.ReconcilePipelineNamespaces(ctx)
+			s.routing.Run(ctx, 2)
+		})
 	return nil
 }
 

@@ -581,6 +581,8 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 		"bind roles.rbac.authorization.k8s.io":        "not a request: the runs' RoleBinding to the executor Role passed the escalation check with it",
 		"escalate roles.rbac.authorization.k8s.io":    "not a request: the executor Role's apply passed the escalation check with it",
 	}
+	// No step pods run on the dev stack (and no log may be fetched from its fake node).
+	excused["get pods/log"] = "no workflow pods run on the dev stack; the unit test TestRunLogs reads their output"
 	// A run is read live only when the cache has not seen it yet.
 	if used, _ := rec.snapshot(); !used["get workflows.argoproj.io"] {
 		excused["get workflows.argoproj.io"] = "every run was already in the cache when read"
@@ -832,8 +834,17 @@ func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 		}
 		return nil
 	})
+	// The finished run's log stream: its steps and end (no step pods exist here).
+	if raw := chartCall(t, api, http.StatusOK, http.MethodGet, runPath+"/logs", nil, nil); !strings.Contains(string(raw), "event: end") {
+		t.Errorf("run log stream: %s", raw)
+	}
 	chartCall(t, api, http.StatusCreated, http.MethodPost, runPath+"/retry", nil, &retry)
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, nil)
+	var templates []apps.Template
+	chartCall(t, api, http.StatusOK, http.MethodGet, "/api/v1/projects/chartrbac/pipelines/templates", nil, &templates)
+	if len(templates) != 1 || !templates[0].Standard || templates[0].Env != "test" {
+		t.Errorf("templates %+v, want the standard one in test", templates)
+	}
 	var hook apps.Hook
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)
 	push := githubPush("main", pipelineCommit)

@@ -139,6 +139,12 @@ func mutatingCalls(project, app string) []write {
 		{"traffic", http.MethodPut, p + "/traffic", map[string]any{"targets": []map[string]any{{"revision": app + "-00001", "percent": 100}}}},
 		{"rollback", http.MethodPost, p + "/rollback", map[string]string{"revision": app + "-00001"}},
 		{"members", http.MethodPost, "/api/v1/projects/" + project + "/members", map[string]string{"name": "someone", "role": "viewer"}},
+		{"pipeline", http.MethodPut, p + "/pipeline", map[string]string{"repo": "https://git.example/" + project + "/" + app}},
+		{"run", http.MethodPost, p + "/runs", map[string]string{}},
+		{"hook", http.MethodPost, p + "/pipeline/hook/rotate", nil},
+		{"cancel", http.MethodPost, p + "/runs/" + app + "-run-none/cancel", nil},
+		{"approve", http.MethodPost, p + "/runs/" + app + "-run-none/approve", nil},
+		{"retry", http.MethodPost, p + "/runs/" + app + "-run-none/retry", nil},
 		{"delete", http.MethodDelete, p, nil},
 	}
 }
@@ -163,8 +169,8 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	allowed := map[string]map[string]bool{
 		"viewer":    {},
-		"developer": {"deploy": true, "traffic": true, "rollback": true, "delete": true},
-		"admin":     {"deploy": true, "traffic": true, "rollback": true, "delete": true, "members": true},
+		"developer": {"deploy": true, "traffic": true, "rollback": true, "delete": true, "pipeline": true, "run": true, "hook": true, "cancel": true, "approve": true, "retry": true},
+		"admin":     {"deploy": true, "traffic": true, "rollback": true, "delete": true, "members": true, "pipeline": true, "run": true, "hook": true, "cancel": true, "approve": true, "retry": true},
 		"none":      {},
 	}
 	for _, role := range roles {

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -18,6 +19,7 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	authnv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/latency"
@@ -88,6 +90,12 @@ func TestPipelineRun(t *testing.T) {
 	if _, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).Get(ctx, pipelines.ServiceAccountName, metav1.GetOptions{}); err != nil {
 		t.Errorf("pipeline ServiceAccount: %v", err)
 	}
+	var listed0 []apps.Template
+	mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects/"+project+"/pipelines/templates", nil, &listed0)
+	if len(listed0) != 1 || listed0[0].Name != pipelines.StandardTemplateName || listed0[0].Entrypoint != "pipeline" ||
+		strings.Join(listed0[0].Steps, ",") != "pipeline,clone,build,deploy" {
+		t.Errorf("templates %+v", listed0)
+	}
 
 	var run pipelines.Run
 	mustCall(t, http.StatusCreated, http.MethodPost, base+"/runs", map[string]any{"branch": "main"}, &run)
@@ -100,6 +108,12 @@ func TestPipelineRun(t *testing.T) {
 	if again, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{}); err != nil || again.ResourceVersion != installed.ResourceVersion {
 		t.Errorf("template rewritten by a run: resourceVersion %s → %s (%v)", installed.ResourceVersion, again.ResourceVersion, err)
 	}
+
+	// Follow the run from the start, as the console does: its events arrive as Argo's
+	// controller reports the steps. (No step pods run here, so there is no output, and the
+	// apiserver never proxies to a node for logs.)
+	events := make(chan []string, 1)
+	go func() { events <- followRun(t, runPath+"/logs") }()
 
 	argo := argoRun{t: t, namespace: ns, name: run.Name}
 	argo.start()
@@ -211,11 +225,29 @@ func TestPipelineRun(t *testing.T) {
 		}
 		return nil
 	})
+	select {
+	case got := <-events:
+		want := []string{"step clone Running", "step clone Succeeded", "step unit Running", "step unit Succeeded", "step build Running",
+			"step build Succeeded", "step approve Running", "step approve Succeeded", "step deploy Running", "step deploy Succeeded", "end Succeeded"}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("log stream events:\n got %v\nwant %v", got, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("the log stream did not end with the run")
+	}
 	// A finished run deploys no more, and cannot be cancelled; it can be retried.
 	mustCall(t, http.StatusConflict, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name}, nil)
 	mustCall(t, http.StatusConflict, http.MethodPost, runPath+"/cancel", nil, nil)
-	// A template deleted by hand is back with the next run.
+	// A template deleted by hand is restored by the reconciler (every 2 s in the dev
+	// configuration), and would be by the next run anyway.
 	if err := templates.Delete(ctx, pipelines.StandardTemplateName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "standard template restored by the reconciler", func() error {
+		_, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{})
+		return err
+	})
+	if err := templates.Delete(ctx, pipelines.StandardTemplateName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
 	var retry pipelines.Run
@@ -232,6 +264,46 @@ func TestPipelineRun(t *testing.T) {
 	if err != nil || wf.Spec.Shutdown != wfv1.ShutdownStrategyTerminate {
 		t.Errorf("cancelled run's shutdown %q (%v)", wf.Spec.Shutdown, err)
 	}
+}
+
+// followRun reads a run's server-sent events until the stream ends (bounded: one minute),
+// as "kind step phase" lines.
+func followRun(t *testing.T, path string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.server.URL+path, nil)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	req.Header.Set("Authorization", "Bearer "+env.stack.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Errorf("GET %s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		return nil
+	}
+	var out []string
+	var kind string
+	lines := bufio.NewScanner(resp.Body)
+	for lines.Scan() {
+		line := lines.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			kind = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			var ev apps.RunEvent
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err != nil {
+				t.Errorf("event data %q: %v", line, err)
+			}
+			out = append(out, strings.Join(strings.Fields(kind+" "+ev.Step+" "+ev.Phase), " "))
+		}
+	}
+	return out
 }
 
 // hookPost delivers body to the hook with headers, straight over HTTP (no bearer token),
