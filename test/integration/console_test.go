@@ -17,7 +17,9 @@ import (
 // TestConsole drives the web console in Debian's Chromium (playwright-core, headless) against
 // this dev stack, served by the same in-process platform-api as every other test: log in,
 // create a project, deploy, watch the revision turn Ready without a reload, canary 20%, edit
-// the split, roll back, add a header rule, read history and manifests, at 1280 and 390 px.
+// the split, roll back, add a header rule, read history and manifests, set a pipeline with an
+// approval gate (and see refused fields), start a run (it stays Pending: no Argo controller
+// runs here) and cancel it, rotate the hook and see its one-time token, at 1280 and 390 px.
 // The script is web/e2e/console.e2e.mjs; screenshots go to .dev/console-e2e/.
 //
 // It needs the console built into this test binary (`make console` before `go test`; `make

@@ -7,7 +7,8 @@
 //   CHROMIUM          the browser (default /usr/bin/chromium, Debian's package)
 // It drives Chromium headless through playwright-core: log in, create a project, deploy,
 // see the revision become Ready without a reload, canary 20%, edit the split, roll back, add
-// a header rule, read the history and manifests, at 1280 px and 390 px.
+// a header rule, read the history and manifests, set a pipeline with an approval gate, start
+// and cancel a run, rotate its hook, at 1280 px and 390 px.
 import { chromium } from 'playwright-core'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -242,6 +243,97 @@ try {
     log(`manifests saved to ${path}`)
   })
 
+  let runPath = ''
+  await step('pipeline: field errors, local and from the API', async () => {
+    await tab('Pipeline').click()
+    await page.getByRole('heading', { name: 'Pipeline', exact: true }).waitFor()
+    await expectText(page.locator('.banner.info'), 'has no pipeline')
+    const repo = page.getByLabel('Repository', { exact: true })
+    await repo.fill('http://x')
+    await page.getByRole('button', { name: 'Save pipeline' }).click()
+    await expectText(page.locator('.field', { has: repo }).locator('.field-error'), /\S/)
+    if ((await repo.getAttribute('aria-invalid')) !== 'true') throw new Error('Repository not marked aria-invalid')
+    await expectText(page.locator('.pipeline-form .banner.error'), 'repo')
+    await screenshot('pipeline-field-error')
+    // A stage's template is checked as JSON before anything is sent.
+    await page.getByRole('button', { name: 'Add stage' }).click()
+    await page.getByLabel('Stage 1 is an approval gate').uncheck()
+    const tpl = page.getByLabel('Stage 1 Argo template (JSON)', { exact: true })
+    await tpl.fill('{"name": "test",')
+    await page.getByRole('button', { name: 'Save pipeline' }).click()
+    await expectText(page.locator('.field', { has: tpl }).locator('.field-error'), 'Not valid JSON')
+    await page.getByLabel('Stage 1 is an approval gate').check()
+  })
+
+  await step('pipeline: set one with an approval gate', async () => {
+    await page.getByLabel('Repository', { exact: true }).fill(`https://git.example/${project}/hello.git`)
+    await page.getByLabel('Stage 1 name', { exact: true }).fill('approve')
+    await page.getByLabel('Stage 1 runs at', { exact: true }).selectOption('before-deploy')
+    await page.getByRole('button', { name: 'Save pipeline' }).click()
+    await expectText(page.locator('.pipeline-form .banner.ok'), 'Pipeline saved')
+    await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor()
+    await screenshot('pipeline-saved')
+  })
+
+  await step('pipeline: start a run, its steps Pending', async () => {
+    await page.getByRole('button', { name: 'Start run' }).click()
+    await page.waitForURL(/\/runs\/[^/]+$/)
+    runPath = new URL(page.url()).pathname
+    const run = runPath.split('/').pop()
+    await page.getByRole('heading', { name: `Run ${run}` }).waitFor()
+    const steps = page.locator('tr[data-step]')
+    await steps.first().waitFor()
+    const names = await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')))
+    if (!names.includes('approve') || names.indexOf('approve') > names.indexOf('deploy') || names[0] !== 'clone') throw new Error(`steps ${names}`)
+    for (const name of names) await expectText(page.locator(`tr[data-step="${name}"] [data-testid=step-phase]`), 'Pending')
+    await expectText(page.locator('tr[data-step="approve"]'), 'approval gate')
+    // The log stream answers (or is not there yet): either way the panel says so.
+    await expectText(page.getByTestId('log-state'), /Waiting for the run to start|Live|Streaming|not available|closed|finished|End of/, 15_000)
+    await screenshot('run-pending')
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Pipeline', exact: true }).click()
+    const listed = page.locator(`tr[data-run="${run}"]`)
+    await expectText(listed, 'manual')
+    await expectText(listed.locator('[data-testid=run-phase]'), 'Pending')
+    await screenshot('runs-list')
+    await listed.getByRole('link', { name: run }).click()
+    await page.getByRole('heading', { name: `Run ${run}` }).waitFor()
+  })
+
+  await step('pipeline: cancel the run', async () => {
+    const dialog = page.getByRole('dialog')
+    await page.getByRole('button', { name: 'Cancel run' }).click()
+    await dialog.waitFor()
+    await dialog.getByRole('button', { name: 'Cancel run' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await expectText(notice(), 'Cancel requested')
+  })
+
+  await step('pipeline: hook with its one-time token', async () => {
+    await page.goto(`${base}/projects/${project}/apps/${app}/envs/${env}/pipeline`)
+    await page.getByRole('heading', { name: 'Git hook' }).waitFor()
+    await page.getByRole('button', { name: 'Create hook' }).click()
+    const token1 = (await expectText(page.getByTestId('hook-token'), /\w{16}/)).replace(/Copy$/, '').trim()
+    await expectText(page.getByTestId('hook-credentials'), 'Shown once')
+    await expectText(page.getByTestId('hook-url'), '/hooks/v1/')
+    await page.getByRole('button', { name: 'Rotate hook credentials' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.waitFor()
+    await dialog.getByRole('button', { name: 'Rotate', exact: true }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const deadline = Date.now() + STEP_MS
+    let token2 = token1
+    while (token2 === token1 && Date.now() < deadline) {
+      token2 = ((await page.getByTestId('hook-token').textContent()) ?? '').replace(/Copy$/, '').trim()
+      await page.waitForTimeout(200)
+    }
+    if (token2 === token1) throw new Error('rotating showed the same token')
+    await screenshot('hook-rotated')
+    // Shown once: after a reload only the URL is left.
+    await page.reload()
+    await page.getByTestId('hook-url').waitFor()
+    if ((await page.getByTestId('hook-token').count()) > 0) throw new Error('the hook token is shown again after a reload')
+  })
+
   if (userToken) {
     await step('a viewer is offered no changes', async () => {
       await page.goto(`${base}/projects/${project}/members`)
@@ -274,6 +366,12 @@ try {
         if ((await viewer.getByRole('button', { name: 'Save split' }).count()) > 0) throw new Error('the viewer may save a split')
         if (!(await viewer.getByLabel('Percent 1', { exact: true }).isDisabled())) throw new Error('the viewer may edit percentages')
         await viewer.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, '0')}-viewer-traffic.png`), fullPage: true })
+        await viewer.getByRole('navigation', { name: 'App' }).getByRole('link', { name: 'Pipeline', exact: true }).click()
+        await viewer.getByRole('heading', { name: 'Pipeline', exact: true }).waitFor()
+        for (const name of ['Save pipeline', 'Start run', 'Rotate hook credentials', 'Add stage']) {
+          if ((await viewer.getByRole('button', { name }).count()) > 0) throw new Error(`the viewer is offered "${name}"`)
+        }
+        if (!(await viewer.getByLabel('Repository', { exact: true }).isDisabled())) throw new Error('the viewer may edit the pipeline')
         await viewer.goto(base + '/')
         await viewer.getByRole('heading', { name: 'Projects', exact: true }).waitFor()
         await viewer.getByRole('link', { name: project, exact: true }).waitFor()
@@ -300,6 +398,8 @@ try {
       ['revisions', `/projects/${project}/apps/${app}/envs/${env}`],
       ['traffic', `/projects/${project}/apps/${app}/envs/${env}/traffic`],
       ['project', `/projects/${project}`],
+      ['pipeline', `/projects/${project}/apps/${app}/envs/${env}/pipeline`],
+      ['run', runPath],
     ]) {
       await page.goto(base + path)
       await page.getByRole('heading', { level: 1 }).waitFor()

@@ -65,6 +65,11 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn)
 }
 
+/** onUnauthorizedNotify tells the listeners a request outside request() was answered 401. */
+export function onUnauthorizedNotify() {
+  unauthorizedListeners.forEach((fn) => fn())
+}
+
 export const API = '/api/v1'
 
 export interface RequestOptions {

@@ -1,15 +1,14 @@
 // The console's pages. Each page is one entry; the router (router.tsx) tries them in order.
 //
-// Pipelines (issue 5) are not here yet: add their pages as entries below, e.g.
-//   { path: '/projects/:project/pipelines', title: …, page: (p) => <PipelineRuns project={p.project} /> },
-//   { path: '/projects/:project/pipelines/runs/:run', title: …, page: (p) => <PipelineRun … /> },
-// and a { label: 'Pipelines', to: … } item in projectNav, and the project pages show a tab.
+// Pipelines are per app and environment: the "Pipeline" tab of the app's page (runs, start,
+// the pipeline form, the hook) and a page per run (steps, approval, cancel, retry, logs).
 import type { ReactNode } from 'react'
 import { href, match } from './router'
 import { ProjectsPage } from './pages/Projects'
 import { ProjectPage } from './pages/Project'
 import { MembersPage } from './pages/Members'
 import { AppEnvPage, TABS, type Tab } from './pages/AppEnv'
+import { RunPage } from './pages/Run'
 
 type Params = Record<string, string>
 
@@ -35,6 +34,11 @@ export const routes: RouteDef[] = [
       (TABS as readonly string[]).includes(p.tab) ? (
         <AppEnvPage key={`${p.project}/${p.app}/${p.env}`} project={p.project} app={p.app} env={p.env} tab={p.tab as Tab} />
       ) : null,
+  },
+  {
+    path: '/projects/:project/apps/:app/envs/:env/runs/:run',
+    title: (p) => `${p.run} · ${p.app} (${p.env})`,
+    page: (p) => <RunPage key={`${p.project}/${p.app}/${p.env}/${p.run}`} project={p.project} app={p.app} env={p.env} run={p.run} />,
   },
 ]
 

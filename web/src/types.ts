@@ -11,6 +11,10 @@ export interface EnvAccess {
   read: boolean
   change: boolean
   delete: boolean
+  /** startRuns and changeRuns (start/retry, cancel runs), when platform-api reports them;
+   * the console falls back to change. */
+  startRuns?: boolean
+  changeRuns?: boolean
 }
 
 export interface ProjectAccess {
@@ -113,6 +117,13 @@ export interface Revision {
   percent: number
   tags?: string[]
   logPaths?: LogPath[]
+  /** source is the pipeline run that deployed the revision, and the commit it was built from. */
+  source?: Source
+}
+
+export interface Source {
+  pipelineRun: string
+  commit: string
 }
 
 export interface HistoryEntry {
@@ -123,6 +134,7 @@ export interface HistoryEntry {
   image?: string
   message?: string
   traffic: Target[]
+  source?: Source
 }
 
 export interface DeployRequest {
@@ -145,4 +157,65 @@ export interface DeployResult {
 export interface TrafficResult {
   traffic: Target[]
   rules?: Rule[]
+}
+
+// Pipelines (pkg/pipelines, pkg/apps/pipelines.go).
+
+export const STAGE_POINTS = ['before-build', 'after-build', 'before-deploy', 'after-deploy', 'replace-build'] as const
+export type StagePoint = (typeof STAGE_POINTS)[number]
+
+export interface Stage {
+  name: string
+  at: StagePoint | string
+  approval?: boolean
+  template?: Record<string, unknown>
+}
+
+export interface Pipeline {
+  repo: string
+  branch?: string
+  contextDir?: string
+  dockerfile?: string
+  stages?: Stage[]
+}
+
+export interface Hook {
+  url: string
+  branch: string
+  /** token and secret come only from rotate, once. */
+  token?: string
+  secret?: string
+}
+
+export type RunPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Error'
+export type StepPhase = RunPhase | 'Skipped' | 'Omitted'
+
+export interface Step {
+  name: string
+  kind: 'step' | 'approval' | string
+  phase: StepPhase | string
+  message?: string
+  started?: string
+  finished?: string
+  nodeID?: string
+}
+
+export interface Run {
+  name: string
+  project?: string
+  app?: string
+  env?: string
+  trigger: 'manual' | 'hook' | 'retry' | string
+  startedBy: string
+  branch?: string
+  revision: string
+  commit?: string
+  retryOf?: string
+  phase: RunPhase | string
+  message?: string
+  created: string
+  started?: string
+  finished?: string
+  awaitingApproval?: string
+  steps: Step[]
 }

@@ -14,14 +14,16 @@ import { TrafficEditor } from './TrafficEditor'
 import { RulesEditor } from './Rules'
 import { HistoryTab } from './History'
 import { ManifestsTab } from './Manifests'
+import { PipelineTab } from './Pipeline'
 
-export const TABS = ['revisions', 'deploy', 'traffic', 'rules', 'history', 'manifests'] as const
+export const TABS = ['revisions', 'deploy', 'traffic', 'rules', 'pipeline', 'history', 'manifests'] as const
 export type Tab = (typeof TABS)[number]
 const LABELS: Record<Tab, string> = {
   revisions: 'Revisions',
   deploy: 'Deploy',
   traffic: 'Traffic',
   rules: 'Header rules',
+  pipeline: 'Pipeline',
   history: 'History',
   manifests: 'Manifests',
 }
@@ -57,7 +59,8 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
     navigate(tabHref(to))
   }
   const st = notDeployed ? undefined : status.data
-  const shown: Tab[] = notDeployed ? (canChange ? ['deploy'] : []) : TABS.filter((t) => t !== 'deploy' || canChange)
+  // A pipeline can make the first deploy: its tab is there before the app is.
+  const shown: Tab[] = notDeployed ? (canChange ? ['deploy', 'pipeline'] : ['pipeline']) : TABS.filter((t) => t !== 'deploy' || canChange)
   const active: Tab = shown.includes(tab) ? tab : shown[0] ?? 'revisions'
   const revs = revisions.data ?? []
 
@@ -129,6 +132,9 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
           <TrafficEditor status={st} revisions={revs} base={base} readOnly={!canChange} onSaved={() => done('Traffic split saved.')} />
         )}
         {active === 'rules' && st && <RulesEditor status={st} revisions={revs} base={base} readOnly={!canChange} onSaved={() => done('Header rules saved.', 'rules')} />}
+        {active === 'pipeline' && (access.data || access.error) && (
+          <PipelineTab project={project} app={app} env={env} base={base} canChange={canChange} canStart={!!(rights?.startRuns ?? canChange)} />
+        )}
         {active === 'history' && st && <HistoryTab base={base} />}
         {active === 'manifests' && st && <ManifestsTab base={base} filename={`${app}-${env}.yaml`} />}
       </div>

@@ -3,6 +3,7 @@ import { TrafficBar } from '../components/TrafficBar'
 import { ago, shortImage, when } from '../format'
 import { usePoll } from '../poll'
 import type { HistoryEntry } from '../types'
+import { SourceNote } from '../components/Source'
 
 const VERB: Record<string, string> = { deploy: 'Deployed', traffic: 'Changed traffic', rollback: 'Rolled back' }
 
@@ -27,6 +28,7 @@ export function HistoryTab({ base }: { base: string }) {
               {e.revision && <> {e.revision}</>}
               {e.image && <span className="mono muted"> {shortImage(e.image)}</span>} <span className="muted">by {e.user}</span>
               {e.message && <div className="msg">“{e.message}”</div>}
+              {e.source && <SourceNote source={e.source} />}
               <TrafficBar targets={e.traffic ?? []} label="Traffic after this change" />
             </div>
           </li>

@@ -5,6 +5,7 @@ import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { ReadyBadge } from '../components/Status'
 import { ago, shortImage, when } from '../format'
 import type { AppStatus, Revision, TrafficResult } from '../types'
+import { SourceNote } from '../components/Source'
 
 interface Props {
   base: string
@@ -89,7 +90,10 @@ export function RevisionsTab({ base, app, env, revisions, error, status, canChan
                 </td>
                 <td title={when(r.created)}>{ago(r.created)}</td>
                 <td>{r.deployedBy || '—'}</td>
-                <td className="msg">{r.message || ''}</td>
+                <td className="msg">
+                  {r.message || ''}
+                  {r.source && <SourceNote source={r.source} />}
+                </td>
                 <td className="num" data-testid="percent">
                   {r.percent}%{serving.has(r.name) ? '' : r.percent > 0 ? ' (pending)' : ''}
                 </td>
