@@ -116,6 +116,14 @@ func (s *Server) runLogs(c echo.Context) error {
 			w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold events back
 			w.WriteHeader(http.StatusOK)
 		}
+		if ev.Kind == apps.EventPing {
+			// A comment: clients ignore it, proxies see traffic.
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return err
+			}
+			w.Flush()
+			return nil
+		}
 		data, err := json.Marshal(ev)
 		if err != nil {
 			return err

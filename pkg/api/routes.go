@@ -60,7 +60,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, appPath + "/runs", s.listRuns, "List pipeline runs, newest first", nil, []pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs", s.startRun, "Start a pipeline run (a commit, or a branch's head)", pipelines.RunRequest{}, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
 		{http.MethodGet, appPath + "/runs/:run", s.getRun, "Get a pipeline run with its steps", nil, pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
-		{http.MethodGet, appPath + "/runs/:run/logs", s.runLogs, "Follow a run: each step's start, its output and its end, then the run's end (server-sent events: step, log, error, end)", nil, nil, 200, "text/event-stream", access{identity.ReadRuns, scopeApp}},
+		{http.MethodGet, appPath + "/runs/:run/logs", s.runLogs, "Follow a run: each step's start, its output and its end, then the run's end (server-sent events: run, step, log, error, end)", nil, nil, 200, "text/event-stream", access{identity.ReadRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs/:run/cancel", s.cancelRun, "Stop a pipeline run", nil, pipelines.Run{}, 200, "", access{identity.ChangeRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs/:run/retry", s.retryRun, "Start a finished run again as a new run", nil, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
 		{http.MethodPost, appPath + "/runs/:run/approve", s.approveRun, "Pass the approval gate a run waits at (needs the right to deploy)", nil, pipelines.Run{}, 200, "", access{identity.ChangeApps, scopeApp}},

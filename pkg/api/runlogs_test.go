@@ -59,6 +59,7 @@ func TestRunLogs(t *testing.T) {
 		t.Fatalf("logs: %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
 	}
 	want := []string{
+		`event: run|data: {"phase":"Succeeded"}`,
 		`event: step|data: {"step":"clone","phase":"Running"}`,
 		`event: log|data: {"step":"clone","line":"fake logs"}`,
 		`event: step|data: {"step":"clone","phase":"Succeeded"}`,

@@ -81,7 +81,13 @@ func New(opts Options) *echo.Echo {
 		e.Add(r.method, r.path, r.handler, append(chain, s.authorize(r.access))...)
 	}
 	// Git hooks carry their own credential (token or signature) instead of a bearer token.
-	e.POST(HookPath, s.hookDelivery, rateLimit(opts.HookRateLimit, func(c echo.Context) string { return "hook:" + c.Param("hook") }))
+	// Each hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.
+	e.POST(HookPath, s.hookDelivery, rateLimit(opts.HookRateLimit, func(c echo.Context) string {
+		if id := c.Param("hook"); s.platform.HookKnown(id) {
+			return "hook:" + id
+		}
+		return "hook:unknown"
+	}))
 	doc := openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })
 	registerWeb(e) // the web console on every other path, and ETags on API reads (console.go, etag.go)

@@ -525,6 +525,12 @@ var (
 	ErrWrongBranch = errors.New("the branch is not the one this hook builds")
 )
 
+// HookKnown reports whether id names a hook (from the cache).
+func (p *Platform) HookKnown(id string) bool {
+	s, err := p.cache.Secrets.Secrets(p.store()).Get(hookSecretName(id))
+	return err == nil && s.Labels[LabelHookID] == id
+}
+
 // HookDelivery handles a delivery to hook id: verify, filter by branch, start the run.
 func (p *Platform) HookDelivery(ctx context.Context, id string, r *http.Request) (pipelines.Run, error) {
 	if err := p.pipelinesEnabled(); err != nil {

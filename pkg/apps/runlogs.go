@@ -24,8 +24,9 @@ const (
 
 // RunEvent is one event of a run's log stream.
 type RunEvent struct {
-	// Kind is "step" (a step started or ended: Phase), "log" (a Line of its output),
-	// "error" (its output could not be read: Message) or "end" (the run's Phase).
+	// Kind is "run" (first: the run's Phase as the stream opens), "step" (a step started
+	// or ended: Phase), "log" (a Line of its output), "error" (its output could not be read:
+	// Message), "ping" (nothing happened for a while) or "end" (the run's Phase).
 	Kind    string `json:"-"`
 	Step    string `json:"step,omitempty"`
 	Phase   string `json:"phase,omitempty"`
@@ -35,20 +36,36 @@ type RunEvent struct {
 
 // Run event kinds.
 const (
+	EventRun   = "run"
+	EventPing  = "ping"
 	EventStep  = "step"
 	EventLog   = "log"
 	EventError = "error"
 	EventEnd   = "end"
 )
 
-// runPollInterval is how often a stream looks at the run again between steps.
-var runPollInterval = 500 * time.Millisecond
+// runPollInterval is how often a stream looks at the run again between steps; pingAfter
+// is how long it may stay silent (proxies drop idle connections).
+var (
+	runPollInterval = 500 * time.Millisecond
+	pingAfter       = 15 * time.Second
+)
 
 // StreamRun follows a run step by step in plan order — each step's start, its pod's log
 // lines, its end — and ends with the run. It returns when the run has finished, ctx ends
 // or emit fails (the client went away). An unknown run is an error before any event.
 func (p *Platform) StreamRun(ctx context.Context, t Target, name string, emit func(RunEvent) error) error {
-	if _, err := p.workflow(ctx, t, name); err != nil {
+	wf, err := p.workflow(ctx, t, name)
+	if err != nil {
+		return err
+	}
+	lastEmit := time.Now()
+	send := emit
+	emit = func(ev RunEvent) error {
+		lastEmit = time.Now()
+		return send(ev)
+	}
+	if err := emit(RunEvent{Kind: EventRun, Phase: pipelines.RunFromWorkflow(wf).Phase}); err != nil {
 		return err
 	}
 	next := 0
@@ -91,6 +108,11 @@ func (p *Platform) StreamRun(ctx context.Context, t Target, name string, emit fu
 		}
 		if wf.Status.Fulfilled() {
 			return emit(RunEvent{Kind: EventEnd, Phase: run.Phase})
+		}
+		if time.Since(lastEmit) >= pingAfter {
+			if err := emit(RunEvent{Kind: EventPing}); err != nil {
+				return err
+			}
 		}
 		select {
 		case <-ctx.Done():

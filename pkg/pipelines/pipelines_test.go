@@ -170,7 +170,19 @@ func TestPipelineValidate(t *testing.T) {
 			[]string{"stages[0].template.serviceAccountName"}},
 		"host path": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer,
 			Volumes: []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}})}}},
-			[]string{"stages[0].template.volumes[0].hostPath"}},
+			[]string{"stages[0].template.volumes[0]"}},
+		"secret volume": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer,
+			Volumes: []corev1.Volume{{Name: "s", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "db"}}}}})}}},
+			[]string{"stages[0].template.volumes[0]"}},
+		"scratch volume": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer,
+			Volumes: []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}})}}},
+			nil},
+		"privileged container": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{
+			Container: &corev1.Container{Image: "dev.local/t/x:v1", SecurityContext: &corev1.SecurityContext{Privileged: ptrTo(true)}}})}}},
+			[]string{"stages[0].template.container.securityContext"}},
+		"sidecar": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer,
+			Sidecars: []wfv1.UserContainer{{Container: corev1.Container{Name: "s", Image: "dev.local/t/x:v1"}}}})}}},
+			[]string{"stages[0].template.sidecars"}},
 		"pod spec patch": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer, PodSpecPatch: "{}"})}}},
 			[]string{"stages[0].template.podSpecPatch"}},
 		"misspelt field": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: Template{"contianer": map[string]any{"image": "x"}}}}},
@@ -188,6 +200,8 @@ func TestPipelineValidate(t *testing.T) {
 		})
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 	out := append([]string(nil), in...)

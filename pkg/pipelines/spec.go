@@ -237,14 +237,20 @@ func checkTemplate(at *field.Path, t *wfv1.Template) field.ErrorList {
 		// The run's ServiceAccount and pod shape are the platform's.
 		"serviceAccountName": t.ServiceAccountName != "", "automountServiceAccountToken": t.AutomountServiceAccountToken != nil,
 		"podSpecPatch": t.PodSpecPatch != "", "securityContext": t.SecurityContext != nil, "hostAliases": len(t.HostAliases) > 0,
+		// Extra containers would escape the checks on the step's own.
+		"initContainers": len(t.InitContainers) > 0, "sidecars": len(t.Sidecars) > 0,
+		"container.securityContext": t.Container != nil && t.Container.SecurityContext != nil,
+		"script.securityContext":    t.Script != nil && t.Script.SecurityContext != nil,
 	} {
 		if set {
 			errs = append(errs, field.Forbidden(at.Child(name), "not allowed in a stage's template"))
 		}
 	}
+	// Only scratch space: a Secret, a host path or a claim would reach past what the run's
+	// ServiceAccount may read.
 	for i, v := range t.Volumes {
-		if v.HostPath != nil {
-			errs = append(errs, field.Forbidden(at.Child("volumes").Index(i).Child("hostPath"), "not allowed in a stage's template"))
+		if v.EmptyDir == nil {
+			errs = append(errs, field.Forbidden(at.Child("volumes").Index(i), "a stage's template may only use emptyDir volumes"))
 		}
 	}
 	return errs

@@ -227,7 +227,7 @@ func TestPipelineRun(t *testing.T) {
 	})
 	select {
 	case got := <-events:
-		want := []string{"step clone Running", "step clone Succeeded", "step unit Running", "step unit Succeeded", "step build Running",
+		want := []string{"run Pending", "step clone Running", "step clone Succeeded", "step unit Running", "step unit Succeeded", "step build Running",
 			"step build Succeeded", "step approve Running", "step approve Succeeded", "step deploy Running", "step deploy Succeeded", "end Succeeded"}
 		if strings.Join(got, ", ") != strings.Join(want, ", ") {
 			t.Errorf("log stream events:\n got %v\nwant %v", got, want)
