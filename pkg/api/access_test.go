@@ -280,8 +280,15 @@ func TestMeAndProjectAccess(t *testing.T) {
 	if err := json.Unmarshal(r.body, &acc); err != nil {
 		t.Fatal(err)
 	}
-	if acc.ManageMembers || !acc.Envs["test"]["read"] || acc.Envs["test"]["change"] || acc.Envs["prod"]["delete"] || len(acc.Envs) != 2 {
+	if acc.ManageMembers || !acc.Envs["test"]["read"] || acc.Envs["test"]["change"] || acc.Envs["prod"]["delete"] ||
+		acc.Envs["test"]["startRuns"] || acc.Envs["test"]["changeRuns"] || len(acc.Envs) != 2 {
 		t.Errorf("viewer's access = %+v", acc)
+	}
+	if err := json.Unmarshal(s.doAs(t, testerToken, http.MethodGet, "/api/v1/projects/"+project+"/access", "", "").body, &acc); err != nil {
+		t.Fatal(err)
+	}
+	if !acc.Envs["prod"]["startRuns"] || !acc.Envs["prod"]["changeRuns"] {
+		t.Errorf("tester's access = %+v", acc)
 	}
 	if r := s.doAs(t, viewerToken, http.MethodGet, "/api/v1/projects/bank/access", "", ""); r.status != http.StatusForbidden {
 		t.Errorf("access to another project: %d", r.status)

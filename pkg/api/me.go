@@ -31,6 +31,10 @@ type EnvAccess struct {
 	Read   bool `json:"read"`
 	Change bool `json:"change"`
 	Delete bool `json:"delete"`
+	// StartRuns (start, retry) and ChangeRuns (cancel) are the pipeline runs' rights;
+	// approving a gate is Change, the right to deploy.
+	StartRuns  bool `json:"startRuns"`
+	ChangeRuns bool `json:"changeRuns"`
 }
 
 func (s *Server) me(c echo.Context) error {
@@ -58,7 +62,8 @@ func (s *Server) projectAccess(c echo.Context) error {
 		for _, q := range []struct {
 			action identity.Action
 			into   *bool
-		}{{identity.ReadApps, &a.Read}, {identity.ChangeApps, &a.Change}, {identity.DeleteApps, &a.Delete}} {
+		}{{identity.ReadApps, &a.Read}, {identity.ChangeApps, &a.Change}, {identity.DeleteApps, &a.Delete},
+			{identity.StartRuns, &a.StartRuns}, {identity.ChangeRuns, &a.ChangeRuns}} {
 			ok, err := s.authz.Allowed(ctx, u, q.action, ns)
 			if err != nil {
 				return apierror.Unavailable(5, "authorization is unavailable: %v", err)

@@ -30,7 +30,10 @@ type Run struct {
 	Finished *time.Time `json:"finished,omitempty"`
 	// AwaitingApproval names the gate the run is waiting at, if any.
 	AwaitingApproval string `json:"awaitingApproval,omitempty"`
-	Steps            []Step `json:"steps"`
+	// CancelRequested: someone asked Argo to stop the run (spec.shutdown); Argo's
+	// controller then stops its steps and ends it.
+	CancelRequested bool   `json:"cancelRequested,omitempty"`
+	Steps           []Step `json:"steps"`
 }
 
 // Step is one step of a run, in the order the run takes them.
@@ -65,7 +68,7 @@ func RunFromWorkflow(wf *wfv1.Workflow) Run {
 		RetryOf: wf.Annotations[AnnoRetryOf], Revision: param(wf, ParamRevision),
 		Phase: string(wf.Status.Phase), Message: wf.Status.Message, Created: wf.CreationTimestamp.Time,
 		Started: timePtr(wf.Status.StartedAt.Time), Finished: timePtr(wf.Status.FinishedAt.Time),
-		Steps: []Step{},
+		Steps: []Step{}, CancelRequested: wf.Spec.Shutdown != "",
 	}
 	if r.Phase == "" {
 		r.Phase = PhasePending

@@ -261,8 +261,8 @@ func TestPipelineRun(t *testing.T) {
 	var cancelled pipelines.Run
 	mustCall(t, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, &cancelled)
 	wf, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(ns).Get(ctx, retry.Name, metav1.GetOptions{})
-	if err != nil || wf.Spec.Shutdown != wfv1.ShutdownStrategyTerminate {
-		t.Errorf("cancelled run's shutdown %q (%v)", wf.Spec.Shutdown, err)
+	if err != nil || wf.Spec.Shutdown != wfv1.ShutdownStrategyTerminate || !cancelled.CancelRequested {
+		t.Errorf("cancelled run's shutdown %q (%v), view %+v", wf.Spec.Shutdown, err, cancelled)
 	}
 }
 

@@ -306,6 +306,8 @@ try {
     await dialog.getByRole('button', { name: 'Cancel run' }).click()
     await dialog.waitFor({ state: 'hidden' })
     await expectText(notice(), 'Cancel requested')
+    // The run itself says so once the page's poll has it (spec.shutdown is set).
+    await page.getByText("Argo stops the run's steps and ends it.").waitFor()
   })
 
   await step('pipeline: hook with its one-time token', async () => {

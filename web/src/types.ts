@@ -11,7 +11,7 @@ export interface EnvAccess {
   read: boolean
   change: boolean
   delete: boolean
-  /** startRuns and changeRuns (start/retry, cancel runs), when platform-api reports them;
+  /** startRuns (start, retry) and changeRuns (cancel); older platform-apis omit them and
    * the console falls back to change. */
   startRuns?: boolean
   changeRuns?: boolean
@@ -217,5 +217,7 @@ export interface Run {
   started?: string
   finished?: string
   awaitingApproval?: string
+  /** Someone asked Argo to stop the run; its controller ends it. */
+  cancelRequested?: boolean
   steps: Step[]
 }

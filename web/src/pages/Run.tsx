@@ -91,6 +91,11 @@ export function RunPage({ project, app, env, run }: Props) {
           </div>
         )}
       </div>
+      {data?.cancelRequested && !data.finished && (
+        <div className="banner warn" role="status">
+          Cancel requested: Argo stops the run's steps and ends it.
+        </div>
+      )}
       {data?.awaitingApproval && (
         <div className="banner warn approval" role="region" aria-label="Approval">
           <strong>Waiting for approval</strong> at <span className="mono">{data.awaitingApproval}</span>: the run goes on to deploy {app} in {env} once
