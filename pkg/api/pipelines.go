@@ -38,7 +38,7 @@ func (s *Server) listTemplates(c echo.Context) error {
 }
 
 func (s *Server) getPipeline(c echo.Context) error {
-	pl, err := s.platform.GetPipeline(target(c))
+	pl, err := s.platform.GetPipeline(c.Request().Context(), target(c))
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Server) putPipeline(c echo.Context) error {
 }
 
 func (s *Server) getHook(c echo.Context) error {
-	h, err := s.platform.GetHook(target(c))
+	h, err := s.platform.GetHook(c.Request().Context(), target(c))
 	if err != nil {
 		return err
 	}

@@ -60,15 +60,20 @@ func (p *Platform) pipelinesEnabled() error {
 }
 
 // GetPipeline returns an app's pipeline in an environment.
-func (p *Platform) GetPipeline(t Target) (pipelines.Pipeline, error) {
+func (p *Platform) GetPipeline(ctx context.Context, t Target) (pipelines.Pipeline, error) {
 	if _, err := p.resolve(t); err != nil {
 		return pipelines.Pipeline{}, err
 	}
-	return p.pipeline(t)
+	return p.pipeline(ctx, t)
 }
 
-func (p *Platform) pipeline(t Target) (pipelines.Pipeline, error) {
+// pipeline reads the app's pipeline from the cache, or from the apiserver when the cache has
+// not seen one set a moment ago.
+func (p *Platform) pipeline(ctx context.Context, t Target) (pipelines.Pipeline, error) {
 	cm, err := p.cache.ConfigMaps.ConfigMaps(p.store()).Get(pipelineConfigMapName(t))
+	if apierrors.IsNotFound(err) {
+		cm, err = p.clients.Kube.CoreV1().ConfigMaps(p.store()).Get(ctx, pipelineConfigMapName(t), metav1.GetOptions{})
+	}
 	if apierrors.IsNotFound(err) {
 		return pipelines.Pipeline{}, apierror.NotFound("app %q has no pipeline in %q (PUT …/pipeline)", t.App, t.Env)
 	}
@@ -267,7 +272,7 @@ func (p *Platform) StartRun(ctx context.Context, user string, t Target, req pipe
 	if errs := req.Validate(); len(errs) > 0 {
 		return pipelines.Run{}, apierror.Invalid(errs)
 	}
-	pl, err := p.pipeline(t)
+	pl, err := p.pipeline(ctx, t)
 	if err != nil {
 		return pipelines.Run{}, err
 	}
@@ -413,7 +418,7 @@ func (p *Platform) RetryRun(ctx context.Context, user string, t Target, name str
 	if !wf.Status.Fulfilled() {
 		return pipelines.Run{}, apierror.Conflict("run %s is still %s; cancel it first", name, wf.Status.Phase)
 	}
-	pl, err := p.pipeline(t)
+	pl, err := p.pipeline(ctx, t)
 	if err != nil {
 		return pipelines.Run{}, err
 	}
@@ -465,7 +470,7 @@ func (p *Platform) RotateHook(ctx context.Context, t Target) (Hook, error) {
 	if _, err := p.resolve(t); err != nil {
 		return Hook{}, err
 	}
-	pl, err := p.pipeline(t)
+	pl, err := p.pipeline(ctx, t)
 	if err != nil {
 		return Hook{}, err
 	}
@@ -492,11 +497,11 @@ func (p *Platform) RotateHook(ctx context.Context, t Target) (Hook, error) {
 }
 
 // GetHook shows the app's hook without its credentials.
-func (p *Platform) GetHook(t Target) (Hook, error) {
+func (p *Platform) GetHook(ctx context.Context, t Target) (Hook, error) {
 	if _, err := p.resolve(t); err != nil {
 		return Hook{}, err
 	}
-	pl, err := p.pipeline(t)
+	pl, err := p.pipeline(ctx, t)
 	if err != nil {
 		return Hook{}, err
 	}
@@ -552,7 +557,7 @@ func (p *Platform) HookDelivery(ctx context.Context, id string, r *http.Request)
 	if err != nil {
 		return pipelines.Run{}, err
 	}
-	pl, err := p.pipeline(t)
+	pl, err := p.pipeline(ctx, t)
 	if err != nil {
 		return pipelines.Run{}, err
 	}

@@ -802,6 +802,7 @@ func keysOf(s *corev1.Secret) []string {
 // made and a signed delivery to it.
 func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 	t.Helper()
+	chartCall(t, api, http.StatusNotFound, http.MethodGet, base+"/pipeline", nil, nil)
 	chartCall(t, api, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/chart/web",
 		"stages": []map[string]any{{"name": "approve", "at": "before-deploy", "approval": true}}}, nil)
 	var run pipelines.Run
