@@ -387,36 +387,12 @@ func checkExactRBAC(t *testing.T, rec *chartRequests, rules []rbacv1.PolicyRule,
 	t.Logf("used: %v", slices.Sorted(maps.Keys(used)))
 }
 
-// chartCall is call against another platform-api.
+// chartCall is call against another platform-api as the admin, failing unless the status is want.
 func chartCall(t *testing.T, base string, want int, method, path string, body, out any) []byte {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+env.stack.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s = %d, want %d: %s", method, path, resp.StatusCode, want, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-		}
+	code, raw := callAt(t, base, env.stack.AdminToken, method, path, body, out)
+	if code != want {
+		t.Fatalf("%s %s = %d, want %d: %s", method, path, code, want, raw)
 	}
 	return raw
 }

@@ -217,6 +217,12 @@ func dumpLogs(dir string) {
 // call sends a JSON request to platform-api and decodes a JSON answer into out (if non-nil).
 func call(t testing.TB, method, path string, body any, out any) (int, []byte) {
 	t.Helper()
+	return callAt(t, env.server.URL, env.token, method, path, body, out)
+}
+
+// callAt is call against the platform-api at base, with token.
+func callAt(t testing.TB, base, token, method, path string, body any, out any) (int, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -225,14 +231,14 @@ func call(t testing.TB, method, path string, body any, out any) (int, []byte) {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, env.server.URL+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+env.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
