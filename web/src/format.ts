@@ -18,3 +18,8 @@ export function shortImage(image: string): string {
   const at = image.indexOf('@sha256:')
   return at >= 0 ? image.slice(0, at + 15) + '…' : image
 }
+
+/** newestFirst orders revisions (app-00001, app-00002, …) by name, the newest first. */
+export function newestFirst<T extends { name: string }>(revisions: T[]): T[] {
+  return [...revisions].sort((a, b) => b.name.localeCompare(a.name, undefined, { numeric: true }))
+}

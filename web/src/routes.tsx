@@ -1,9 +1,11 @@
 // The console's pages. Each page is one entry; the router (router.tsx) tries them in order.
+// This module imports the pages and no page imports it (what pages share lives in
+// access.ts and components/).
 //
 // Pipelines are per app and environment: the "Pipeline" tab of the app's page (runs, start,
 // the pipeline form, the hook) and a page per run (steps, approval, cancel, retry, logs).
 import type { ReactNode } from 'react'
-import { href, match } from './router'
+import { match } from './router'
 import { ProjectsPage } from './pages/Projects'
 import { ProjectPage } from './pages/Project'
 import { MembersPage } from './pages/Members'
@@ -48,12 +50,4 @@ export function findRoute(pathname: string): { route: RouteDef; params: Params }
     if (params) return { route, params }
   }
   return null
-}
-
-/** projectNav is the tab row of a project's pages. */
-export function projectNav(project: string): { label: string; to: string }[] {
-  return [
-    { label: 'Apps', to: href('projects', project) },
-    { label: 'Members', to: href('projects', project, 'members') },
-  ]
 }

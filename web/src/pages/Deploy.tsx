@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react'
-import { asApiError, post, type ApiError } from '../api'
+import { post } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { useSession } from '../session'
+import { useSubmit } from '../submit'
 import type { AppStatus, DeployRequest, DeployResult, LogPath } from '../types'
 
 type Op = 'exact' | 'prefix' | 'regex'
@@ -46,8 +47,8 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
   const [cookieName, setCookieName] = useState('')
   const [cookieValue, setCookieValue] = useState('')
   const [tag, setTag] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError | undefined>()
+  // Deployed, the page moves to the revisions tab: the form stays busy until it goes.
+  const { busy, error, run } = useSubmit({ keepBusy: true })
   const fe = (path: string, children = false) => fieldMessages(error, path, children)
   const firstDeploy = !current
 
@@ -69,17 +70,9 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
     return req
   }
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
-      const r = await post<DeployResult>(base + '/deployments', body())
-      onDeployed(r)
-    } catch (err) {
-      setError(asApiError(err))
-      setBusy(false)
-    }
+    run(async () => onDeployed(await post<DeployResult>(base + '/deployments', body())))
   }
 
   return (
@@ -95,14 +88,17 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
       <fieldset>
         <legend>Strategy</legend>
         {firstDeploy && <p className="hint">A first deploy takes all traffic whatever the strategy.</p>}
-        <div className="radios" role="radiogroup" aria-label="Strategy">
-          {(['replace', 'canary', 'header'] as const).map((s) => (
-            <label key={s}>
-              <input type="radio" name="strategy" value={s} checked={strategy === s} onChange={() => setStrategy(s)} />{' '}
-              {s === 'replace' ? 'Replace (100% to the new revision)' : s === 'canary' ? 'Canary (a share of traffic)' : 'Header (matching requests only)'}
-            </label>
-          ))}
-        </div>
+        <Radios
+          label="Strategy"
+          name="strategy"
+          value={strategy}
+          onChange={setStrategy}
+          options={[
+            ['replace', 'Replace (100% to the new revision)'],
+            ['canary', 'Canary (a share of traffic)'],
+            ['header', 'Header (matching requests only)'],
+          ]}
+        />
         {fe('strategy.type').length > 0 && <div className="field-error">{fe('strategy.type').join('; ')}</div>}
         {strategy === 'canary' && (
           <Field label="Canary percent" errors={fe('strategy.percent')} hint="1 to 99; the current split is scaled to make room.">
@@ -111,14 +107,17 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
         )}
         {strategy === 'header' && (
           <>
-            <div className="radios" role="radiogroup" aria-label="Match requests by">
-              {(['header', 'lane', 'cookie'] as const).map((m) => (
-                <label key={m}>
-                  <input type="radio" name="matchKind" value={m} checked={matchKind === m} onChange={() => setMatchKind(m)} />{' '}
-                  {m === 'header' ? 'Header' : m === 'lane' ? 'Lane (x-slipway-lane)' : 'Cookie'}
-                </label>
-              ))}
-            </div>
+            <Radios
+              label="Match requests by"
+              name="matchKind"
+              value={matchKind}
+              onChange={setMatchKind}
+              options={[
+                ['header', 'Header'],
+                ['lane', 'Lane (x-slipway-lane)'],
+                ['cookie', 'Cookie'],
+              ]}
+            />
             {matchKind === 'header' && (
               <div className="row">
                 <Field label="Header name" errors={fe('strategy.match.headers', true)}>
@@ -229,5 +228,28 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
         {busy ? 'Deploying…' : 'Deploy'}
       </button>
     </form>
+  )
+}
+
+interface RadiosProps<T extends string> {
+  label: string
+  name: string
+  value: T
+  onChange: (v: T) => void
+  /** options are the values with their labels, in order. */
+  options: [T, string][]
+}
+
+/** Radios is a labelled group of radio buttons, one a value. */
+function Radios<T extends string>({ label, name, value, onChange, options }: RadiosProps<T>) {
+  return (
+    <div className="radios" role="radiogroup" aria-label={label}>
+      {options.map(([v, text]) => (
+        <label key={v}>
+          <input type="radio" name={name} value={v} checked={value === v} onChange={() => onChange(v)} />{' '}
+          {text}
+        </label>
+      ))}
+    </div>
   )
 }

@@ -1,22 +1,15 @@
 import { useState, type FormEvent } from 'react'
-import { asApiError, type ApiError } from '../api'
 import { ErrorBanner, Field } from '../components/errors'
+import { useSubmit } from '../submit'
 
 export function LoginPage({ onLogin }: { onLogin: (token: string) => Promise<void> }) {
   const [token, setToken] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError | undefined>()
+  // Signed in, the console replaces this page: it stays busy until then.
+  const { busy, error, run } = useSubmit({ keepBusy: true })
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
-      await onLogin(token.trim())
-    } catch (err) {
-      setError(asApiError(err))
-      setBusy(false)
-    }
+    run(() => onLogin(token.trim()))
   }
   const refused = error && (error.status === 401 || error.status === 403)
   return (

@@ -1,22 +1,12 @@
 import { useEffect, useState } from 'react'
-import { asApiError, get, type ApiError } from '../api'
+import { get } from '../api'
 import { ErrorBanner } from '../components/errors'
+import { useSubmit } from '../submit'
 
 export function ManifestsTab({ base, filename }: { base: string; filename: string }) {
   const [yaml, setYaml] = useState<string>()
-  const [error, setError] = useState<ApiError>()
-  const [loading, setLoading] = useState(false)
-  const load = async () => {
-    setLoading(true)
-    setError(undefined)
-    try {
-      setYaml(await get<string>(base + '/manifests', { text: true }))
-    } catch (e) {
-      setError(asApiError(e))
-    } finally {
-      setLoading(false)
-    }
-  }
+  const { busy: loading, error, run } = useSubmit()
+  const load = () => run(async () => setYaml(await get<string>(base + '/manifests', { text: true })))
   useEffect(() => {
     load()
   }, [base])

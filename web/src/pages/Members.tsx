@@ -1,9 +1,12 @@
 import { useState, type FormEvent } from 'react'
-import { API, asApiError, post, type ApiError } from '../api'
+import { API, post } from '../api'
+import { useAccess } from '../access'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
+import { ProjectHeader } from '../components/ProjectHeader'
+import { Table } from '../components/Table'
 import { usePoll } from '../poll'
+import { useSubmit } from '../submit'
 import type { Member } from '../types'
-import { ProjectHeader, useAccess } from './Project'
 
 export function MembersPage({ project }: { project: string }) {
   const path = `${API}/projects/${encodeURIComponent(project)}/members`
@@ -14,27 +17,15 @@ export function MembersPage({ project }: { project: string }) {
       <ProjectHeader project={project} current="Members" />
       <ErrorBanner error={members.error} prefix="Could not load members" />
       {members.data && (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Members of {project}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.map((m) => (
-                <tr key={m.kind + '/' + m.name}>
-                  <td>{m.kind}</td>
-                  <td>{m.name}</td>
-                  <td>{m.role}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table caption={<>Members of {project}</>} columns={['Kind', 'Name', 'Role']}>
+          {members.data.map((m) => (
+            <tr key={m.kind + '/' + m.name}>
+              <td>{m.kind}</td>
+              <td>{m.name}</td>
+              <td>{m.role}</td>
+            </tr>
+          ))}
+        </Table>
       )}
       {access.data?.manageMembers && <Grant path={path} onDone={members.refresh} />}
     </section>
@@ -45,21 +36,14 @@ function Grant({ path, onDone }: { path: string; onDone: () => void }) {
   const [kind, setKind] = useState('User')
   const [name, setName] = useState('')
   const [role, setRole] = useState('developer')
-  const [error, setError] = useState<ApiError | undefined>()
-  const [busy, setBusy] = useState(false)
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useSubmit()
+  const submit = (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
+    run(async () => {
       await post(path, { kind, name: name.trim(), role })
       setName('')
       onDone()
-    } catch (err) {
-      setError(asApiError(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <form className="card form" onSubmit={submit} aria-labelledby="grant">

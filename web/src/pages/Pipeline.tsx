@@ -1,14 +1,16 @@
 // The Pipeline tab of an app in an environment: its runs (live), "Start run", the pipeline
 // form with its stages, and the Git hook.
 import { useState, type FormEvent } from 'react'
-import { asApiError, post, type ApiError } from '../api'
+import { post } from '../api'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { CopyButton, PhaseBadge } from '../components/Phase'
+import { Table } from '../components/Table'
 import { ago, when } from '../format'
 import { elapsed, runCommit, shortSha } from '../pipeline'
 import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
+import { useSubmit } from '../submit'
 import type { Hook, Pipeline, Run } from '../types'
 import { PipelineFormView } from './PipelineForm'
 
@@ -54,22 +56,15 @@ function RunsPanel({ project, app, env, base, canStart }: { project: string; app
   const runs = usePoll<Run[]>(base + '/runs', RUNS_POLL_MS)
   const [from, setFrom] = useState<'default' | 'branch' | 'commit'>('default')
   const [ref, setRef] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError>()
-  const start = async (e: FormEvent) => {
+  const { busy, error, run } = useSubmit()
+  const start = (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
+    run(async () => {
       const body = from === 'branch' ? { branch: ref.trim() } : from === 'commit' ? { commit: ref.trim() } : {}
       const r = await post<Run>(base + '/runs', body)
       await runs.refresh()
       navigate(runHref(project, app, env, r.name))
-    } catch (err) {
-      setError(asApiError(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   const list = runs.data ?? []
   return (
@@ -101,45 +96,29 @@ function RunsPanel({ project, app, env, base, canStart }: { project: string; app
       )}
       <ErrorBanner error={runs.error} prefix="Could not load the runs" />
       {list.length > 0 && (
-      <div className="table-wrap">
-        <table className="runs-table">
-          <caption className="sr-only">Runs of {app} in {env}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Phase</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">By</th>
-              <th scope="col">Commit</th>
-              <th scope="col">Created</th>
-              <th scope="col">Duration</th>
+        <Table className="runs-table" caption={<>Runs of {app} in {env}, newest first</>} columns={['Run', 'Phase', 'Trigger', 'By', 'Commit', 'Created', 'Duration']}>
+          {list.map((r) => (
+            <tr key={r.name} data-run={r.name}>
+              <th scope="row">
+                <Link to={runHref(project, app, env, r.name)}>{r.name}</Link>
+              </th>
+              <td data-testid="run-phase">
+                <PhaseBadge phase={r.phase} waiting={!!r.awaitingApproval} />
+              </td>
+              <td>
+                {r.trigger}
+                {r.retryOf && <span className="muted"> of {r.retryOf}</span>}
+              </td>
+              <td>{r.startedBy || '—'}</td>
+              <td className="mono" title={runCommit(r)}>
+                {shortSha(runCommit(r)) || '—'}
+                {r.branch && r.branch !== runCommit(r) && <span className="muted"> ({r.branch})</span>}
+              </td>
+              <td title={when(r.created)}>{ago(r.created)}</td>
+              <td>{elapsed(r) || '—'}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((r) => (
-              <tr key={r.name} data-run={r.name}>
-                <th scope="row">
-                  <Link to={runHref(project, app, env, r.name)}>{r.name}</Link>
-                </th>
-                <td data-testid="run-phase">
-                  <PhaseBadge phase={r.phase} waiting={!!r.awaitingApproval} />
-                </td>
-                <td>
-                  {r.trigger}
-                  {r.retryOf && <span className="muted"> of {r.retryOf}</span>}
-                </td>
-                <td>{r.startedBy || '—'}</td>
-                <td className="mono" title={runCommit(r)}>
-                  {shortSha(runCommit(r)) || '—'}
-                  {r.branch && r.branch !== runCommit(r) && <span className="muted"> ({r.branch})</span>}
-                </td>
-                <td title={when(r.created)}>{ago(r.created)}</td>
-                <td>{elapsed(r) || '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </Table>
       )}
       {runs.data && list.length === 0 && <p className="muted">No runs yet.{canStart ? ' Start one above, or push to the pipeline’s branch with the hook set up.' : ''}</p>}
     </section>
@@ -150,24 +129,15 @@ function HookPanel({ base, canChange }: { base: string; canChange: boolean }) {
   const hook = usePoll<Hook>(base + '/pipeline/hook', 30_000)
   const none = hook.error?.status === 404
   const [confirm, setConfirm] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError>()
+  const { busy, error, run } = useSubmit()
   // The credentials live only in this component's state: shown once, never stored.
   const [fresh, setFresh] = useState<Hook>()
-  const rotate = async () => {
-    setBusy(true)
-    setError(undefined)
-    try {
-      const h = await post<Hook>(base + '/pipeline/hook/rotate', undefined)
-      setFresh(h)
+  const rotate = () =>
+    run(async () => {
+      setFresh(await post<Hook>(base + '/pipeline/hook/rotate', undefined))
       setConfirm(false)
       hook.refresh()
-    } catch (err) {
-      setError(asApiError(err))
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
   const h = fresh ?? (none ? undefined : hook.data)
   return (
     <section aria-labelledby="hook-title" className="card hook">

@@ -1,9 +1,10 @@
 // The pipeline form: source, build and stages (gates or Argo templates as JSON, checked as
 // JSON before anything is sent; the API names its own field errors the same way).
 import { useState, type FormEvent } from 'react'
-import { ApiError, asApiError, put, type FieldError } from '../api'
+import { ApiError, put, type FieldError } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { fromForm, newStage, TEMPLATE_EXAMPLE, toForm, type PipelineForm, type StageRow } from '../pipeline'
+import { useSubmit } from '../submit'
 import { STAGE_POINTS, type Pipeline } from '../types'
 
 interface FormProps {
@@ -16,8 +17,7 @@ interface FormProps {
 /** PipelineFormView edits the pipeline; templates are checked as JSON before anything is sent. */
 export function PipelineFormView({ base, current, readOnly, onSaved }: FormProps) {
   const [f, setF] = useState<PipelineForm>(() => toForm(current))
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError>()
+  const { busy, error, setError, run } = useSubmit()
   const [saved, setSaved] = useState(false)
   const fe = (path: string, children = false) => fieldMessages(error, path, children)
   const set = (patch: Partial<PipelineForm>) => {
@@ -31,25 +31,19 @@ export function PipelineFormView({ base, current, readOnly, onSaved }: FormProps
     set({ stages: s })
   }
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault()
-    setError(undefined)
     setSaved(false)
     const { pipeline, errors } = fromForm(f)
     if (errors.length) {
       setError(localError(errors))
       return
     }
-    setBusy(true)
-    try {
+    run(async () => {
       await put<Pipeline>(base + '/pipeline', pipeline)
       setSaved(true)
       onSaved()
-    } catch (err) {
-      setError(asApiError(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -1,35 +1,14 @@
 import { useState, type FormEvent } from 'react'
+import { API } from '../api'
+import { useAccess } from '../access'
 import { ErrorBanner, Field } from '../components/errors'
+import { ProjectHeader } from '../components/ProjectHeader'
 import { ReadyBadge } from '../components/Status'
 import { TrafficBar } from '../components/TrafficBar'
 import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
-import { projectNav } from '../routes'
 import { useSession } from '../session'
-import type { AppStatus, AppSummary, ProjectAccess } from '../types'
-import { API } from '../api'
-
-export function ProjectHeader({ project, current }: { project: string; current: string }) {
-  return (
-    <>
-      <nav aria-label="Breadcrumb" className="crumbs">
-        <Link to="/">Projects</Link> / <span aria-current="page">{project}</span>
-      </nav>
-      <h1>{project}</h1>
-      <nav aria-label="Project" className="tabs">
-        {projectNav(project).map((n) => (
-          <Link key={n.to} to={n.to} aria-current={n.label === current ? 'page' : undefined}>
-            {n.label}
-          </Link>
-        ))}
-      </nav>
-    </>
-  )
-}
-
-export function useAccess(project: string) {
-  return usePoll<ProjectAccess>(`${API}/projects/${encodeURIComponent(project)}/access`, 30000)
-}
+import type { AppStatus, AppSummary } from '../types'
 
 /** servingRevisions names what takes traffic now, as Knative's Route reports it. */
 function serving(st: AppStatus): string {

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react'
-import { asApiError, post, type ApiError } from '../api'
+import { post } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
 import { useSession } from '../session'
+import { useSubmit } from '../submit'
 import type { Project } from '../types'
 
 export function ProjectsPage() {
@@ -38,20 +39,13 @@ export function ProjectsPage() {
 
 function NewProject({ onCreated }: { onCreated: (name: string) => void }) {
   const [name, setName] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError | undefined>()
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useSubmit()
+  const submit = (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
+    run(async () => {
       const p = await post<Project>('/api/v1/projects', { name: name.trim() })
       onCreated(p.name)
-    } catch (err) {
-      setError(asApiError(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <form className="card form" onSubmit={submit} aria-labelledby="new-project">

@@ -1,7 +1,10 @@
 import { useState, type FormEvent } from 'react'
-import { asApiError, put, type ApiError } from '../api'
+import { put } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
-import type { AppStatus, Revision, Rule, TrafficResult } from '../types'
+import { newestFirst } from '../format'
+import { useSubmit } from '../submit'
+import type { Rule, TrafficResult } from '../types'
+import type { EditorProps } from './TrafficEditor'
 
 type Op = 'exact' | 'prefix' | 'regex'
 interface Cond {
@@ -53,20 +56,11 @@ function describe(r: Rule): string {
   return parts.join(' and ')
 }
 
-interface Props {
-  status: AppStatus
-  revisions: Revision[]
-  base: string
-  readOnly: boolean
-  onSaved: () => void
-}
-
-export function RulesEditor({ status, revisions, base, readOnly, onSaved }: Props) {
+export function RulesEditor({ status, revisions, base, readOnly, onSaved }: EditorProps) {
   const [rules, setRules] = useState<EditRule[]>(() => fromRules(status.rules ?? []))
   const [message, setMessage] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError | undefined>()
-  const names = [...revisions].sort((a, b) => b.name.localeCompare(a.name, undefined, { numeric: true })).map((r) => r.name)
+  const { busy, error, run } = useSubmit()
+  const names = newestFirst(revisions).map((r) => r.name)
   const upd = (k: number, patch: Partial<EditRule>) => setRules(rules.map((r) => (r.key === k ? { ...r, ...patch } : r)))
   const updCond = (r: EditRule, c: Cond, patch: Partial<Cond>) => upd(r.key, { conds: r.conds.map((x) => (x.key === c.key ? { ...x, ...patch } : x)) })
   const move = (i: number, d: number) => {
@@ -91,20 +85,14 @@ export function RulesEditor({ status, revisions, base, readOnly, onSaved }: Prop
   })
   const ok = localErrors.every((e) => e.length === 0)
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault()
     if (!ok) return
-    setBusy(true)
-    setError(undefined)
-    try {
+    run(async () => {
       // The percentage split is part of the same request: sent as it is, it is kept.
       await put<TrafficResult>(base + '/traffic', { targets: status.traffic, rules: toRules(rules), message: message.trim() || undefined })
       onSaved()
-      setBusy(false)
-    } catch (err) {
-      setError(asApiError(err))
-      setBusy(false)
-    }
+    })
   }
 
   return (

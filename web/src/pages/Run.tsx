@@ -1,17 +1,19 @@
 // A pipeline run: its steps in plan order with phases and durations, the approval gate it
 // waits at, cancel and retry, and live logs per step (an event stream read with fetch()).
 import { useEffect, useRef, useState } from 'react'
-import { appPath, asApiError, post, type ApiError } from '../api'
+import { appPath, asApiError, post } from '../api'
+import { useAccess } from '../access'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { ErrorBanner } from '../components/errors'
 import { PhaseBadge } from '../components/Phase'
+import { Table } from '../components/Table'
 import { ago, when } from '../format'
 import { elapsed, finished, runCommit, shortSha } from '../pipeline'
 import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
 import { streamEvents } from '../sse'
+import { useSubmit } from '../submit'
 import type { Run } from '../types'
-import { useAccess } from './Project'
 import { runHref } from './Pipeline'
 
 interface Props {
@@ -31,8 +33,8 @@ export function RunPage({ project, app, env, run }: Props) {
   const canChange = !!rights?.change
   const canStart = !!(rights?.startRuns ?? rights?.change)
   const canCancel = !!(rights?.changeRuns ?? rights?.change)
-  const [busy, setBusy] = useState<string>()
-  const [error, setError] = useState<ApiError>()
+  const action = useSubmit<'approve' | 'cancel' | 'retry'>()
+  const { busy, pending, error } = action
   const [notice, setNotice] = useState<string>()
   const [cancelling, setCancelling] = useState(false)
   const [, setTick] = useState(0)
@@ -46,11 +48,9 @@ export function RunPage({ project, app, env, run }: Props) {
     return () => window.clearInterval(t)
   }, [done])
 
-  const act = async (what: 'approve' | 'cancel' | 'retry') => {
-    setBusy(what)
-    setError(undefined)
+  const act = (what: 'approve' | 'cancel' | 'retry') => {
     setNotice(undefined)
-    try {
+    action.run(async () => {
       const out = await post<Run>(`${base}/${what}`, undefined)
       setCancelling(false)
       if (what === 'retry') {
@@ -59,11 +59,7 @@ export function RunPage({ project, app, env, run }: Props) {
       }
       setNotice(what === 'approve' ? `Approved: ${data?.awaitingApproval ?? 'the gate'} passes and the run goes on.` : 'Cancel requested: the run is being stopped.')
       await r.refresh()
-    } catch (err) {
-      setError(asApiError(err))
-    } finally {
-      setBusy(undefined)
-    }
+    }, what)
   }
 
   const pipelineTab = href('projects', project, 'apps', app, 'envs', env, 'pipeline')
@@ -101,8 +97,8 @@ export function RunPage({ project, app, env, run }: Props) {
           <strong>Waiting for approval</strong> at <span className="mono">{data.awaitingApproval}</span>: the run goes on to deploy {app} in {env} once
           someone allowed to deploy here approves.{' '}
           {canChange ? (
-            <button className="primary" onClick={() => act('approve')} disabled={!!busy}>
-              {busy === 'approve' ? 'Approving…' : 'Approve'}
+            <button className="primary" onClick={() => act('approve')} disabled={busy}>
+              {pending === 'approve' ? 'Approving…' : 'Approve'}
             </button>
           ) : (
             <span className="muted">You may not approve it.</span>
@@ -153,13 +149,13 @@ export function RunPage({ project, app, env, run }: Props) {
             {data.message && <p className="reason">{data.message}</p>}
             <div className="actions">
               {!done && canCancel && (
-                <button className="danger" onClick={() => setCancelling(true)} disabled={!!busy}>
+                <button className="danger" onClick={() => setCancelling(true)} disabled={busy}>
                   Cancel run
                 </button>
               )}
               {done && canStart && (
-                <button onClick={() => act('retry')} disabled={!!busy}>
-                  {busy === 'retry' ? 'Starting…' : 'Retry'}
+                <button onClick={() => act('retry')} disabled={busy}>
+                  {pending === 'retry' ? 'Starting…' : 'Retry'}
                 </button>
               )}
             </div>
@@ -168,7 +164,7 @@ export function RunPage({ project, app, env, run }: Props) {
           <Logs url={base + '/logs'} run={data} onStep={() => r.refresh()} />
         </>
       )}
-      <ConfirmDialog open={cancelling} title={`Cancel ${run}?`} confirmLabel="Cancel run" danger busy={busy === 'cancel'} onConfirm={() => act('cancel')} onCancel={() => setCancelling(false)}>
+      <ConfirmDialog open={cancelling} title={`Cancel ${run}?`} confirmLabel="Cancel run" danger busy={pending === 'cancel'} onConfirm={() => act('cancel')} onCancel={() => setCancelling(false)}>
         <p>The run stops where it is; steps not started are not run. Nothing it deployed already is undone.</p>
         <ErrorBanner error={error} prefix="Cancel failed" />
       </ConfirmDialog>
@@ -180,38 +176,23 @@ function Steps({ run }: { run: Run }) {
   return (
     <section aria-labelledby="steps-title">
       <h2 id="steps-title">Steps</h2>
-      <div className="table-wrap">
-        <table className="steps">
-          <caption className="sr-only">Steps of {run.name}, in the order the run takes them</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Step</th>
-              <th scope="col">Phase</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Started</th>
-              <th scope="col">Message</th>
-            </tr>
-          </thead>
-          <tbody>
-            {run.steps.map((s, i) => (
-              <tr key={s.name} data-step={s.name}>
-                <td className="num">{i + 1}</td>
-                <th scope="row">
-                  <span className="mono">{s.name}</span>
-                  {s.kind === 'approval' && <span className="chip">approval gate</span>}
-                </th>
-                <td data-testid="step-phase">
-                  <PhaseBadge phase={s.phase} waiting={run.awaitingApproval === s.name} />
-                </td>
-                <td>{elapsed(s) || '—'}</td>
-                <td>{s.started ? <span title={when(s.started)}>{ago(s.started)}</span> : '—'}</td>
-                <td className="msg">{s.message || ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table className="steps" caption={<>Steps of {run.name}, in the order the run takes them</>} columns={['#', 'Step', 'Phase', 'Duration', 'Started', 'Message']}>
+        {run.steps.map((s, i) => (
+          <tr key={s.name} data-step={s.name}>
+            <td className="num">{i + 1}</td>
+            <th scope="row">
+              <span className="mono">{s.name}</span>
+              {s.kind === 'approval' && <span className="chip">approval gate</span>}
+            </th>
+            <td data-testid="step-phase">
+              <PhaseBadge phase={s.phase} waiting={run.awaitingApproval === s.name} />
+            </td>
+            <td>{elapsed(s) || '—'}</td>
+            <td>{s.started ? <span title={when(s.started)}>{ago(s.started)}</span> : '—'}</td>
+            <td className="msg">{s.message || ''}</td>
+          </tr>
+        ))}
+      </Table>
     </section>
   )
 }

@@ -1,11 +1,14 @@
 import { useMemo, useState, type FormEvent } from 'react'
-import { asApiError, put, type ApiError } from '../api'
+import { put } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { TrafficBar } from '../components/TrafficBar'
+import { newestFirst } from '../format'
+import { useSubmit } from '../submit'
 import { canary, fillRest, fromTargets, newRow, splitEvenly, toTargets, validate, type Row } from '../traffic'
 import type { AppStatus, Revision, TrafficResult } from '../types'
 
-interface Props {
+/** EditorProps are the props of the traffic split's and the header rules' editors (Rules.tsx). */
+export interface EditorProps {
   status: AppStatus
   revisions: Revision[]
   base: string
@@ -15,32 +18,27 @@ interface Props {
 
 const LATEST = '\u0000latest'
 
-export function TrafficEditor({ status, revisions, base, readOnly, onSaved }: Props) {
+export function TrafficEditor({ status, revisions, base, readOnly, onSaved }: EditorProps) {
   const [rows, setRows] = useState<Row[]>(() => fromTargets(status.traffic))
   const [message, setMessage] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError | undefined>()
+  // Saved, the page moves to the revisions tab: the form stays busy until it goes.
+  const { busy, error, run } = useSubmit({ keepBusy: true })
   const [canaryRev, setCanaryRev] = useState('')
   const [canaryPct, setCanaryPct] = useState('20')
   const known = useMemo(() => new Set(revisions.map((r) => r.name)), [revisions])
   const v = validate(rows, known)
-  const names = [...revisions].sort((a, b) => b.name.localeCompare(a.name, undefined, { numeric: true }))
+  const names = newestFirst(revisions)
   const update = (i: number, patch: Partial<Row>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)))
   const server = (i: number, f: string) => fieldMessages(error, `targets[${i}].${f}`)
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault()
     if (!v.ok) return
-    setBusy(true)
-    setError(undefined)
-    try {
+    run(async () => {
       // Rules are part of the same request: sending them unchanged keeps them.
       await put<TrafficResult>(base + '/traffic', { targets: toTargets(rows), rules: status.rules ?? [], message: message.trim() || undefined })
       onSaved()
-    } catch (err) {
-      setError(asApiError(err))
-      setBusy(false)
-    }
+    })
   }
 
   return (
