@@ -5,14 +5,14 @@ GO ?= go
 NPM ?= npm
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test tools build unit fuzz integration bench fmt vet console console-deps console-test chromium
+.PHONY: run test tools build unit fuzz integration bench fmt vet tidy-check console console-deps console-test chromium
 
 run: tools console build
 	$(GO) run ./hack/devstack
 
 # The console is built before anything compiles platform-api, so binaries and the integration
 # test binary embed it; its browser test (TestConsole) runs with the integration tests.
-test: tools console build vet unit console-test chromium fuzz integration
+test: tools console build vet tidy-check unit console-test chromium fuzz integration
 
 # Dev stack binaries from Go modules into bin/; skipped when already built.
 tools:
@@ -27,6 +27,14 @@ vet:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./test/...
+
+# go.mod and go.sum, of the main module and of each tools module, are as `go mod tidy` leaves
+# them: `go mod tidy -diff` writes nothing, and prints the difference and fails when they are not.
+tidy-check:
+	$(GO) mod tidy -diff
+	cd hack/tools/kube && $(GO) mod tidy -diff
+	cd hack/tools/knative && $(GO) mod tidy -diff
+	cd hack/tools/kwok && $(GO) mod tidy -diff
 
 unit:
 	$(GO) test -count=1 ./...
