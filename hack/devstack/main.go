@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -15,9 +16,9 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/internal/devstack"
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
-	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 func main() {
@@ -45,7 +46,7 @@ func run(dir, binDir, configPath, platformAPI, podMutator string, apiPort int, l
 		return err
 	}
 	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: binDir, APIServerPort: apiPort,
-		Domains: server.Domains(cfg), Logger: log})
+		Domains: cfg.Domains, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -105,22 +106,23 @@ Press Ctrl-C to stop everything.
 }
 
 func waitReady(ctx context.Context, name, url string, stack *devstack.Stack) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if err := stack.Healthy(); err != nil {
+	err := testutil.Poll(ctx, 60*time.Second, 250*time.Millisecond, stack.Healthy, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s did not become ready: %w (see %s)", name, ctx.Err(), filepath.Join(stack.Dir, "logs", name+".log"))
-		case <-time.After(250 * time.Millisecond):
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
 		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s answered %s", url, resp.Status)
+		}
+		return nil
+	})
+	if errors.Is(err, testutil.ErrGaveUp) {
+		return fmt.Errorf("%s did not become ready: %w (see %s)", name, err, filepath.Join(stack.Dir, "logs", name+".log"))
 	}
+	return err
 }

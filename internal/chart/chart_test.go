@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -489,7 +491,7 @@ func TestSchemaMirrorsConfig(t *testing.T) {
 				s = items
 			}
 		}
-		if typ.Kind() != reflect.Struct || typ == reflect.TypeOf(config.Duration{}) {
+		if typ.Kind() != reflect.Struct || typ == reflect.TypeOf(metav1.Duration{}) {
 			return
 		}
 		props, _ := s["properties"].(map[string]any)

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/utils/ptr"
 )
 
 // Module versions whose shipped manifests the dev stack installs. They match the Go
@@ -128,7 +129,7 @@ func installCRDs(ctx context.Context, cfg *rest.Config, objs []*unstructured.Uns
 			return err
 		}
 		if _, err := client.ApiextensionsV1().CustomResourceDefinitions().Patch(ctx, o.GetName(), types.ApplyPatchType, data,
-			metav1.PatchOptions{FieldManager: devstackFieldManager, Force: ptrTrue()}); err != nil {
+			metav1.PatchOptions{FieldManager: devstackFieldManager, Force: ptr.To(true)}); err != nil {
 			return fmt.Errorf("applying CRD %s: %w", o.GetName(), err)
 		}
 		names = append(names, o.GetName())
@@ -188,7 +189,7 @@ func applyObjects(ctx context.Context, cfg *rest.Config, objs []*unstructured.Un
 			return err
 		}
 		if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, data,
-			metav1.PatchOptions{FieldManager: devstackFieldManager, Force: ptrTrue()}); err != nil {
+			metav1.PatchOptions{FieldManager: devstackFieldManager, Force: ptr.To(true)}); err != nil {
 			return fmt.Errorf("applying %s %s/%s: %w", gvk.Kind, o.GetNamespace(), o.GetName(), err)
 		}
 	}
@@ -226,5 +227,3 @@ func setWebhookPort(o *unstructured.Unstructured, port int64) error {
 	}
 	return unstructured.SetNestedSlice(o.Object, hooks, "webhooks")
 }
-
-func ptrTrue() *bool { t := true; return &t }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
 )
 
@@ -50,7 +51,7 @@ func (p PodMutator) HealthAddr() string { return "127.0.0.1:" + strconv.Itoa(p.H
 // here to mount the Secret, so the stack writes its keys into CertDir itself,
 // as the kubelet would, until Stop.
 func (s *Stack) SetUpPodMutator(ctx context.Context, reg podmutator.Registration) (PodMutator, error) {
-	ports, err := freePorts(3)
+	ports, err := testutil.FreePorts(3)
 	if err != nil {
 		return PodMutator{}, err
 	}

@@ -2,13 +2,14 @@ package devstack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/testutil"
 )
 
 // process is one child of the dev stack, its output in logs/{name}.log.
@@ -73,22 +74,17 @@ func (p *process) stop(grace time.Duration) {
 
 // waitFor polls check until it succeeds, ctx ends, or a watched process dies.
 func waitFor(ctx context.Context, what string, timeout time.Duration, watch *process, check func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last error
-	for {
-		if last = check(ctx); last == nil {
+	var alive func() error
+	if watch != nil {
+		alive = func() error {
+			if err := watch.exited(); err != nil {
+				return fmt.Errorf("%w (see logs/%s.log)", err, watch.name)
+			}
 			return nil
 		}
-		if watch != nil {
-			if err := watch.exited(); err != nil {
-				return fmt.Errorf("waiting for %s: %w (see logs/%s.log)", what, err, watch.name)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, errors.Join(ctx.Err(), last))
-		case <-time.After(200 * time.Millisecond):
-		}
 	}
+	if err := testutil.Poll(ctx, timeout, 200*time.Millisecond, alive, check); err != nil {
+		return fmt.Errorf("waiting for %s: %w", what, err)
+	}
+	return nil
 }

@@ -31,6 +31,7 @@ import (
 	networkingclient "knative.dev/networking/pkg/client/clientset/versioned"
 
 	"github.com/slipway-dev/slipway/internal/devstack/kingresssim"
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
 )
@@ -129,7 +130,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 func (s *Stack) bin(name string) string { return filepath.Join(s.BinDir, name) }
 
 func (s *Stack) startControlPlane(ctx context.Context) error {
-	ports, err := freePorts(2)
+	ports, err := testutil.FreePorts(2)
 	if err != nil {
 		return err
 	}
@@ -153,7 +154,7 @@ func (s *Stack) startControlPlane(ctx context.Context) error {
 
 	apiPort := s.APIServerPort
 	if apiPort == 0 {
-		if apiPort, err = freePort(); err != nil {
+		if apiPort, err = testutil.FreePort(); err != nil {
 			return err
 		}
 	}
@@ -236,7 +237,7 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			return err
 		}
 	}
-	ports, err := freePorts(4)
+	ports, err := testutil.FreePorts(4)
 	if err != nil {
 		return err
 	}
@@ -493,24 +494,6 @@ func httpOK(ctx context.Context, url, token string) error {
 		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return nil
-}
-
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for len(ports) < n {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		dup := false
-		for _, q := range ports {
-			dup = dup || q == p
-		}
-		if !dup {
-			ports = append(ports, p)
-		}
-	}
-	return ports, nil
 }
 
 func containsAll(s string, subs ...string) bool {

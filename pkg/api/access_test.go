@@ -14,10 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 	"github.com/slipway-dev/slipway/pkg/audit"
-	"github.com/slipway-dev/slipway/pkg/config"
-	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/projects"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -83,13 +83,13 @@ func TestAuthorization(t *testing.T) {
 func TestListsAreFiltered(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bank-test", Labels: map[string]string{
-		revisions.LabelManagedBy: revisions.ManagedByValue, revisions.LabelProject: "bank", revisions.LabelEnv: "test"}}}
+		names.LabelManagedBy: names.ManagedBy, names.LabelProject: "bank", names.LabelEnv: "test"}}}
 	if _, err := s.kube.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	names := func(token string) []string {
 		r := s.doAs(t, token, http.MethodGet, "/api/v1/projects", "", "")
-		var ps []apps.Project
+		var ps []projects.Project
 		if err := json.Unmarshal(r.body, &ps); err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestMembers(t *testing.T) {
 
 // Each caller has their own bucket; past it, 429 with Retry-After.
 func TestRateLimit(t *testing.T) {
-	s := newStack(t, stackOptions{limit: &config.RateLimit{Rate: 0.5, Burst: 3}})
+	s := newStack(t, stackOptions{limit: &ratelimit.Bucket{Rate: 0.5, Burst: 3}})
 	codes := func(token string, n int) []int {
 		var out []int
 		for range n {

@@ -10,9 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
-	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/records"
 )
 
 // AuditStore keeps the audit trail (audit.Store in production).
@@ -30,14 +30,14 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
-			var t *apps.Target
+			var t *records.Target
 			if c.Param("app") != "" {
 				tt := target(c)
 				t = &tt
 			}
 			var before string
 			if t != nil {
-				before = s.platform.Summary(ctx, *t)
+				before = s.apps.Summary(ctx, *t)
 			}
 			err := next(c)
 			status := c.Response().Status
@@ -49,7 +49,7 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 			}
 			after, _ := c.Get(auditAfterKey).(string)
 			if t != nil && status < 400 {
-				after = s.platform.Summary(ctx, *t)
+				after = s.apps.Summary(ctx, *t)
 			}
 			u := caller(c)
 			id := c.Response().Header().Get(echo.HeaderXRequestID)

@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
-	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Authenticator decides who is calling (identity.TokenAuthenticator in
@@ -82,7 +82,7 @@ func (s *Server) authorize(a access) echo.MiddlewareFunc {
 			case scopeProject, scopeProjectAll:
 				namespaces = s.projectNamespaces(c.Param("project"))
 			case scopeApp:
-				namespaces = []string{config.Namespace(c.Param("project"), c.Param("env"))}
+				namespaces = []string{names.Namespace(c.Param("project"), c.Param("env"))}
 			}
 			u := caller(c)
 			granted := 0
@@ -117,10 +117,25 @@ func forbidden(u identity.User, a access, c echo.Context) error {
 // or not they exist (a check in a missing namespace is simply refused).
 func (s *Server) projectNamespaces(project string) []string {
 	var out []string
-	for _, env := range s.platform.Environments() {
-		out = append(out, config.Namespace(project, env.Name))
+	for _, env := range s.projects.Environments() {
+		out = append(out, names.Namespace(project, env.Name))
 	}
 	return out
+}
+
+// allowedEnvs are the environments of project in which the caller may do action.
+func (s *Server) allowedEnvs(c echo.Context, action identity.Action, project string) ([]string, error) {
+	var envs []string
+	for _, env := range s.projects.Environments() {
+		ok, err := s.authz.Allowed(c.Request().Context(), caller(c), action, names.Namespace(project, env.Name))
+		if err != nil {
+			return nil, apierror.Unavailable(5, "authorization is unavailable: %v", err)
+		}
+		if ok {
+			envs = append(envs, env.Name)
+		}
+	}
+	return envs, nil
 }
 
 // visible reports whether u may list apps in any namespace of project.

@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 )
 
 // BenchmarkAuthorizedRead is one app read through authentication, the rate
@@ -13,7 +13,7 @@ import (
 // a user's requests within auth.cacheTTL). Its cost over the handler is what
 // every API call pays for identity.
 func BenchmarkAuthorizedRead(b *testing.B) {
-	s := newStack(b, stackOptions{limit: &config.RateLimit{Rate: 1e9, Burst: 1 << 30}})
+	s := newStack(b, stackOptions{limit: &ratelimit.Bucket{Rate: 1e9, Burst: 1 << 30}})
 	path := "/api/v1/projects/" + project + "/apps/" + app + "/envs/test"
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set("Authorization", "Bearer "+testerToken)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // TestDeployLogPaths follows logPaths through deploys and a rollback: the
@@ -102,9 +103,9 @@ func TestDeployLogPaths(t *testing.T) {
 	// Deploy with logPaths: label, annotation with defaults applied, and the app view.
 	deploy(`{"image":"dev.local/x/y:v3","logPaths":[{"path":"/app/logs","name":"app"},{"path":"/var/log/nginx"}]}`, "hello-00003")
 	tmpl := template()
-	if tmpl.Labels[logging.LabelCollect] != "true" || tmpl.Annotations[logging.AnnotationLogPaths] != wantAnnotation {
+	if tmpl.Labels[names.LabelLogCollect] != "true" || tmpl.Annotations[names.AnnoLogPaths] != wantAnnotation {
 		t.Errorf("template labels %v, annotations %v; want %s=true and %s=%s", tmpl.Labels, tmpl.Annotations,
-			logging.LabelCollect, logging.AnnotationLogPaths, wantAnnotation)
+			names.LabelLogCollect, names.AnnoLogPaths, wantAnnotation)
 	}
 	if diff := cmp.Diff(wantPaths, status("hello-00003").LogPaths); diff != "" {
 		t.Errorf("app status logPaths (-want,+got):\n%s", diff)
@@ -145,10 +146,10 @@ func TestDeployLogPaths(t *testing.T) {
 	// A deploy without logPaths is a revision without them, like one without env.
 	deploy(`{"image":"dev.local/x/y:v4"}`, "hello-00004")
 	tmpl = template()
-	if _, ok := tmpl.Labels[logging.LabelCollect]; ok {
+	if _, ok := tmpl.Labels[names.LabelLogCollect]; ok {
 		t.Errorf("template labels %v still opt in", tmpl.Labels)
 	}
-	if _, ok := tmpl.Annotations[logging.AnnotationLogPaths]; ok {
+	if _, ok := tmpl.Annotations[names.AnnoLogPaths]; ok {
 		t.Errorf("template annotations %v still list log paths", tmpl.Annotations)
 	}
 	if got := status("hello-00004").LogPaths; got != nil {

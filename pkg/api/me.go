@@ -6,8 +6,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
-	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Me is the caller and what they may do outside any project.
@@ -56,8 +56,8 @@ func (s *Server) me(c echo.Context) error {
 func (s *Server) projectAccess(c echo.Context) error {
 	ctx, u, project := c.Request().Context(), caller(c), c.Param("project")
 	out := ProjectAccess{ManageMembers: true, Envs: map[string]EnvAccess{}}
-	for _, env := range s.platform.Environments() {
-		ns := config.Namespace(project, env.Name)
+	for _, env := range s.projects.Environments() {
+		ns := names.Namespace(project, env.Name)
 		var a EnvAccess
 		for _, q := range []struct {
 			action identity.Action

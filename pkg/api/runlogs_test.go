@@ -22,7 +22,7 @@ func TestRunLogs(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	ctx := context.Background()
 	cfg := pipelines.Config{PlatformURL: "http://platform", Registry: "dev.local",
-		Images: pipelines.Images{Git: "dev.local/git:v1", Builder: "dev.local/bk:v1", Deploy: "dev.local/curl:v1"}, KeepRuns: 48 * time.Hour}
+		Images: pipelines.Images{Git: "dev.local/git:v1", Builder: "dev.local/bk:v1", Deploy: "dev.local/curl:v1"}, KeepRuns: metav1.Duration{Duration: 48 * time.Hour}}
 	wf, err := pipelines.BuildRun(pipelines.Start{
 		Target:   pipelines.Target{Project: project, App: app, Env: "test", Namespace: testNS},
 		Pipeline: pipelines.Pipeline{Repo: "https://git.example/demo/hello", Stages: []pipelines.Stage{{Name: "approve", At: pipelines.BeforeDeploy, Approval: true}}},

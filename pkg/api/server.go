@@ -14,13 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/slipway-dev/slipway/pkg/apps"
-	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 )
 
-// Server holds what handlers need.
+// Server holds what handlers need: one small interface per capability (domain.go), so a
+// handler test needs no cluster.
 type Server struct {
-	platform *apps.Platform
+	projects Projects
+	apps     Apps
+	runs     Runs
+	hooks    Hooks
 	authz    Authorizer
 	audit    AuditStore
 	ready    func() bool
@@ -29,7 +32,10 @@ type Server struct {
 
 // Options configure the HTTP layer.
 type Options struct {
-	Platform *apps.Platform
+	Projects Projects
+	Apps     Apps
+	Runs     Runs
+	Hooks    Hooks
 	// Ready reports whether the caches have synced.
 	Ready         func() bool
 	Authenticator Authenticator
@@ -37,7 +43,7 @@ type Options struct {
 	// Audit receives a record of every mutating call.
 	Audit AuditStore
 	// RateLimit is each caller's token bucket; HookRateLimit each Git hook's.
-	RateLimit, HookRateLimit config.RateLimit
+	RateLimit, HookRateLimit ratelimit.Bucket
 	Logger                   *slog.Logger
 	// Registry receives the HTTP metrics; a new one is made when nil.
 	Registry *prometheus.Registry
@@ -45,7 +51,8 @@ type Options struct {
 
 // New builds the echo instance with every route of the table.
 func New(opts Options) *echo.Echo {
-	s := &Server{platform: opts.Platform, authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
+	s := &Server{projects: opts.Projects, apps: opts.Apps, runs: opts.Runs, hooks: opts.Hooks,
+		authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -71,7 +78,7 @@ func New(opts Options) *echo.Echo {
 
 	// Route-level middleware, not a Group: echo's groups answer unmatched methods with 404.
 	auth := authenticate(opts.Authenticator)
-	limit := rateLimit(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
+	limit := ratelimit.Middleware(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
 	for _, r := range s.routes() {
 		chain := []echo.MiddlewareFunc{auth, limit}
 		if r.method != http.MethodGet {
@@ -82,8 +89,8 @@ func New(opts Options) *echo.Echo {
 	}
 	// Git hooks carry their own credential (token or signature) instead of a bearer token.
 	// Each hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.
-	e.POST(HookPath, s.hookDelivery, rateLimit(opts.HookRateLimit, func(c echo.Context) string {
-		if id := c.Param("hook"); s.platform.HookKnown(id) {
+	e.POST(HookPath, s.hookDelivery, ratelimit.Middleware(opts.HookRateLimit, func(c echo.Context) string {
+		if id := c.Param("hook"); s.hooks.HookKnown(id) {
 			return "hook:" + id
 		}
 		return "hook:unknown"

@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	argofake "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned/fake"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	argofake "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned/fake"
 
 	"github.com/labstack/echo/v4"
 	authnv1 "k8s.io/api/authentication/v1"
@@ -29,14 +29,16 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servingfake "knative.dev/serving/pkg/client/clientset/versioned/fake"
 
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/api"
-	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
-	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 // The seeded world: project demo with namespaces demo-test and demo-prod, and app hello in
@@ -83,7 +85,7 @@ type stack struct {
 	serving *servingfake.Clientset
 	argo    *argofake.Clientset
 	// logs collects what the server logged.
-	logs *syncBuffer
+	logs *testutil.Buffer
 }
 
 // Argo's generated fake clientset cannot stream an informer's initial list (client-go's
@@ -92,7 +94,7 @@ func init() { os.Setenv("KUBE_FEATURE_WatchListClient", "false") }
 
 type stackOptions struct {
 	// limit overrides each caller's token bucket (default: too large to matter).
-	limit *config.RateLimit
+	limit *ratelimit.Bucket
 	// ready overrides Options.Ready (default: the cache's Synced).
 	ready func() bool
 }
@@ -117,16 +119,15 @@ func newStack(t testing.TB, o stackOptions) *stack {
 		t.Fatalf("starting the cache: %v", err)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	d := domains.Domains{Cluster: cfg.Cluster, Base: cfg.Domains.Base, Default: cfg.Domains.Default, ClusterDomain: cfg.Domains.ClusterDomain}
-	platform := apps.New(cfg, clients, cache, d, log)
+	svc := server.NewServices(cfg, clients, cache, log)
 	ready := cache.Synced
 	if o.ready != nil {
 		ready = o.ready
 	}
 	reviews(kc)
-	limit := config.RateLimit{Rate: 1000, Burst: 1000}
+	limit := ratelimit.Bucket{Rate: 1000, Burst: 1000}
 	if o.limit != nil {
 		limit = *o.limit
 	}
@@ -135,7 +136,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 		t.Fatal("audit informer did not sync")
 	}
 	t.Cleanup(trail.Shutdown)
-	e := api.New(api.Options{Platform: platform, Ready: ready, Logger: log, RateLimit: limit, Audit: trail,
+	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Ready: ready, Logger: log, RateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &stack{e: e, cache: cache, kube: kc, serving: sc, argo: ac, logs: logs}
@@ -146,7 +147,7 @@ func seedNamespaces() []runtime.Object {
 	for _, env := range []string{"test", "prod"} {
 		out = append(out, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			Name:   project + "-" + env,
-			Labels: map[string]string{revisions.LabelProject: project, revisions.LabelEnv: env, revisions.LabelManagedBy: revisions.ManagedByValue},
+			Labels: map[string]string{names.LabelProject: project, names.LabelEnv: env, names.LabelManagedBy: names.ManagedBy},
 		}})
 	}
 	// A namespace of no project: the cache must not see it.
@@ -184,7 +185,7 @@ func seedServing() []runtime.Object {
 	// label, so the cache holds it, but not the managed-by label).
 	foreign := &servingv1.Service{ObjectMeta: metav1.ObjectMeta{
 		Name: "foreign", Namespace: testNS, UID: "uid-foreign",
-		Labels: map[string]string{revisions.LabelProject: project},
+		Labels: map[string]string{names.LabelProject: project},
 	}}
 	return []runtime.Object{
 		svc,
@@ -201,12 +202,12 @@ func revision(name, image, user, message string, created time.Time, ready apis.C
 			Name: name, Namespace: testNS, CreationTimestamp: metav1.NewTime(created),
 			Labels: map[string]string{
 				"serving.knative.dev/service": app,
-				revisions.LabelProject:        project, revisions.LabelApp: app, revisions.LabelEnv: "test",
+				names.LabelProject:            project, names.LabelApp: app, names.LabelEnv: "test",
 			},
 			Annotations: map[string]string{
-				revisions.AnnoDeployedBy: user,
-				revisions.AnnoDeployedAt: created.Format(time.RFC3339),
-				revisions.AnnoMessage:    message,
+				names.AnnoDeployedBy: user,
+				names.AnnoDeployedAt: created.Format(time.RFC3339),
+				names.AnnoMessage:    message,
 			},
 		},
 		Spec:   servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Name: revisions.UserContainer, Image: image}}}},
@@ -315,22 +316,4 @@ func problem(t *testing.T, r response) api.Problem {
 		t.Fatalf("problem body: %v: %.300s", err, r.body)
 	}
 	return p
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -70,3 +70,9 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// IsNotFound reports whether err is a 404 problem.
+func IsNotFound(err error) bool {
+	e, ok := As(err)
+	return ok && e.Status == http.StatusNotFound
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -21,33 +22,36 @@ type DeployResult struct {
 
 // Deploy creates the app's next revision and moves traffic by the request's strategy.
 func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisions.DeployRequest) (DeployResult, error) {
-	env, err := p.resolve(t)
+	env, err := p.records.Resolve(t)
 	if err != nil {
 		return DeployResult{}, err
 	}
 	if errs := req.Validate(env); len(errs) > 0 {
 		return DeployResult{}, apierror.Invalid(errs)
 	}
-	current, _ := p.cache.Services.Services(t.namespace()).Get(t.App)
+	current := p.records.CachedService(t)
 	var currentScheme domains.Scheme
 	if current != nil {
-		currentScheme = domains.Scheme(current.Labels[domains.LabelScheme])
+		currentScheme = domains.Scheme(current.Labels[names.LabelDomainScheme])
 	}
 	var source *revisions.Source
 	if req.PipelineRun != "" {
-		if source, err = p.pipelineSource(ctx, t, req.PipelineRun); err != nil {
+		if p.source == nil {
+			return DeployResult{}, apierror.Conflict("pipelines are not configured on this platform (pipelines.platformURL)")
+		}
+		if source, err = p.source(ctx, t, req.PipelineRun); err != nil {
 			return DeployResult{}, err
 		}
 	}
 	scheme := req.SchemeFor(currentScheme)
 	if scheme == domains.SchemeShort {
-		if err := p.claimShortHost(ctx, t); err != nil {
+		if err := p.claims.Claim(ctx, t.App, t.Namespace()); err != nil {
 			return DeployResult{}, err
 		}
 	}
 	var result DeployResult
-	_, err = p.update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
-		app := revisions.App{Project: t.Project, Name: t.App, Env: t.Env, Namespace: t.namespace()}
+	_, err = p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
+		app := revisions.App{Project: t.Project, Name: t.App, Env: t.Env, Namespace: t.Namespace()}
 		var serving []revisions.Target
 		if current != nil {
 			if app, err = revisions.AppFromService(current); err != nil {
@@ -55,7 +59,7 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 			}
 			serving = revisions.Resolve(app.Traffic, latestReady(current))
 		}
-		known, err := p.knownRevisions(t, current)
+		known, err := p.records.KnownRevisions(t, current)
 		if err != nil {
 			return nil, err
 		}
@@ -81,12 +85,12 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 		app.AppendHistory(revisions.HistoryEntry{
 			Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
 			Revision: rev, Image: app.Template.Image, Message: req.Message, Traffic: app.Traffic, Source: source,
-		}, p.cfg.HistoryLimit)
+		}, p.historyLimit)
 		result = DeployResult{Revision: rev, Image: app.Template.Image, Traffic: app.Traffic, Rules: app.Rules}
 		return revisions.BuildService(app), nil
 	})
 	if err == nil && currentScheme == domains.SchemeShort && scheme != domains.SchemeShort {
-		err = p.releaseShortHost(ctx, t)
+		err = p.claims.Release(ctx, t.App, t.Namespace())
 	}
 	return result, err
 }
@@ -102,18 +106,9 @@ func (p *Platform) servingExists(t Target, serving []revisions.Target, s *revisi
 		if tt.Percent == 0 || tt.Revision == "" {
 			continue
 		}
-		if _, err := p.cache.Revisions.Revisions(t.namespace()).Get(tt.Revision); err != nil {
+		if _, err := p.records.Revision(t, tt.Revision); err != nil {
 			return apierror.Conflict("revision %q, which would keep %d%% of the traffic, does not exist yet; wait until it is Ready (GET …/revisions) or deploy with strategy replace", tt.Revision, tt.Percent)
 		}
 	}
 	return nil
-}
-
-// latestReady is the revision a "latest" target follows now: Knative's latest Ready one, or
-// before any is Ready, the one the template names.
-func latestReady(svc *servingv1.Service) string {
-	if svc.Status.LatestReadyRevisionName != "" {
-		return svc.Status.LatestReadyRevisionName
-	}
-	return svc.Spec.Template.Name
 }

@@ -24,7 +24,7 @@ func (p *Platform) SetTraffic(ctx context.Context, user string, t Target, req re
 		}
 		app.Traffic, app.Rules = revisions.PlanTraffic(req)
 		app.AppendHistory(revisions.HistoryEntry{Time: p.now().UTC(), User: user, Action: revisions.ActionTraffic,
-			Message: req.Message, Traffic: app.Traffic}, p.cfg.HistoryLimit)
+			Message: req.Message, Traffic: app.Traffic}, p.historyLimit)
 		return nil
 	})
 }
@@ -35,26 +35,26 @@ func (p *Platform) Rollback(ctx context.Context, user string, t Target, req revi
 		if errs := req.Validate(known); len(errs) > 0 {
 			return apierror.Invalid(errs)
 		}
-		rev, err := p.cache.Revisions.Revisions(t.namespace()).Get(req.Revision)
+		rev, err := p.records.Revision(t, req.Revision)
 		if err != nil || !isReady(rev.Status.GetCondition(servingv1.RevisionConditionReady)) {
 			return apierror.Invalid(field.ErrorList{field.Invalid(field.NewPath("revision"), req.Revision, "revision is not Ready; only a Ready revision can take traffic")})
 		}
 		app.Traffic = revisions.PlanRollback(revisions.Resolve(app.Traffic, latestReady(current)), req.Revision)
 		app.AppendHistory(revisions.HistoryEntry{Time: p.now().UTC(), User: user, Action: revisions.ActionRollback,
-			Revision: req.Revision, Message: req.Message, Traffic: app.Traffic}, p.cfg.HistoryLimit)
+			Revision: req.Revision, Message: req.Message, Traffic: app.Traffic}, p.historyLimit)
 		return nil
 	})
 }
 
 func (p *Platform) changeTraffic(ctx context.Context, t Target, change func(app *revisions.App, known map[string]bool, current *servingv1.Service) error) (TrafficResult, error) {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return TrafficResult{}, err
 	}
-	if _, err := p.service(t); err != nil {
+	if _, err := p.records.Service(t); err != nil {
 		return TrafficResult{}, err
 	}
 	var result TrafficResult
-	_, err := p.update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
+	_, err := p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
 		if current == nil {
 			return nil, apierror.NotFound("app %q has been deleted from %q", t.App, t.Env)
 		}
@@ -62,7 +62,7 @@ func (p *Platform) changeTraffic(ctx context.Context, t Target, change func(app 
 		if err != nil {
 			return nil, err
 		}
-		known, err := p.knownRevisions(t, current)
+		known, err := p.records.KnownRevisions(t, current)
 		if err != nil {
 			return nil, err
 		}

@@ -10,16 +10,17 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
-	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -103,10 +104,10 @@ type AppSummary struct {
 
 // GetApp reports an app's status.
 func (p *Platform) GetApp(t Target) (AppStatus, error) {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return AppStatus{}, err
 	}
-	svc, err := p.service(t)
+	svc, err := p.records.Service(t)
 	if err != nil {
 		return AppStatus{}, err
 	}
@@ -179,21 +180,9 @@ func statusOf(svc *servingv1.Service, d domains.Domains) (AppStatus, error) {
 // ListApps lists a project's apps with their status and revisions in every environment,
 // from the cache.
 func (p *Platform) ListApps(project string) ([]AppSummary, error) {
-	var envs []EnvObjects
-	for _, env := range p.cfg.Environments {
-		ns := config.Namespace(project, env.Name)
-		if _, err := p.cache.Namespaces.Get(ns); err != nil {
-			continue
-		}
-		svcs, err := p.cache.Services.Services(ns).List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		revs, err := p.cache.Revisions.Revisions(ns).List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		envs = append(envs, EnvObjects{Env: env.Name, Services: svcs, Revisions: revs})
+	envs, err := p.records.Project(project)
+	if err != nil {
+		return nil, err
 	}
 	if len(envs) == 0 {
 		return nil, apierror.NotFound("project %q does not exist", project)
@@ -201,16 +190,9 @@ func (p *Platform) ListApps(project string) ([]AppSummary, error) {
 	return Summaries(envs, p.domains), nil
 }
 
-// EnvObjects are one environment's Services and Revisions of a project.
-type EnvObjects struct {
-	Env       string
-	Services  []*servingv1.Service
-	Revisions []*servingv1.Revision
-}
-
 // Summaries groups Services and their Revisions into per-app summaries, apps by name and
 // revisions oldest first. It is the same whether the objects come from a cache or a List.
-func Summaries(envs []EnvObjects, d domains.Domains) []AppSummary {
+func Summaries(envs []records.EnvObjects, d domains.Domains) []AppSummary {
 	byName := map[string]*AppSummary{}
 	for _, e := range envs {
 		revsByApp := map[string][]string{}
@@ -243,14 +225,14 @@ func Summaries(envs []EnvObjects, d domains.Domains) []AppSummary {
 
 // ListRevisions lists an app's revisions, oldest first.
 func (p *Platform) ListRevisions(t Target) ([]Revision, error) {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return nil, err
 	}
-	svc, err := p.service(t)
+	svc, err := p.records.Service(t)
 	if err != nil {
 		return nil, err
 	}
-	revs, err := p.revisionsOf(t)
+	revs, err := p.records.Revisions(t)
 	if err != nil {
 		return nil, err
 	}
@@ -263,14 +245,14 @@ func (p *Platform) ListRevisions(t Target) ([]Revision, error) {
 
 // GetRevision reports one revision.
 func (p *Platform) GetRevision(t Target, name string) (Revision, error) {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return Revision{}, err
 	}
-	svc, err := p.service(t)
+	svc, err := p.records.Service(t)
 	if err != nil {
 		return Revision{}, err
 	}
-	r, err := p.cache.Revisions.Revisions(t.namespace()).Get(name)
+	r, err := p.records.Revision(t, name)
 	if apierrors.IsNotFound(err) || (err == nil && r.Labels["serving.knative.dev/service"] != t.App) {
 		return Revision{}, apierror.NotFound("revision %q of app %q does not exist", name, t.App)
 	}
@@ -306,10 +288,10 @@ func revisionView(r *servingv1.Revision, svc *servingv1.Service) Revision {
 
 // History lists the app's deploys, traffic changes and rollbacks, oldest first.
 func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return nil, err
 	}
-	svc, err := p.service(t)
+	svc, err := p.records.Service(t)
 	if err != nil {
 		return nil, err
 	}
@@ -326,10 +308,10 @@ func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
 // Manifests exports every object Slipway manages for the app as YAML documents, stripped of
 // server-set fields, so they can be applied to rebuild the app elsewhere.
 func (p *Platform) Manifests(t Target) ([]byte, error) {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return nil, err
 	}
-	svc, err := p.service(t)
+	svc, err := p.records.Service(t)
 	if err != nil {
 		return nil, err
 	}
@@ -357,29 +339,29 @@ func (p *Platform) Manifests(t Target) ([]byte, error) {
 // DeleteApp removes the app from an environment; Kubernetes' garbage collector removes the
 // objects Knative derived from it.
 func (p *Platform) DeleteApp(ctx context.Context, t Target) error {
-	if _, err := p.resolve(t); err != nil {
+	if _, err := p.records.Resolve(t); err != nil {
 		return err
 	}
-	svc, err := p.service(t)
+	svc, err := p.records.Service(t)
 	if err != nil {
 		return err
 	}
-	if svc.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue {
-		return errNotManaged(t)
+	if svc.Labels[names.LabelManagedBy] != names.ManagedBy {
+		return records.ErrNotManaged(t)
 	}
-	err = p.clients.Serving.ServingV1().Services(t.namespace()).Delete(ctx, t.App, metav1.DeleteOptions{
+	err = p.clients.Serving.ServingV1().Services(t.Namespace()).Delete(ctx, t.App, metav1.DeleteOptions{
 		Preconditions: &metav1.Preconditions{UID: &svc.UID},
 	})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return translateWriteError(err)
+		return kube.WriteError(err)
 	}
-	return p.releaseShortHost(ctx, t)
+	return p.claims.Release(ctx, t.App, t.Namespace())
 }
 
 // Summary describes an app's state in one line for the audit trail, read from the apiserver
 // (the cache may not have seen a write made a moment ago).
 func (p *Platform) Summary(ctx context.Context, t Target) string {
-	svc, err := p.clients.Serving.ServingV1().Services(t.namespace()).Get(ctx, t.App, metav1.GetOptions{})
+	svc, err := p.clients.Serving.ServingV1().Services(t.Namespace()).Get(ctx, t.App, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return "absent"
 	}

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Record is one mutating call.
@@ -54,15 +56,10 @@ func ResultOf(status int) string {
 	return ResultFailed
 }
 
-// Labels of record ConfigMaps.
+// The record ConfigMaps' data key and name prefix.
 const (
-	LabelRecord   = "slipway.dev/audit"
-	labelProject  = "slipway.dev/project"
-	labelAction   = "slipway.dev/audit-action"
-	labelManaged  = "app.kubernetes.io/managed-by"
-	dataKey       = "record.json"
-	namePrefix    = "audit-"
-	managedByName = "slipway"
+	dataKey    = "record.json"
+	namePrefix = "audit-"
 )
 
 // Build is the ConfigMap that stores r in namespace. Its name sorts by time.
@@ -71,9 +68,9 @@ func Build(namespace string, r Record) *corev1.ConfigMap {
 	if err != nil {
 		panic(fmt.Sprintf("audit record: %v", err)) // plain data only
 	}
-	labels := map[string]string{labelManaged: managedByName, LabelRecord: "true", labelAction: r.Action}
+	labels := map[string]string{names.LabelManagedBy: names.ManagedBy, names.LabelAuditRecord: "true", names.LabelAuditAction: r.Action}
 	if len(validation.IsValidLabelValue(r.Project)) == 0 && r.Project != "" {
-		labels[labelProject] = r.Project
+		labels[names.LabelProject] = r.Project
 	}
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},

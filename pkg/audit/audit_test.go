@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
@@ -26,7 +28,7 @@ func TestBuildParse(t *testing.T) {
 	r := record(1, "system:serviceaccount:ci:bot", "shop")
 	r.Groups = []string{"system:authenticated"}
 	cm := Build("slipway-system", r)
-	if cm.Name != "audit-1795514401000000000-req001" || cm.Labels["slipway.dev/project"] != "shop" || cm.Labels[LabelRecord] != "true" {
+	if cm.Name != "audit-1795514401000000000-req001" || cm.Labels["slipway.dev/project"] != "shop" || cm.Labels[names.LabelAuditRecord] != "true" {
 		t.Errorf("ConfigMap %s labels %v", cm.Name, cm.Labels)
 	}
 	got, err := Parse(cm)

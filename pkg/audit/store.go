@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Store writes records as ConfigMaps and lists them from an informer.
@@ -30,7 +32,7 @@ type Store struct {
 // NewStore keeps at most maxRecords records in namespace.
 func NewStore(client kubernetes.Interface, namespace string, maxRecords int, log *slog.Logger) *Store {
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelRecord + "=true" }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = names.LabelAuditRecord + "=true" }))
 	cms := factory.Core().V1().ConfigMaps()
 	return &Store{client: client, namespace: namespace, maxRecords: maxRecords, log: log,
 		factory: factory, lister: cms.Lister(), synced: cms.Informer().HasSynced}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 )
 
 const minimal = `
@@ -21,8 +23,8 @@ func TestParseDefaults(t *testing.T) {
 	checks := map[string][2]any{
 		"listen":           {c.Listen, "127.0.0.1:8080"},
 		"auth.cacheTTL":    {c.Auth.CacheTTL.Duration, 10 * time.Second},
-		"limits.perUser":   {c.Limits.PerUser, RateLimit{Rate: 20, Burst: 40}},
-		"limits.hooks":     {c.Limits.Hooks, RateLimit{Rate: 1, Burst: 5}},
+		"limits.perUser":   {c.Limits.PerUser, ratelimit.Bucket{Rate: 20, Burst: 40}},
+		"limits.hooks":     {c.Limits.Hooks, ratelimit.Bucket{Rate: 1, Burst: 5}},
 		"breaker":          {c.Breaker.Failures, uint32(5)},
 		"breaker.openFor":  {c.Breaker.OpenFor.Duration, 15 * time.Second},
 		"historyLimit":     {c.HistoryLimit, 200},

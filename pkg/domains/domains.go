@@ -29,13 +29,11 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
-// LabelScheme is the label a Knative Service carries, with value SchemeShort,
-// to opt in to the short domain scheme.
-const LabelScheme = "slipway.dev/domain-scheme"
-
-// Scheme is a domain scheme: the value of LabelScheme.
+// Scheme is a domain scheme: the value of names.LabelDomainScheme.
 type Scheme string
 
 const (
@@ -50,7 +48,7 @@ const (
 // SchemeFromLabels returns the scheme Knative will apply to a Service or Route
 // with the given labels: SchemeShort only for the exact label value.
 func SchemeFromLabels(labels map[string]string) Scheme {
-	if Scheme(labels[LabelScheme]) == SchemeShort {
+	if Scheme(labels[names.LabelDomainScheme]) == SchemeShort {
 		return SchemeShort
 	}
 	return SchemeDefault
@@ -71,16 +69,18 @@ const DomainTemplateKey = "domain-template"
 // Knative evaluates it with networking's DomainTemplateValues (Name,
 // Namespace, Domain, Annotations, Labels); Labels are the Route's labels and
 // may be nil, for which index yields "".
-const DomainTemplate = `{{if eq (index .Labels ` + `"` + LabelScheme + `"` + `) ` +
+const DomainTemplate = `{{if eq (index .Labels ` + `"` + names.LabelDomainScheme + `"` + `) ` +
 	`"` + string(SchemeShort) + `"` + `}}{{.Name}}.{{.Domain}}` +
 	`{{else}}{{.Name}}.{{.Namespace}}.{{.Domain}}{{end}}`
 
 // Domains describes the domains of one cluster.
+// It is the domains section of platform-api's configuration; Cluster comes from the file's
+// top-level cluster name.
 type Domains struct {
-	Cluster       string // cluster name, e.g. "dev"
-	Base          string // base of the short domain, e.g. "slipway.test" -> sls-dev.slipway.test
-	Default       string // Knative's default domain, e.g. "slipway.test"
-	ClusterDomain string // Kubernetes cluster domain; DefaultClusterDomain when empty
+	Cluster       string `json:"-"`             // cluster name, e.g. "dev"
+	Base          string `json:"base"`          // base of the short domain, e.g. "slipway.test" -> sls-dev.slipway.test
+	Default       string `json:"default"`       // Knative's default domain, e.g. "slipway.test"
+	ClusterDomain string `json:"clusterDomain"` // Kubernetes cluster domain; DefaultClusterDomain when empty
 }
 
 // ShortDomain returns "sls-{cluster}.{base}".
@@ -141,7 +141,7 @@ func (d Domains) InternalTagHost(tag, app, namespace string) string {
 func (d Domains) ConfigDomain() map[string]string {
 	return map[string]string{
 		d.Default: "",
-		d.ShortDomain(): "selector:\n  " + LabelScheme + ": " +
+		d.ShortDomain(): "selector:\n  " + names.LabelDomainScheme + ": " +
 			strconv.Quote(string(SchemeShort)) + "\n",
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	netapi "knative.dev/networking/pkg/apis/networking"
@@ -18,7 +19,9 @@ import (
 	routecfg "knative.dev/serving/pkg/reconciler/route/config"
 	kndomains "knative.dev/serving/pkg/reconciler/route/domains"
 	"knative.dev/serving/pkg/reconciler/route/resources/labels"
-	"knative.dev/serving/pkg/reconciler/service/resources/names"
+	knnames "knative.dev/serving/pkg/reconciler/service/resources/names"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 var dev = Domains{Cluster: "dev", Base: "slipway.test", Default: "slipway.test"}
@@ -101,8 +104,8 @@ func TestSchemeFromLabels(t *testing.T) {
 	}{
 		{"nil", nil, SchemeDefault},
 		{"other labels", map[string]string{"app": "web"}, SchemeDefault},
-		{"short", map[string]string{LabelScheme: "short"}, SchemeShort},
-		{"unknown value", map[string]string{LabelScheme: "Short"}, SchemeDefault},
+		{"short", map[string]string{names.LabelDomainScheme: "short"}, SchemeShort},
+		{"unknown value", map[string]string{names.LabelDomainScheme: "Short"}, SchemeDefault},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,7 +163,7 @@ func TestKnativeAcceptsConfig(t *testing.T) {
 			want := &routecfg.Domain{Domains: map[string]routecfg.DomainConfig{
 				tt.d.Default: {Selector: &routecfg.LabelSelector{}, Type: routecfg.DomainTypeWildcard},
 				tt.d.ShortDomain(): {Selector: &routecfg.LabelSelector{
-					Selector: map[string]string{LabelScheme: string(SchemeShort)},
+					Selector: map[string]string{names.LabelDomainScheme: string(SchemeShort)},
 				}},
 			}}
 			if diff := cmp.Diff(want, dom); diff != "" {
@@ -195,7 +198,7 @@ func knativeRoute(app, ns string, lbls map[string]string) *servingv1.Route {
 		ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns, Labels: lbls},
 	}
 	return &servingv1.Route{ObjectMeta: metav1.ObjectMeta{
-		Name:      names.Route(svc),
+		Name:      knnames.Route(svc),
 		Namespace: svc.Namespace,
 		Labels: kmeta.UnionMaps(svc.GetLabels(), map[string]string{
 			serving.ServiceLabelKey: svc.Name,
@@ -242,14 +245,14 @@ func TestCrossCheckKnative(t *testing.T) {
 		{name: "nil labels", d: dev, app: "web", ns: "shop-prod", tags: []string{"canary"},
 			labels: nil, scheme: SchemeDefault},
 		{name: "short", d: dev, app: "web", ns: "shop-prod", tags: []string{"canary", "v2"},
-			labels: map[string]string{LabelScheme: string(SchemeShort), "app.kubernetes.io/name": "web"}, scheme: SchemeShort},
+			labels: map[string]string{names.LabelDomainScheme: string(SchemeShort), "app.kubernetes.io/name": "web"}, scheme: SchemeShort},
 		{name: "unknown label value", d: dev, app: "web", ns: "shop-prod", tags: []string{"canary"},
-			labels: map[string]string{LabelScheme: "long"}, scheme: SchemeDefault},
+			labels: map[string]string{names.LabelDomainScheme: "long"}, scheme: SchemeDefault},
 		{name: "empty label value", d: dev, app: "web", ns: "shop-prod", tags: []string{"canary"},
-			labels: map[string]string{LabelScheme: ""}, scheme: SchemeDefault},
+			labels: map[string]string{names.LabelDomainScheme: ""}, scheme: SchemeDefault},
 		{name: "other domains, short", d: Domains{Cluster: "prod-eu1", Base: "apps.example.com", Default: "example.com"},
 			app: "billing-api", ns: "crm-staging", tags: []string{"blue"},
-			labels: map[string]string{LabelScheme: string(SchemeShort)}, scheme: SchemeShort},
+			labels: map[string]string{names.LabelDomainScheme: string(SchemeShort)}, scheme: SchemeShort},
 		{name: "other domains, default", d: Domains{Cluster: "prod-eu1", Base: "apps.example.com", Default: "example.com"},
 			app: "billing-api", ns: "crm-staging", tags: []string{"blue"}, scheme: SchemeDefault},
 	}
@@ -337,7 +340,7 @@ func TestCrossCheckClusterLocalService(t *testing.T) {
 		labels map[string]string
 	}{
 		{"default scheme", map[string]string{netapi.VisibilityLabelKey: serving.VisibilityClusterLocal}},
-		{"short scheme", map[string]string{netapi.VisibilityLabelKey: serving.VisibilityClusterLocal, LabelScheme: string(SchemeShort)}},
+		{"short scheme", map[string]string{netapi.VisibilityLabelKey: serving.VisibilityClusterLocal, names.LabelDomainScheme: string(SchemeShort)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

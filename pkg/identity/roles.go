@@ -6,27 +6,19 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Project roles, granted per project namespace by RoleBindings to these ClusterRoles.
 const (
-	RoleViewer    = "viewer"
-	RoleDeveloper = "developer"
-	RoleAdmin     = "admin"
+	RoleViewer    = names.RoleViewer
+	RoleDeveloper = names.RoleDeveloper
+	RoleAdmin     = names.RoleAdmin
 )
 
 // Roles lists the roles, least first.
 var Roles = []string{RoleViewer, RoleDeveloper, RoleAdmin}
-
-// ClusterRoleName is the ClusterRole behind a role.
-func ClusterRoleName(role string) string { return "slipway-" + role }
-
-const (
-	labelManagedBy = "app.kubernetes.io/managed-by"
-	managedBy      = "slipway"
-	// LabelMember marks RoleBindings Slipway made for project members.
-	LabelMember = "slipway.dev/member"
-)
 
 var (
 	read  = []string{"get", "list", "watch"}
@@ -67,7 +59,7 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 	for _, role := range Roles {
 		out = append(out, &rbacv1.ClusterRole{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-			ObjectMeta: metav1.ObjectMeta{Name: ClusterRoleName(role), Labels: map[string]string{labelManagedBy: managedBy}},
+			ObjectMeta: metav1.ObjectMeta{Name: names.ClusterRole(role), Labels: map[string]string{names.LabelManagedBy: names.ManagedBy}},
 			Rules:      rules[role],
 		})
 	}
@@ -91,9 +83,9 @@ func MemberBinding(namespace string, m Member) *rbacv1.RoleBinding {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      fmt.Sprintf("slipway-%s-%x", m.Role, sum[:6]),
 			Namespace: namespace,
-			Labels:    map[string]string{labelManagedBy: managedBy, LabelMember: m.Role},
+			Labels:    map[string]string{names.LabelManagedBy: names.ManagedBy, names.LabelMember: m.Role},
 		},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: ClusterRoleName(m.Role)},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: names.ClusterRole(m.Role)},
 		Subjects: []rbacv1.Subject{{Kind: m.Kind, APIGroup: "rbac.authorization.k8s.io", Name: m.Name}},
 	}
 }

@@ -9,18 +9,43 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/sony/gobreaker/v2"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/rest"
 )
 
-// BreakerSettings shape the circuit breaker around writes to the apiserver.
+// BreakerSettings shape the circuit breaker around writes to the apiserver: the breaker
+// section of platform-api's configuration.
 type BreakerSettings struct {
 	// Failures in a row that open the circuit.
-	Failures uint32
-	// OpenFor is how long writes fail fast before one is let through (half-open).
-	OpenFor time.Duration
+	Failures uint32 `json:"failures"`
+	// OpenFor is how long writes fail fast with 503 before one is let through (half-open).
+	OpenFor metav1.Duration `json:"openFor"`
 	// WriteTimeout bounds each write; a timeout counts as a failure.
-	WriteTimeout time.Duration
+	WriteTimeout metav1.Duration `json:"writeTimeout"`
+}
+
+// SetDefaults fills in what the operator left out.
+func (s *BreakerSettings) SetDefaults() {
+	if s.Failures == 0 {
+		s.Failures = 5
+	}
+	if s.OpenFor.Duration == 0 {
+		s.OpenFor.Duration = 15 * time.Second
+	}
+	if s.WriteTimeout.Duration == 0 {
+		s.WriteTimeout.Duration = 10 * time.Second
+	}
+}
+
+// Validate checks the section; path is its place in the configuration file.
+func (s BreakerSettings) Validate(path *field.Path) field.ErrorList {
+	if s.OpenFor.Duration < time.Second || s.WriteTimeout.Duration < 100*time.Millisecond {
+		return field.ErrorList{field.Invalid(path, fmt.Sprintf("%+v", s), "openFor must be >= 1s and writeTimeout >= 100ms")}
+	}
+	return nil
 }
 
 // ErrCircuitOpen is returned, without calling the apiserver, while the breaker is open.
@@ -45,7 +70,7 @@ func WithBreaker(cfg *rest.Config, s BreakerSettings) *rest.Config {
 	cb := gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
 		Name:        "kube-writes",
 		MaxRequests: 1,
-		Timeout:     s.OpenFor,
+		Timeout:     s.OpenFor.Duration,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.Failures },
 	})
 	wrap := out.WrapTransport
@@ -71,7 +96,7 @@ func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		strings.HasPrefix(req.URL.Path, "/apis/authentication.k8s.io/"), strings.HasPrefix(req.URL.Path, "/apis/authorization.k8s.io/"):
 		return t.next.RoundTrip(req)
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), t.settings.WriteTimeout)
+	ctx, cancel := context.WithTimeout(req.Context(), t.settings.WriteTimeout.Duration)
 	resp, err := t.cb.Execute(func() (*http.Response, error) {
 		resp, err := t.next.RoundTrip(req.WithContext(ctx))
 		if err != nil {
@@ -85,7 +110,7 @@ func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		cancel()
-		return nil, &ErrCircuitOpen{RetryAfter: t.settings.OpenFor}
+		return nil, &ErrCircuitOpen{RetryAfter: t.settings.OpenFor.Duration}
 	case errors.Is(err, errServerStatus):
 		err = nil
 	case err != nil:

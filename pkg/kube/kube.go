@@ -26,11 +26,8 @@ import (
 	servinginformers "knative.dev/serving/pkg/client/informers/externalversions"
 	servinglisters "knative.dev/serving/pkg/client/listers/serving/v1"
 
-	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
-
-// FieldManager owns every field Slipway applies.
-const FieldManager = "slipway"
 
 // Clients bundles the typed clients Slipway writes with.
 type Clients struct {
@@ -115,7 +112,7 @@ type Cache struct {
 // Slipway keeps apps' pipelines and hooks.
 func NewCache(c *Clients, resync time.Duration, platformNamespace string) *Cache {
 	projectSelector := func(o *metav1.ListOptions) {
-		o.LabelSelector = labels.NewSelector().Add(mustRequirement(revisions.LabelProject, selection.Exists)).String()
+		o.LabelSelector = labels.NewSelector().Add(mustRequirement(names.LabelProject, selection.Exists)).String()
 	}
 	kf := kubeinformers.NewSharedInformerFactoryWithOptions(c.Kube, resync, kubeinformers.WithTweakListOptions(projectSelector))
 	// Only the platform's own namespace: nothing here reads other namespaces' Secrets.

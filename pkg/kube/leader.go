@@ -12,10 +12,28 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
 
-// RunAsLeader runs lead while this replica holds the Lease namespace/name, and gives the
-// Lease up when ctx ends, so another replica takes over without waiting for expiry. If
-// leadership is lost, lead's context is cancelled and the function returns.
-func RunAsLeader(ctx context.Context, c *Clients, namespace, name string, log *slog.Logger, lead func(context.Context)) {
+// LeaderElection names the Lease the reconcilers run under: the leaderElection section of
+// platform-api's configuration.
+type LeaderElection struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// SetDefaults fills in what the operator left out.
+func (l *LeaderElection) SetDefaults() {
+	if l.Namespace == "" {
+		l.Namespace = "slipway-system"
+	}
+	if l.Name == "" {
+		l.Name = "slipway-reconcilers"
+	}
+}
+
+// RunAsLeader runs lead while this replica holds the Lease, and gives the Lease up when ctx
+// ends, so another replica takes over without waiting for expiry. If leadership is lost,
+// lead's context is cancelled and the function returns.
+func RunAsLeader(ctx context.Context, c *Clients, le LeaderElection, log *slog.Logger, lead func(context.Context)) {
+	namespace, name := le.Namespace, le.Name
 	host, _ := os.Hostname()
 	id := host + "_" + uuid.NewString()
 	lock := &resourcelock.LeaseLock{

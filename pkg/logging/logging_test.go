@@ -13,8 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
 
 	"github.com/slipway-dev/slipway/internal/latency"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 var testCfg = Config{HostRoot: "/var/log/slipway"}
@@ -51,16 +53,16 @@ func knativePod(logPaths string) *corev1.Pod {
 				"slipway.dev/project":                         "shop",
 				"slipway.dev/app":                             testApp,
 				"slipway.dev/env":                             "prod",
-				LabelCollect:                                  "true",
+				names.LabelLogCollect:                         "true",
 			},
 			Annotations: map[string]string{
 				"autoscaling.knative.dev/min-scale": "1",
 				"serving.knative.dev/creator":       "system:serviceaccount:slipway-system:platform-api",
-				AnnotationLogPaths:                  logPaths,
+				names.AnnoLogPaths:                  logPaths,
 			},
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-00003-deployment-7d9f8c6b5d",
-				UID: "9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4", Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true),
+				UID: "9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
 			}},
 		},
 		Spec: corev1.PodSpec{
@@ -104,9 +106,9 @@ func knativePod(logPaths string) *corev1.Pod {
 						Port: intstr.FromInt32(8012), HTTPHeaders: []corev1.HTTPHeader{{Name: "K-Network-Probe", Value: "queue"}},
 					}}},
 					SecurityContext: &corev1.SecurityContext{
-						AllowPrivilegeEscalation: ptrTo(false),
-						ReadOnlyRootFilesystem:   ptrTo(true),
-						RunAsNonRoot:             ptrTo(true),
+						AllowPrivilegeEscalation: ptr.To(false),
+						ReadOnlyRootFilesystem:   ptr.To(true),
+						RunAsNonRoot:             ptr.To(true),
 						Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 					},
 					VolumeMounts:             []corev1.VolumeMount{saMount},
@@ -119,25 +121,23 @@ func knativePod(logPaths string) *corev1.Pod {
 				Name: "kube-api-access-7xk2p",
 				VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 					Sources: []corev1.VolumeProjection{
-						{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: ptrTo[int64](3607), Path: "token"}},
+						{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: ptr.To[int64](3607), Path: "token"}},
 						{ConfigMap: &corev1.ConfigMapProjection{
 							LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
 							Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
 						}},
 					},
-					DefaultMode: ptrTo[int32](0o644),
+					DefaultMode: ptr.To[int32](0o644),
 				}},
 			}},
-			EnableServiceLinks:            ptrTo(false),
-			TerminationGracePeriodSeconds: ptrTo[int64](300),
+			EnableServiceLinks:            ptr.To(false),
+			TerminationGracePeriodSeconds: ptr.To[int64](300),
 			ServiceAccountName:            "default",
 			RestartPolicy:                 corev1.RestartPolicyAlways,
 			DNSPolicy:                     corev1.DNSClusterFirst,
 		},
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // wantMutated is knativePod(typicalLogs) after Mutate, written out by hand.
 func wantMutated() *corev1.Pod {
@@ -221,7 +221,7 @@ func TestMutateIdempotent(t *testing.T) {
 		}},
 		{"not opted in", func() *corev1.Pod {
 			p := knativePod(`garbage`)
-			delete(p.Labels, LabelCollect)
+			delete(p.Labels, names.LabelLogCollect)
 			return p
 		}},
 	}
@@ -256,17 +256,17 @@ func TestMutateNotOptedIn(t *testing.T) {
 		name string
 		edit func(*corev1.Pod)
 	}{
-		{"no label", func(p *corev1.Pod) { delete(p.Labels, LabelCollect) }},
+		{"no label", func(p *corev1.Pod) { delete(p.Labels, names.LabelLogCollect) }},
 		{"no labels at all", func(p *corev1.Pod) { p.Labels = nil }},
-		{"label false", func(p *corev1.Pod) { p.Labels[LabelCollect] = "false" }},
-		{"label True", func(p *corev1.Pod) { p.Labels[LabelCollect] = "True" }},
-		{"label empty", func(p *corev1.Pod) { p.Labels[LabelCollect] = "" }},
+		{"label false", func(p *corev1.Pod) { p.Labels[names.LabelLogCollect] = "false" }},
+		{"label True", func(p *corev1.Pod) { p.Labels[names.LabelLogCollect] = "True" }},
+		{"label empty", func(p *corev1.Pod) { p.Labels[names.LabelLogCollect] = "" }},
 		{"hostile annotation, no label", func(p *corev1.Pod) {
-			delete(p.Labels, LabelCollect)
-			p.Annotations[AnnotationLogPaths] = `[{"path":"/etc"}]`
+			delete(p.Labels, names.LabelLogCollect)
+			p.Annotations[names.AnnoLogPaths] = `[{"path":"/etc"}]`
 		}},
 		{"no knative label, no opt-in", func(p *corev1.Pod) {
-			delete(p.Labels, LabelCollect)
+			delete(p.Labels, names.LabelLogCollect)
 			delete(p.Labels, LabelKnativeService)
 		}},
 	}
@@ -297,7 +297,7 @@ func TestMutateNotOptedIn(t *testing.T) {
 func TestMutateMetadata(t *testing.T) {
 	pick := func(m map[string]string) map[string]string {
 		out := map[string]string{}
-		for _, k := range []string{KeyLogProject, KeyLogApp, KeyLogEnv} {
+		for _, k := range []string{names.KeyLogProject, names.KeyLogApp, names.KeyLogEnv} {
 			if v, ok := m[k]; ok {
 				out[k] = v
 			}
@@ -307,17 +307,17 @@ func TestMutateMetadata(t *testing.T) {
 	spoof := func(p *corev1.Pod) {
 		p.Labels["slipway.dev/project"] = "bank"
 		p.Labels["slipway.dev/app"] = "ledger"
-		p.Labels[KeyLogProject] = "someone-else"
-		p.Annotations[KeyLogEnv] = "prod"
-		p.Labels[KeyLogApp] = "other"
+		p.Labels[names.KeyLogProject] = "someone-else"
+		p.Annotations[names.KeyLogEnv] = "prod"
+		p.Labels[names.KeyLogApp] = "other"
 	}
 	cases := map[string]struct {
 		ns   Namespace
 		want map[string]string
 	}{
-		"slipway namespace": {testNamespace, map[string]string{KeyLogProject: "shop", KeyLogApp: testApp, KeyLogEnv: "prod"}},
+		"slipway namespace": {testNamespace, map[string]string{names.KeyLogProject: "shop", names.KeyLogApp: testApp, names.KeyLogEnv: "prod"}},
 		// Stale or spoofed values go: only Mutate decides these keys.
-		"other namespace": {Namespace{Name: testNS}, map[string]string{KeyLogApp: testApp}},
+		"other namespace": {Namespace{Name: testNS}, map[string]string{names.KeyLogApp: testApp}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -535,7 +535,7 @@ func hostileCases() []hostileCase {
 			want: `pod label serving.knative.dev/service "web/x": not a DNS-1123 label`},
 		{name: "Knative service label ..", paths: typicalLogs, edit: func(p *corev1.Pod) { p.Labels[LabelKnativeService] = ".." },
 			want: `pod label serving.knative.dev/service "..": not a DNS-1123 label`},
-		{name: "missing annotation", paths: typicalLogs, edit: func(p *corev1.Pod) { delete(p.Annotations, AnnotationLogPaths) },
+		{name: "missing annotation", paths: typicalLogs, edit: func(p *corev1.Pod) { delete(p.Annotations, names.AnnoLogPaths) },
 			want: "pod annotation slipway.dev/log-paths: required on a pod with slipway.dev/log-collect=true"},
 		{name: "no annotations at all", paths: typicalLogs, edit: func(p *corev1.Pod) { p.Annotations = nil },
 			want: "pod annotation slipway.dev/log-paths: required"},

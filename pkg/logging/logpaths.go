@@ -10,15 +10,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
-// Keys of the opt-in label and the log-path annotation.
-const (
-	// LabelCollect opts a pod in to log collection when its value is "true".
-	LabelCollect = "slipway.dev/log-collect"
-	// AnnotationLogPaths holds the JSON array of LogPath entries.
-	AnnotationLogPaths = "slipway.dev/log-paths"
-)
+// A pod opts in to log collection with names.LabelLogCollect=true; names.AnnoLogPaths
+// holds the JSON array of its LogPath entries.
 
 // Limits of the log-path annotation.
 const (
@@ -144,7 +141,7 @@ func decodeLogPaths(annotation string) ([]LogPath, error) {
 		return nil, fmt.Errorf("log-paths: trailing data after the array: %s", describeToken(tok))
 	}
 	if len(out) == 0 {
-		return nil, errors.New("log-paths: no entries; remove the label " + LabelCollect + " instead")
+		return nil, errors.New("log-paths: no entries; remove the label " + names.LabelLogCollect + " instead")
 	}
 	return out, nil
 }

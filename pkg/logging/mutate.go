@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Names Mutate adds to a pod.
@@ -18,18 +20,10 @@ const (
 	EnvPodName = "SLIPWAY_POD_NAME"
 )
 
-// Labels and annotations the collector indexes by. Mutate sets each as both a
-// pod label and a pod annotation, never from the pod's own labels (anyone who
-// may create a pod may write those): project and env come from the
-// namespace, app from Knative's label, the same one the host directory uses.
-const (
-	// KeyLogProject is the namespace's project (Namespace.Project).
-	KeyLogProject = "slipway.dev/log-project"
-	// KeyLogApp is the pod's LabelKnativeService.
-	KeyLogApp = "slipway.dev/log-app"
-	// KeyLogEnv is the namespace's environment (Namespace.Env).
-	KeyLogEnv = "slipway.dev/log-env"
-)
+// The collector indexes by names.KeyLogProject, KeyLogApp and KeyLogEnv. Mutate sets each
+// as both a pod label and a pod annotation, never from the pod's own labels (anyone who
+// may create a pod may write those): project and env come from the namespace, app from
+// Knative's label (LabelKnativeService), the same one the host directory uses.
 
 // LabelKnativeService is the label Knative puts on a Service's pods, naming
 // the Service: the app.
@@ -44,7 +38,10 @@ type Namespace struct {
 	Env     string
 }
 
-// Config is the operator's configuration of log collection.
+// DefaultHostRoot is HostRoot when the operator sets none.
+const DefaultHostRoot = "/var/log/slipway"
+
+// Config is the logging section of platform-api's configuration (the pod-mutator reads it).
 type Config struct {
 	// HostRoot is the directory on every node under which pods' log
 	// directories are made, e.g. /var/log/slipway. It must be absolute,
@@ -105,7 +102,7 @@ func Mutate(pod *corev1.Pod, ns Namespace, cfg Config) (*corev1.Pod, error) {
 		return nil, errors.New("no pod")
 	}
 	out := pod.DeepCopy()
-	if out.Labels[LabelCollect] != "true" {
+	if out.Labels[names.LabelLogCollect] != "true" {
 		return out, nil
 	}
 
@@ -113,15 +110,15 @@ func Mutate(pod *corev1.Pod, ns Namespace, cfg Config) (*corev1.Pod, error) {
 	// config, the request's namespace and Knative's label.
 	app, ok := out.Labels[LabelKnativeService]
 	if !ok {
-		return nil, fmt.Errorf("pod label %s: required on a pod with %s=true", LabelKnativeService, LabelCollect)
+		return nil, fmt.Errorf("pod label %s: required on a pod with %s=true", LabelKnativeService, names.LabelLogCollect)
 	}
 	hostDir, err := HostDir(cfg, ns.Name, app)
 	if err != nil {
 		return nil, err
 	}
-	raw, ok := out.Annotations[AnnotationLogPaths]
+	raw, ok := out.Annotations[names.AnnoLogPaths]
 	if !ok {
-		return nil, fmt.Errorf("pod annotation %s: required on a pod with %s=true", AnnotationLogPaths, LabelCollect)
+		return nil, fmt.Errorf("pod annotation %s: required on a pod with %s=true", names.AnnoLogPaths, names.LabelLogCollect)
 	}
 	entries, err := ParseLogPaths(raw)
 	if err != nil {
@@ -221,9 +218,9 @@ func Mutate(pod *corev1.Pod, ns Namespace, cfg Config) (*corev1.Pod, error) {
 		spec.Volumes = append(spec.Volumes, volume)
 	}
 
-	setMeta(out, KeyLogProject, ns.Project)
-	setMeta(out, KeyLogApp, app)
-	setMeta(out, KeyLogEnv, ns.Env)
+	setMeta(out, names.KeyLogProject, ns.Project)
+	setMeta(out, names.KeyLogApp, app)
+	setMeta(out, names.KeyLogEnv, ns.Env)
 	return out, nil
 }
 
@@ -242,7 +239,7 @@ func checkForeignMounts(kind, name string, mounts []corev1.VolumeMount, devices 
 			}
 		}
 		if !ours {
-			return fmt.Errorf("%s %q: already mounts volume %s at %s, which is not from %s", kind, name, VolumeName, quote(m.MountPath), AnnotationLogPaths)
+			return fmt.Errorf("%s %q: already mounts volume %s at %s, which is not from %s", kind, name, VolumeName, quote(m.MountPath), names.AnnoLogPaths)
 		}
 	}
 	for _, d := range devices {

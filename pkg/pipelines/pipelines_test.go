@@ -9,13 +9,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 var testConfig = Config{
 	PlatformURL: "http://slipway-platform-api.slipway-system.svc",
 	Registry:    "dev.local",
 	Images:      Images{Git: "dev.local/tools/git:v1", Builder: "dev.local/tools/buildkit:rootless", Deploy: "dev.local/tools/curl:v1"},
-	KeepRuns:    48 * time.Hour,
+	KeepRuns:    metav1.Duration{Duration: 48 * time.Hour}, ResyncEvery: metav1.Duration{Duration: time.Minute},
 }
 
 var testTarget = Target{Project: "shop", App: "web", Env: "test", Namespace: "shop-test"}
@@ -29,7 +32,7 @@ func TestStandardTemplateIsValid(t *testing.T) {
 	if err := ValidateStandard(tmpl); err != nil {
 		t.Fatalf("Argo refuses the standard template: %v", err)
 	}
-	if tmpl.Name != StandardTemplateName || tmpl.Namespace != "shop-test" || tmpl.Spec.ServiceAccountName != ServiceAccountName {
+	if tmpl.Name != names.StandardTemplate || tmpl.Namespace != "shop-test" || tmpl.Spec.ServiceAccountName != names.PipelineAccount {
 		t.Errorf("template %s/%s runs as %q", tmpl.Namespace, tmpl.Name, tmpl.Spec.ServiceAccountName)
 	}
 	// Parameters reach scripts only through the environment.
@@ -97,7 +100,7 @@ func TestBuildRun(t *testing.T) {
 			if deploy == nil || deploy.Arguments.GetParameterByName(OutputDigest).Value.String() != stepOutput(tc.wantDigestFrom, OutputDigest) {
 				t.Errorf("deploy step %+v does not take %s's digest", deploy, tc.wantDigestFrom)
 			}
-			for k, want := range map[string]string{LabelProject: "shop", LabelApp: "web", LabelEnv: "test", LabelTrigger: TriggerManual} {
+			for k, want := range map[string]string{names.LabelProject: "shop", names.LabelApp: "web", names.LabelEnv: "test", names.LabelTrigger: TriggerManual} {
 				if wf.Labels[k] != want {
 					t.Errorf("label %s = %q, want %q", k, wf.Labels[k], want)
 				}
@@ -178,7 +181,7 @@ func TestPipelineValidate(t *testing.T) {
 			Volumes: []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}})}}},
 			nil},
 		"privileged container": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{
-			Container: &corev1.Container{Image: "dev.local/t/x:v1", SecurityContext: &corev1.SecurityContext{Privileged: ptrTo(true)}}})}}},
+			Container: &corev1.Container{Image: "dev.local/t/x:v1", SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)}}})}}},
 			[]string{"stages[0].template.container.securityContext"}},
 		"sidecar": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer,
 			Sidecars: []wfv1.UserContainer{{Container: corev1.Container{Name: "s", Image: "dev.local/t/x:v1"}}}})}}},
@@ -200,8 +203,6 @@ func TestPipelineValidate(t *testing.T) {
 		})
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 	out := append([]string(nil), in...)

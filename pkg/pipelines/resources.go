@@ -5,18 +5,20 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // DeployerClusterRole is the ClusterRole the runs' ServiceAccount is bound to in its own
 // namespace: the project developer's, so a run may deploy exactly where its project's
 // developers may, and nowhere else.
-const DeployerClusterRole = "slipway-developer"
+var DeployerClusterRole = names.ClusterRole(names.RoleDeveloper)
 
 // ServiceAccount is the identity runs execute as.
 func ServiceAccount(namespace string) *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta: metav1.ObjectMeta{Name: ServiceAccountName, Namespace: namespace, Labels: managedLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: names.PipelineAccount, Namespace: namespace, Labels: managedLabels()},
 	}
 }
 
@@ -25,7 +27,7 @@ func ServiceAccount(namespace string) *corev1.ServiceAccount {
 func ExecutorRole(namespace string) *rbacv1.Role {
 	return &rbacv1.Role{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-		ObjectMeta: metav1.ObjectMeta{Name: ExecutorRoleName, Namespace: namespace, Labels: managedLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: names.PipelineExecutorRole, Namespace: namespace, Labels: managedLabels()},
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "patch"}},
@@ -35,7 +37,7 @@ func ExecutorRole(namespace string) *rbacv1.Role {
 
 // RoleBindings bind the ServiceAccount to the executor's Role and to the deployer's ClusterRole.
 func RoleBindings(namespace string) []*rbacv1.RoleBinding {
-	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ServiceAccountName, Namespace: namespace}}
+	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: names.PipelineAccount, Namespace: namespace}}
 	binding := func(name, kind, role string) *rbacv1.RoleBinding {
 		return &rbacv1.RoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
@@ -45,8 +47,8 @@ func RoleBindings(namespace string) []*rbacv1.RoleBinding {
 		}
 	}
 	return []*rbacv1.RoleBinding{
-		binding(ExecutorRoleName, "Role", ExecutorRoleName),
-		binding(ServiceAccountName+"-deployer", "ClusterRole", DeployerClusterRole),
+		binding(names.PipelineExecutorRole, "Role", names.PipelineExecutorRole),
+		binding(names.PipelineDeployBinding, "ClusterRole", DeployerClusterRole),
 	}
 }
 

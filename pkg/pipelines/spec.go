@@ -10,6 +10,7 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -17,16 +18,42 @@ import (
 // Config is the operator's pipelines configuration (pkg/config reads it from the `pipelines`
 // section of the platform configuration).
 type Config struct {
-	// PlatformURL is where deploy steps reach platform-api from inside the cluster.
-	PlatformURL string
+	// Namespace is where apps' pipelines (ConfigMaps) and hook credentials (Secrets) are
+	// kept: platform-api's own, so it needs no right to other namespaces' Secrets.
+	Namespace string `json:"namespace"`
+	// PlatformURL is where deploy steps reach platform-api from inside the cluster; without
+	// it pipelines are off.
+	PlatformURL string `json:"platformURL"`
 	// Registry is the prefix built images are pushed under: {registry}/{project}/{app}.
-	Registry string
+	Registry string `json:"registry"`
 	// Images run the standard steps; operators point them at their own mirrors.
-	Images Images
+	Images Images `json:"images"`
 	// KeepRuns is how long a finished run is kept (at least MinKeepRuns: hook deliveries
 	// are refused as replays for as long as their run exists).
-	KeepRuns time.Duration
+	KeepRuns metav1.Duration `json:"keepRuns"`
+	// ResyncEvery is how often every project namespace with a pipeline is checked against
+	// the standard template this configuration builds (and upgraded when it differs).
+	ResyncEvery metav1.Duration `json:"resyncEvery"`
 }
+
+// Enabled reports whether runs may be started on this platform.
+func (c Config) Enabled() bool { return c.PlatformURL != "" }
+
+// SetDefaults fills in what the operator left out.
+func (c *Config) SetDefaults() {
+	if c.Namespace == "" {
+		c.Namespace = DefaultNamespace
+	}
+	if c.ResyncEvery.Duration == 0 {
+		c.ResyncEvery.Duration = 5 * time.Minute
+	}
+	if c.KeepRuns.Duration == 0 {
+		c.KeepRuns.Duration = DefaultKeepRuns
+	}
+}
+
+// DefaultNamespace is platform-api's own namespace, where it keeps its records.
+const DefaultNamespace = "slipway-system"
 
 // Images of the standard steps.
 type Images struct {
@@ -59,8 +86,11 @@ func (c Config) Validate(path *field.Path) field.ErrorList {
 			errs = append(errs, field.Required(path.Child("images", image.name), "the image of the standard "+image.name+" step"))
 		}
 	}
-	if c.KeepRuns < MinKeepRuns {
-		errs = append(errs, field.Invalid(path.Child("keepRuns"), c.KeepRuns.String(), "must be at least 24h (the replay window of hook deliveries)"))
+	if c.KeepRuns.Duration < MinKeepRuns {
+		errs = append(errs, field.Invalid(path.Child("keepRuns"), c.KeepRuns.Duration.String(), "must be at least 24h (the replay window of hook deliveries)"))
+	}
+	if c.ResyncEvery.Duration < time.Second {
+		errs = append(errs, field.Invalid(path.Child("resyncEvery"), c.ResyncEvery.Duration.String(), "must be at least 1s"))
 	}
 	return errs
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Run is the API's view of a run, read from its Workflow.
@@ -63,9 +65,9 @@ const PhasePending = "Pending"
 // Argo's controller recorded for it.
 func RunFromWorkflow(wf *wfv1.Workflow) Run {
 	r := Run{
-		Name: wf.Name, Project: wf.Labels[LabelProject], App: wf.Labels[LabelApp], Env: wf.Labels[LabelEnv],
-		Trigger: wf.Labels[LabelTrigger], StartedBy: wf.Annotations[AnnoStartedBy], Branch: wf.Annotations[AnnoBranch],
-		RetryOf: wf.Annotations[AnnoRetryOf], Revision: param(wf, ParamRevision),
+		Name: wf.Name, Project: wf.Labels[names.LabelProject], App: wf.Labels[names.LabelApp], Env: wf.Labels[names.LabelEnv],
+		Trigger: wf.Labels[names.LabelTrigger], StartedBy: wf.Annotations[names.AnnoStartedBy], Branch: wf.Annotations[names.AnnoBranch],
+		RetryOf: wf.Annotations[names.AnnoRetryOf], Revision: param(wf, ParamRevision),
 		Phase: string(wf.Status.Phase), Message: wf.Status.Message, Created: wf.CreationTimestamp.Time,
 		Started: timePtr(wf.Status.StartedAt.Time), Finished: timePtr(wf.Status.FinishedAt.Time),
 		Steps: []Step{}, CancelRequested: wf.Spec.Shutdown != "",

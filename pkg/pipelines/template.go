@@ -5,15 +5,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
-// Names of the objects every project namespace gets, and of the standard steps.
+// Names of the standard steps (the objects' names are in package names).
 const (
-	StandardTemplateName = "slipway-standard"
-	ServiceAccountName   = "slipway-pipeline"
-	// ExecutorRoleName lets Argo's executor in the run's pods report step results.
-	ExecutorRoleName = "slipway-pipeline-executor"
-
 	entrypoint = "pipeline"
 	stepClone  = "clone"
 	stepBuild  = "build"
@@ -41,7 +38,7 @@ var runParams = []string{ParamRepo, ParamRevision, ParamContextDir, ParamDockerf
 
 // labels every object of the package carries.
 func managedLabels() map[string]string {
-	return map[string]string{"app.kubernetes.io/managed-by": "slipway", "app.kubernetes.io/component": "pipelines"}
+	return map[string]string{names.LabelManagedBy: names.ManagedBy, "app.kubernetes.io/component": "pipelines"}
 }
 
 // StandardTemplate is the WorkflowTemplate every project namespace gets: the clone, build
@@ -134,11 +131,11 @@ curl -sS --fail-with-body -X POST -H "Content-Type: application/json" \
 	main := wfv1.Template{Name: entrypoint, Steps: standardSteps(stepRef(stepBuild))}
 	return &wfv1.WorkflowTemplate{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "WorkflowTemplate"},
-		ObjectMeta: metav1.ObjectMeta{Name: StandardTemplateName, Namespace: namespace, Labels: managedLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: names.StandardTemplate, Namespace: namespace, Labels: managedLabels()},
 		Spec: wfv1.WorkflowSpec{
 			Entrypoint:           entrypoint,
 			Arguments:            wfv1.Arguments{Parameters: args},
-			ServiceAccountName:   ServiceAccountName,
+			ServiceAccountName:   names.PipelineAccount,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{workClaim()},
 			Templates:            []wfv1.Template{main, clone, build, deploy},
 		},
@@ -158,7 +155,7 @@ func workClaim() corev1.PersistentVolumeClaim {
 
 // stepRef is a step running one of the standard template's steps.
 func stepRef(name string) wfv1.WorkflowStep {
-	s := wfv1.WorkflowStep{Name: name, TemplateRef: &wfv1.TemplateRef{Name: StandardTemplateName, Template: name}}
+	s := wfv1.WorkflowStep{Name: name, TemplateRef: &wfv1.TemplateRef{Name: names.StandardTemplate, Template: name}}
 	switch name {
 	case stepBuild:
 		s.Arguments = wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: OutputCommit, Value: wfv1.AnyStringPtr(stepOutput(stepClone, OutputCommit))}}}

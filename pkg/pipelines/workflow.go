@@ -15,20 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
-)
 
-// Labels and annotations of runs.
-const (
-	LabelProject  = "slipway.dev/project"
-	LabelApp      = "slipway.dev/app"
-	LabelEnv      = "slipway.dev/env"
-	LabelRun      = "slipway.dev/pipeline-run"
-	LabelTrigger  = "slipway.dev/trigger"
-	LabelDelivery = "slipway.dev/delivery"
-	AnnoStartedBy = "slipway.dev/started-by"
-	AnnoBranch    = "slipway.dev/branch"
-	AnnoRetryOf   = "slipway.dev/retry-of"
-	AnnoApprovals = "slipway.dev/approvals"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Triggers say what started a run.
@@ -78,20 +66,20 @@ func BuildRun(s Start, cfg Config) (*wfv1.Workflow, error) {
 	}
 	t := s.Target
 	labels := managedLabels()
-	labels[LabelProject], labels[LabelApp], labels[LabelEnv], labels[LabelTrigger] = t.Project, t.App, t.Env, s.Trigger
+	labels[names.LabelProject], labels[names.LabelApp], labels[names.LabelEnv], labels[names.LabelTrigger] = t.Project, t.App, t.Env, s.Trigger
 	meta := metav1.ObjectMeta{
 		Namespace:   t.Namespace,
 		Labels:      labels,
-		Annotations: map[string]string{AnnoStartedBy: s.StartedBy, AnnoBranch: branch},
+		Annotations: map[string]string{names.AnnoStartedBy: s.StartedBy, names.AnnoBranch: branch},
 	}
 	if s.Delivery != "" {
 		meta.Name = DeliveryRunName(t.App, s.Delivery)
-		labels[LabelDelivery] = meta.Name[len(meta.Name)-deliveryHashLen:]
+		labels[names.LabelDelivery] = meta.Name[len(meta.Name)-deliveryHashLen:]
 	} else {
 		meta.GenerateName = runPrefix(t.App)
 	}
 	if s.RetryOf != "" {
-		meta.Annotations[AnnoRetryOf] = s.RetryOf
+		meta.Annotations[names.AnnoRetryOf] = s.RetryOf
 	}
 	values := map[string]string{
 		ParamRepo: p.Repo, ParamRevision: revision, ParamContextDir: p.ContextDir, ParamDockerfile: p.Dockerfile,
@@ -108,12 +96,12 @@ func BuildRun(s Start, cfg Config) (*wfv1.Workflow, error) {
 		Spec: wfv1.WorkflowSpec{
 			Entrypoint:           entrypoint,
 			Arguments:            wfv1.Arguments{Parameters: params},
-			ServiceAccountName:   ServiceAccountName,
+			ServiceAccountName:   names.PipelineAccount,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{workClaim()},
 			Templates:            append([]wfv1.Template{{Name: entrypoint, Steps: steps}}, templates...),
-			TTLStrategy:          &wfv1.TTLStrategy{SecondsAfterCompletion: ptr.To(int32(cfg.KeepRuns.Seconds()))},
+			TTLStrategy:          &wfv1.TTLStrategy{SecondsAfterCompletion: ptr.To(int32(cfg.KeepRuns.Duration.Seconds()))},
 			// Every run's pods are labelled like the run, for log streaming.
-			PodMetadata: &wfv1.Metadata{Labels: map[string]string{LabelProject: t.Project, LabelApp: t.App, LabelEnv: t.Env}},
+			PodMetadata: &wfv1.Metadata{Labels: map[string]string{names.LabelProject: t.Project, names.LabelApp: t.App, names.LabelEnv: t.Env}},
 		},
 	}
 	if err := Validate(wf, StandardTemplate(t.Namespace, cfg)); err != nil {

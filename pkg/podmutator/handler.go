@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/slipway-dev/slipway/pkg/logging"
-	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Outcomes of an admission request, as counted in the metrics.
@@ -54,7 +54,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if err := h.Decoder.Decode(req, pod); err != nil {
 		return admission.Errored(http.StatusBadRequest, err), OutcomeError
 	}
-	if pod.Labels[logging.LabelCollect] != "true" {
+	if pod.Labels[names.LabelLogCollect] != "true" {
 		return admission.Allowed("not opted in to log collection"), OutcomeSkipped
 	}
 	nsLabels, err := h.Namespaces(ctx, req.Namespace)
@@ -63,8 +63,8 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	}
 	ns := logging.Namespace{Name: req.Namespace}
 	// Only namespaces platform-api made carry a trustworthy project and env.
-	if nsLabels[revisions.LabelManagedBy] == revisions.ManagedByValue {
-		ns.Project, ns.Env = nsLabels[revisions.LabelProject], nsLabels[revisions.LabelEnv]
+	if nsLabels[names.LabelManagedBy] == names.ManagedBy {
+		ns.Project, ns.Env = nsLabels[names.LabelProject], nsLabels[names.LabelEnv]
 	}
 	mutated, err := logging.Mutate(pod, ns, h.Config)
 	if err != nil {

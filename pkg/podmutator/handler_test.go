@@ -22,6 +22,7 @@ import (
 
 	"github.com/slipway-dev/slipway/internal/latency"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 var testLogging = logging.Config{HostRoot: "/var/log/slipway"}
@@ -169,8 +170,8 @@ func TestHandlePatchGivesMutatedPod(t *testing.T) {
 		project, env  string
 		wantLogLabels map[string]string
 	}{
-		{"shop-prod", "shop", "prod", map[string]string{logging.KeyLogProject: "shop", logging.KeyLogApp: "web", logging.KeyLogEnv: "prod"}},
-		{"team-x", "", "", map[string]string{logging.KeyLogApp: "web"}},
+		{"shop-prod", "shop", "prod", map[string]string{names.KeyLogProject: "shop", names.KeyLogApp: "web", names.KeyLogEnv: "prod"}},
+		{"team-x", "", "", map[string]string{names.KeyLogApp: "web"}},
 	} {
 		t.Run(tc.ns, func(t *testing.T) {
 			h, _ := newHandler(t)

@@ -7,8 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipway-dev/slipway/pkg/logging"
-	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Path is the URL path the admission handler serves.
@@ -68,7 +67,7 @@ func WebhookConfiguration(r Registration) *admissionregistrationv1.MutatingWebho
 		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:   r.Name,
-			Labels: map[string]string{revisions.LabelManagedBy: revisions.ManagedByValue},
+			Labels: map[string]string{names.LabelManagedBy: names.ManagedBy},
 		},
 		Webhooks: []admissionregistrationv1.MutatingWebhook{{
 			Name: r.WebhookName(),
@@ -85,13 +84,13 @@ func WebhookConfiguration(r Registration) *admissionregistrationv1.MutatingWebho
 			FailurePolicy: &fail,
 			MatchPolicy:   &equivalent,
 			NamespaceSelector: &metav1.LabelSelector{
-				MatchLabels: map[string]string{revisions.LabelManagedBy: revisions.ManagedByValue},
+				MatchLabels: map[string]string{names.LabelManagedBy: names.ManagedBy},
 				MatchExpressions: []metav1.LabelSelectorRequirement{{
 					Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: excluded,
 				}},
 			},
 			ObjectSelector: &metav1.LabelSelector{
-				MatchLabels: map[string]string{logging.LabelCollect: "true"},
+				MatchLabels: map[string]string{names.LabelLogCollect: "true"},
 			},
 			SideEffects:             &none,
 			TimeoutSeconds:          &timeout,
@@ -109,7 +108,7 @@ func CertSecret(r Registration) *corev1.Secret {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      r.SecretName(),
 			Namespace: r.Namespace,
-			Labels:    map[string]string{revisions.LabelManagedBy: revisions.ManagedByValue},
+			Labels:    map[string]string{names.LabelManagedBy: names.ManagedBy},
 		},
 	}
 }

@@ -23,6 +23,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/cert"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/slipway-dev/slipway/internal/testutil"
 )
 
 // BenchmarkAdmissionThroughputTLS is the webhook's capacity: AdmissionReviews
@@ -43,12 +45,10 @@ func BenchmarkAdmissionThroughputTLS(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testutil.FreePort()
 	if err != nil {
 		b.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {

@@ -1,4 +1,4 @@
-package apps
+package records
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	servingfake "knative.dev/serving/pkg/client/clientset/versioned/fake"
 
 	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -24,7 +25,7 @@ import (
 // implement server-side apply, so this checks the requests.
 func TestWriteUpgradesCreatedFields(t *testing.T) {
 	entry := func(op metav1.ManagedFieldsOperationType, fields string) metav1.ManagedFieldsEntry {
-		return metav1.ManagedFieldsEntry{Manager: kube.FieldManager, Operation: op, APIVersion: "serving.knative.dev/v1",
+		return metav1.ManagedFieldsEntry{Manager: names.FieldManager, Operation: op, APIVersion: "serving.knative.dev/v1",
 			FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
 	}
 	const created = `{"f:spec":{"f:template":{"f:metadata":{"f:labels":{".":{},"f:slipway.dev/log-collect":{}}}}}}`
@@ -53,10 +54,10 @@ func TestWriteUpgradesCreatedFields(t *testing.T) {
 				patches = append(patches, a.(k8stesting.PatchAction))
 				return false, nil, nil
 			})
-			p := &Platform{clients: &kube.Clients{Serving: sc}}
+			s := &Store{clients: &kube.Clients{Serving: sc}}
 			desired := revisions.BuildService(revisions.App{Project: "demo", Name: "web", Env: "test", Namespace: "demo-test",
 				Template: revisions.Template{RevisionName: "web-00002", Image: "dev.local/x/y:v2"}})
-			if _, err := p.write(context.Background(), current, desired); err != nil {
+			if _, err := s.write(context.Background(), current, desired); err != nil {
 				t.Fatal(err)
 			}
 			var got []types.PatchType

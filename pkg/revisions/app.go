@@ -13,26 +13,8 @@ import (
 	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
-// Label and annotation keys Slipway keeps on the objects it writes.
-const (
-	LabelManagedBy   = "app.kubernetes.io/managed-by"
-	ManagedByValue   = "slipway"
-	LabelProject     = "slipway.dev/project"
-	LabelApp         = "slipway.dev/app"
-	LabelEnv         = "slipway.dev/env"
-	AnnoDeployedBy   = "slipway.dev/deployed-by"
-	AnnoDeployedAt   = "slipway.dev/deployed-at"
-	AnnoMessage      = "slipway.dev/message"
-	AnnoHistory      = "slipway.dev/history"
-	AnnoRoutingRules = "slipway.dev/routing-rules"
-	// AnnoPipelineRun and AnnoCommit say which pipeline run built and deployed a revision,
-	// from which commit.
-	AnnoPipelineRun = "slipway.dev/pipeline-run"
-	AnnoCommit      = "slipway.dev/commit"
-
-	// UserContainer is the name Knative gives the app's container in every pod.
-	UserContainer = "user-container"
-)
+// UserContainer is the name Knative gives the app's container in every pod.
+const UserContainer = "user-container"
 
 // App is Slipway's whole record of one app in one environment. BuildService writes it as a
 // Knative Service; AppFromService reads it back, so the Service is the only store.

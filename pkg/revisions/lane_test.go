@@ -5,8 +5,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/environments"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 func TestLaneRulesExpandToHeader(t *testing.T) {
@@ -57,13 +58,13 @@ func TestLaneCookieAndDomainValidation(t *testing.T) {
 		}, nil},
 		{"lane on canary", func() []string {
 			p := int64(10)
-			return fieldsOf(DeployRequest{Image: "dev.local/x/y:v1", Strategy: &Strategy{Type: StrategyCanary, Percent: &p, Lane: "x"}}.Validate(config.Environment{}))
+			return fieldsOf(DeployRequest{Image: "dev.local/x/y:v1", Strategy: &Strategy{Type: StrategyCanary, Percent: &p, Lane: "x"}}.Validate(environments.Environment{}))
 		}, []string{"strategy.lane"}},
 		{"header by lane", func() []string {
-			return fieldsOf(DeployRequest{Image: "dev.local/x/y:v1", Strategy: &Strategy{Type: StrategyHeader, Lane: "beta"}}.Validate(config.Environment{}))
+			return fieldsOf(DeployRequest{Image: "dev.local/x/y:v1", Strategy: &Strategy{Type: StrategyHeader, Lane: "beta"}}.Validate(environments.Environment{}))
 		}, nil},
 		{"unknown domain", func() []string {
-			return fieldsOf(DeployRequest{Image: "dev.local/x/y:v1", Domain: "vanity"}.Validate(config.Environment{}))
+			return fieldsOf(DeployRequest{Image: "dev.local/x/y:v1", Domain: "vanity"}.Validate(environments.Environment{}))
 		}, []string{"domain"}},
 	}
 	for _, tc := range cases {
@@ -97,8 +98,8 @@ func TestShortSchemeRoundTrip(t *testing.T) {
 		Template: Template{RevisionName: "web-00001", Image: "dev.local/shop/web:v1"},
 		Traffic:  []Target{{Revision: "web-00001", Percent: 100}}}
 	svc := BuildService(a)
-	if got := svc.Labels[domains.LabelScheme]; got != "short" {
-		t.Fatalf("label %s = %q, want short", domains.LabelScheme, got)
+	if got := svc.Labels[names.LabelDomainScheme]; got != "short" {
+		t.Fatalf("label %s = %q, want short", names.LabelDomainScheme, got)
 	}
 	back, err := AppFromService(svc)
 	if err != nil {
@@ -108,7 +109,7 @@ func TestShortSchemeRoundTrip(t *testing.T) {
 		t.Errorf("scheme read back = %q", back.Scheme)
 	}
 	a.Scheme = domains.SchemeDefault
-	if _, ok := BuildService(a).Labels[domains.LabelScheme]; ok {
+	if _, ok := BuildService(a).Labels[names.LabelDomainScheme]; ok {
 		t.Error("default scheme writes the short-scheme label")
 	}
 }

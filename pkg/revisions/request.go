@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/environments"
 	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
@@ -143,7 +143,7 @@ func ValidateName(p *field.Path, v string, maxLen int) field.ErrorList {
 }
 
 // Validate checks a deploy against the environment's policy. Paths are the request's JSON.
-func (r DeployRequest) Validate(env config.Environment) field.ErrorList {
+func (r DeployRequest) Validate(env environments.Environment) field.ErrorList {
 	var errs field.ErrorList
 	errs = append(errs, validateImage(field.NewPath("image"), r.Image)...)
 	if r.PipelineRun != "" {
@@ -225,7 +225,7 @@ func validateImage(p *field.Path, image string) field.ErrorList {
 	return nil
 }
 
-func (s *Scaling) validate(p *field.Path, env config.Environment) field.ErrorList {
+func (s *Scaling) validate(p *field.Path, env environments.Environment) field.ErrorList {
 	var errs field.ErrorList
 	if s.MinScale != nil {
 		switch {
@@ -476,7 +476,7 @@ func (r RollbackRequest) Validate(known map[string]bool) field.ErrorList {
 }
 
 // TemplateFor turns a validated request into the next revision's template.
-func (r DeployRequest) TemplateFor(env config.Environment, revisionName, user string, now func() time.Time) Template {
+func (r DeployRequest) TemplateFor(env environments.Environment, revisionName, user string, now func() time.Time) Template {
 	t := Template{
 		RevisionName: revisionName,
 		Image:        strings.TrimSpace(r.Image),

@@ -13,11 +13,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
-	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/environments"
 	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
-var prodEnv = config.Environment{Name: "prod", MinScale: 1, MaxScale: 10}
+var prodEnv = environments.Environment{Name: "prod", MinScale: 1, MaxScale: 10}
 
 // knownRevisions are the revisions the traffic and rollback requests may name.
 var knownRevisions = map[string]bool{"web-00001": true, "web-00002": true, "web-00003": true}
@@ -56,7 +56,7 @@ type validator interface {
 
 type deployCase struct {
 	req DeployRequest
-	env config.Environment
+	env environments.Environment
 }
 
 func (c deployCase) validate() field.ErrorList { return c.req.Validate(c.env) }
@@ -129,7 +129,7 @@ func TestValidateBadRequests(t *testing.T) {
 		{"negative minScale", inProd(deploy(func(r *DeployRequest) { r.Scaling = &Scaling{MinScale: ptr.To[int32](-1)} })), []string{"scaling.minScale"}},
 		{"negative minScale where zero is allowed", deployCase{
 			req: deploy(func(r *DeployRequest) { r.Scaling = &Scaling{MinScale: ptr.To[int32](-1)} }),
-			env: config.Environment{Name: "dev"},
+			env: environments.Environment{Name: "dev"},
 		}, []string{"scaling.minScale"}},
 		{"maxScale below minScale", inProd(deploy(func(r *DeployRequest) {
 			r.Scaling = &Scaling{MinScale: ptr.To[int32](5), MaxScale: ptr.To[int32](4)}
@@ -399,7 +399,7 @@ func TestValidateGoodRequests(t *testing.T) {
 			req: deploy(func(r *DeployRequest) {
 				r.Scaling = &Scaling{MinScale: ptr.To[int32](0), MaxScale: ptr.To[int32](1000)}
 			}),
-			env: config.Environment{Name: "dev"},
+			env: environments.Environment{Name: "dev"},
 		}},
 		{"minScale equal to maxScale", inProd(deploy(func(r *DeployRequest) {
 			r.Scaling = &Scaling{MinScale: ptr.To[int32](10), MaxScale: ptr.To[int32](10)}
@@ -507,7 +507,7 @@ func TestTemplateFor(t *testing.T) {
 	cases := []struct {
 		name string
 		req  DeployRequest
-		env  config.Environment
+		env  environments.Environment
 		want Template
 	}{{
 		name: "image only gets the environment's min-scale",
@@ -523,7 +523,7 @@ func TestTemplateFor(t *testing.T) {
 	}, {
 		name: "no min-scale where the environment has none",
 		req:  DeployRequest{Image: "registry.example/shop/web:v1"},
-		env:  config.Environment{Name: "dev", MaxScale: 3},
+		env:  environments.Environment{Name: "dev", MaxScale: 3},
 		want: Template{
 			RevisionName: "web-00002",
 			Image:        "registry.example/shop/web:v1",
@@ -533,7 +533,7 @@ func TestTemplateFor(t *testing.T) {
 	}, {
 		name: "scaling without min-scale still gets the environment's",
 		req:  DeployRequest{Image: "registry.example/shop/web:v1", Scaling: &Scaling{MaxScale: ptr.To[int32](4), Target: ptr.To[int32](20)}},
-		env:  config.Environment{Name: "prod", MinScale: 2},
+		env:  environments.Environment{Name: "prod", MinScale: 2},
 		want: Template{
 			RevisionName: "web-00002",
 			Image:        "registry.example/shop/web:v1",
@@ -577,7 +577,7 @@ func TestTemplateFor(t *testing.T) {
 	}, {
 		name: "explicit min-scale 0 is kept where allowed",
 		req:  DeployRequest{Image: "registry.example/shop/web:v1", Scaling: &Scaling{MinScale: ptr.To[int32](0)}},
-		env:  config.Environment{Name: "dev"},
+		env:  environments.Environment{Name: "dev"},
 		want: Template{
 			RevisionName: "web-00002",
 			Image:        "registry.example/shop/web:v1",
@@ -602,7 +602,7 @@ func TestTemplateFor(t *testing.T) {
 // TestTemplateForDoesNotShareEnvMinScale makes sure the environment's policy value is copied:
 // a caller editing the template must not change the environment.
 func TestTemplateForDoesNotShareEnvMinScale(t *testing.T) {
-	env := config.Environment{Name: "prod", MinScale: 2}
+	env := environments.Environment{Name: "prod", MinScale: 2}
 	now := func() time.Time { return deployedAt }
 	a := DeployRequest{Image: "registry.example/shop/web:v1"}.TemplateFor(env, "web-00001", "u", now)
 	b := DeployRequest{Image: "registry.example/shop/web:v1"}.TemplateFor(env, "web-00002", "u", now)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // BuildService renders app as the Knative Service Slipway applies. It is the only place a
@@ -23,30 +24,30 @@ import (
 func BuildService(app App) *servingv1.Service {
 	t := app.Template
 	labels := map[string]string{
-		LabelManagedBy: ManagedByValue,
-		LabelProject:   app.Project,
-		LabelApp:       app.Name,
-		LabelEnv:       app.Env,
+		names.LabelManagedBy: names.ManagedBy,
+		names.LabelProject:   app.Project,
+		names.LabelApp:       app.Name,
+		names.LabelEnv:       app.Env,
 	}
 	if app.Scheme == domains.SchemeShort {
-		labels[domains.LabelScheme] = string(domains.SchemeShort)
+		labels[names.LabelDomainScheme] = string(domains.SchemeShort)
 	}
-	annotations := map[string]string{AnnoHistory: mustJSON(historyOrEmpty(app.History))}
+	annotations := map[string]string{names.AnnoHistory: mustJSON(historyOrEmpty(app.History))}
 	if len(app.Rules) > 0 {
-		annotations[AnnoRoutingRules] = mustJSON(app.Rules)
+		annotations[names.AnnoRoutingRules] = mustJSON(app.Rules)
 		// Knative then publishes no external host; Slipway's VirtualService owns it.
 		labels[networking.VisibilityLabelKey] = serving.VisibilityClusterLocal
 	}
 
 	tmplAnnotations := map[string]string{
-		AnnoDeployedBy: t.DeployedBy,
-		AnnoDeployedAt: t.DeployedAt.UTC().Format(time.RFC3339),
+		names.AnnoDeployedBy: t.DeployedBy,
+		names.AnnoDeployedAt: t.DeployedAt.UTC().Format(time.RFC3339),
 	}
 	if t.Message != "" {
-		tmplAnnotations[AnnoMessage] = t.Message
+		tmplAnnotations[names.AnnoMessage] = t.Message
 	}
 	if t.Source != nil {
-		tmplAnnotations[AnnoPipelineRun], tmplAnnotations[AnnoCommit] = t.Source.PipelineRun, t.Source.Commit
+		tmplAnnotations[names.PipelineRun], tmplAnnotations[names.AnnoCommit] = t.Source.PipelineRun, t.Source.Commit
 	}
 	setScale := func(key string, v *int32) {
 		if v != nil {
@@ -57,15 +58,15 @@ func BuildService(app App) *servingv1.Service {
 	setScale(autoscaling.MaxScaleAnnotationKey, t.MaxScale)
 	setScale(autoscaling.TargetAnnotationKey, t.Target)
 
-	tmplLabels := map[string]string{LabelProject: app.Project, LabelApp: app.Name, LabelEnv: app.Env}
+	tmplLabels := map[string]string{names.LabelProject: app.Project, names.LabelApp: app.Name, names.LabelEnv: app.Env}
 	if len(t.LogPaths) > 0 {
 		// The entries were validated with the webhook's rules, so formatting cannot fail.
 		paths, err := logging.FormatLogPaths(t.LogPaths)
 		if err != nil {
 			panic(fmt.Sprintf("log paths of %s: %v", t.RevisionName, err))
 		}
-		tmplLabels[logging.LabelCollect] = "true"
-		tmplAnnotations[logging.AnnotationLogPaths] = paths
+		tmplLabels[names.LabelLogCollect] = "true"
+		tmplAnnotations[names.AnnoLogPaths] = paths
 	}
 
 	container := corev1.Container{
@@ -132,23 +133,23 @@ func AppWithoutHistory(svc *servingv1.Service) (App, error) { return readApp(svc
 
 func readApp(svc *servingv1.Service, full bool) (App, error) {
 	app := App{
-		Project:   svc.Labels[LabelProject],
+		Project:   svc.Labels[names.LabelProject],
 		Name:      svc.Name,
-		Env:       svc.Labels[LabelEnv],
+		Env:       svc.Labels[names.LabelEnv],
 		Namespace: svc.Namespace,
-		Scheme:    domains.Scheme(svc.Labels[domains.LabelScheme]),
+		Scheme:    domains.Scheme(svc.Labels[names.LabelDomainScheme]),
 	}
 	if app.Project == "" || app.Env == "" {
 		return App{}, fmt.Errorf("service %s/%s is not managed by slipway", svc.Namespace, svc.Name)
 	}
-	if raw := svc.Annotations[AnnoHistory]; raw != "" && full {
+	if raw := svc.Annotations[names.AnnoHistory]; raw != "" && full {
 		if err := json.Unmarshal([]byte(raw), &app.History); err != nil {
-			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, AnnoHistory, err)
+			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, names.AnnoHistory, err)
 		}
 	}
-	if raw := svc.Annotations[AnnoRoutingRules]; raw != "" {
+	if raw := svc.Annotations[names.AnnoRoutingRules]; raw != "" {
 		if err := json.Unmarshal([]byte(raw), &app.Rules); err != nil {
-			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, AnnoRoutingRules, err)
+			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, names.AnnoRoutingRules, err)
 		}
 	}
 	app.Template = templateFromRevisionSpec(svc.Spec.Template.ObjectMeta, svc.Spec.Template.Spec)
@@ -173,21 +174,21 @@ func TemplateFromRevision(rev *servingv1.Revision) Template {
 func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpec) Template {
 	t := Template{
 		RevisionName: meta.Name,
-		DeployedBy:   meta.Annotations[AnnoDeployedBy],
-		Message:      meta.Annotations[AnnoMessage],
+		DeployedBy:   meta.Annotations[names.AnnoDeployedBy],
+		Message:      meta.Annotations[names.AnnoMessage],
 		MinScale:     scaleAnnotation(meta.Annotations, autoscaling.MinScaleAnnotationKey),
 		MaxScale:     scaleAnnotation(meta.Annotations, autoscaling.MaxScaleAnnotationKey),
 		Target:       scaleAnnotation(meta.Annotations, autoscaling.TargetAnnotationKey),
 	}
-	if at, err := time.Parse(time.RFC3339, meta.Annotations[AnnoDeployedAt]); err == nil {
+	if at, err := time.Parse(time.RFC3339, meta.Annotations[names.AnnoDeployedAt]); err == nil {
 		t.DeployedAt = at
 	}
-	if run := meta.Annotations[AnnoPipelineRun]; run != "" {
-		t.Source = &Source{PipelineRun: run, Commit: meta.Annotations[AnnoCommit]}
+	if run := meta.Annotations[names.PipelineRun]; run != "" {
+		t.Source = &Source{PipelineRun: run, Commit: meta.Annotations[names.AnnoCommit]}
 	}
-	if meta.Labels[logging.LabelCollect] == "true" {
+	if meta.Labels[names.LabelLogCollect] == "true" {
 		// A hand-edited, invalid value reads as none; the webhook refuses its pods.
-		t.LogPaths, _ = logging.ParseLogPaths(meta.Annotations[logging.AnnotationLogPaths])
+		t.LogPaths, _ = logging.ParseLogPaths(meta.Annotations[names.AnnoLogPaths])
 	}
 	if len(spec.Containers) > 0 {
 		c := spec.Containers[0]

@@ -16,6 +16,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // deployedAt is the fixed deploy time of the test apps; whole seconds, as TemplateFor stores.
@@ -500,23 +501,23 @@ func TestAppFromServiceErrors(t *testing.T) {
 		wantErr: "not managed by slipway",
 	}, {
 		name:    "no project label",
-		mutate:  func(s *servingv1.Service) { delete(s.Labels, LabelProject) },
+		mutate:  func(s *servingv1.Service) { delete(s.Labels, names.LabelProject) },
 		wantErr: "not managed by slipway",
 	}, {
 		name:    "no env label",
-		mutate:  func(s *servingv1.Service) { delete(s.Labels, LabelEnv) },
+		mutate:  func(s *servingv1.Service) { delete(s.Labels, names.LabelEnv) },
 		wantErr: "not managed by slipway",
 	}, {
 		name:    "malformed history",
-		mutate:  func(s *servingv1.Service) { s.Annotations[AnnoHistory] = `[{"time":` },
+		mutate:  func(s *servingv1.Service) { s.Annotations[names.AnnoHistory] = `[{"time":` },
 		wantErr: "reading slipway.dev/history",
 	}, {
 		name:    "history of the wrong shape",
-		mutate:  func(s *servingv1.Service) { s.Annotations[AnnoHistory] = `{"time":"x"}` },
+		mutate:  func(s *servingv1.Service) { s.Annotations[names.AnnoHistory] = `{"time":"x"}` },
 		wantErr: "reading slipway.dev/history",
 	}, {
 		name:    "malformed routing rules",
-		mutate:  func(s *servingv1.Service) { s.Annotations[AnnoRoutingRules] = `not json` },
+		mutate:  func(s *servingv1.Service) { s.Annotations[names.AnnoRoutingRules] = `not json` },
 		wantErr: "reading slipway.dev/routing-rules",
 	}}
 	for _, tc := range cases {
@@ -542,7 +543,7 @@ func TestAppFromServiceWithoutAnnotations(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      "web",
 			Namespace: "shop-prod",
-			Labels:    map[string]string{LabelProject: "shop", LabelEnv: "prod"},
+			Labels:    map[string]string{names.LabelProject: "shop", names.LabelEnv: "prod"},
 		},
 	}
 	got, err := AppFromService(svc)

@@ -22,7 +22,6 @@ package routing
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -34,7 +33,10 @@ import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -52,28 +54,38 @@ const (
 )
 
 // Config is the part of a VirtualService that comes from Slipway's configuration rather
-// than from the app.
+// than from the app: the routing section of platform-api's configuration file.
 type Config struct {
-	// Gateways the VirtualService binds to, each namespace/name, e.g.
-	// knative-serving/knative-ingress-gateway.
-	Gateways []string
+	// IngressGateway is the external gateway the VirtualService binds to, namespace/name,
+	// e.g. knative-serving/knative-ingress-gateway.
+	IngressGateway string `json:"ingressGateway"`
 	// LocalGatewayHost is Knative's cluster-local gateway every route forwards to, e.g.
 	// knative-local-gateway.istio-system.svc.cluster.local.
-	LocalGatewayHost string
+	LocalGatewayHost string `json:"localGatewayHost"`
 	// Timeout bounds each request on every route; 0 leaves it unset (Istio's default).
-	Timeout time.Duration
+	Timeout metav1.Duration `json:"timeout"`
 	// Retries, when set, apply to every route.
-	Retries *Retries
+	Retries *Retries `json:"retries,omitempty"`
+}
+
+// SetDefaults fills in Knative's default gateways.
+func (c *Config) SetDefaults() {
+	if c.IngressGateway == "" {
+		c.IngressGateway = "knative-serving/knative-ingress-gateway"
+	}
+	if c.LocalGatewayHost == "" {
+		c.LocalGatewayHost = "knative-local-gateway.istio-system.svc.cluster.local"
+	}
 }
 
 // Retries is Istio's HTTPRetry policy.
 type Retries struct {
 	// Attempts is the number of retries; 0 disables retries.
-	Attempts int32
+	Attempts int32 `json:"attempts"`
 	// PerTryTimeout bounds each attempt; 0 leaves it unset.
-	PerTryTimeout time.Duration
+	PerTryTimeout metav1.Duration `json:"perTryTimeout"`
 	// RetryOn is Envoy's comma-separated list of retry conditions; empty leaves it unset.
-	RetryOn string
+	RetryOn string `json:"retryOn"`
 }
 
 // TagRoute is one Knative traffic tag of the app.
@@ -106,12 +118,6 @@ type Input struct {
 	DefaultInternalHost string
 }
 
-// Name is the name of the app's Slipway-owned VirtualService. Knative names its own
-// VirtualServices {app}-ingress and {app}-mesh; this suffix keeps clear of both.
-func Name(app string) string {
-	return app + "-slipway-routes"
-}
-
 // Build renders the VirtualService that enacts in. It does not validate in: rules are
 // checked when they are written (revisions) and cfg when Slipway starts (Validate).
 func Build(in Input, cfg Config) *networkingv1.VirtualService {
@@ -137,23 +143,23 @@ func Build(in Input, cfg Config) *networkingv1.VirtualService {
 	http = append(http, b.route(routeDefault, nil, in.DefaultInternalHost))
 
 	owner := in.Owner
-	owner.Controller = ptrTo(true)
-	owner.BlockOwnerDeletion = ptrTo(true)
+	owner.Controller = ptr.To(true)
+	owner.BlockOwnerDeletion = ptr.To(true)
 
 	return &networkingv1.VirtualService{
 		TypeMeta: metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "VirtualService"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      Name(in.App),
+			Name:      names.VirtualService(in.App),
 			Namespace: in.Namespace,
 			Labels: map[string]string{
-				revisions.LabelManagedBy: revisions.ManagedByValue,
-				revisions.LabelApp:       in.App,
+				names.LabelManagedBy: names.ManagedBy,
+				names.LabelApp:       in.App,
 			},
 			OwnerReferences: []metav1.OwnerReference{owner},
 		},
 		Spec: istioapi.VirtualService{
 			Hosts:    hosts,
-			Gateways: sortedSet(cfg.Gateways),
+			Gateways: []string{cfg.IngressGateway},
 			Http:     http,
 		},
 	}
@@ -191,13 +197,13 @@ func (b routeBuilder) route(name string, match []*istioapi.HTTPMatchRequest, aut
 		}},
 	}
 	// Fresh messages per route: a caller editing one route must not edit them all.
-	if b.cfg.Timeout > 0 {
-		r.Timeout = durationpb.New(b.cfg.Timeout)
+	if b.cfg.Timeout.Duration > 0 {
+		r.Timeout = durationpb.New(b.cfg.Timeout.Duration)
 	}
 	if rt := b.cfg.Retries; rt != nil {
 		r.Retries = &istioapi.HTTPRetry{Attempts: rt.Attempts, RetryOn: rt.RetryOn}
-		if rt.PerTryTimeout > 0 {
-			r.Retries.PerTryTimeout = durationpb.New(rt.PerTryTimeout)
+		if rt.PerTryTimeout.Duration > 0 {
+			r.Retries.PerTryTimeout = durationpb.New(rt.PerTryTimeout.Duration)
 		}
 	}
 	return r
@@ -266,8 +272,6 @@ func sortedSet(in []string) []string {
 	return slices.Compact(out)
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 // retryOnPolicies are the retry conditions Istio accepts besides HTTP status codes
 // (Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on values).
 var retryOnPolicies = []string{
@@ -277,57 +281,53 @@ var retryOnPolicies = []string{
 	"cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable",
 }
 
-// Validate checks cfg the way Istio's webhook would check the fields Build copies from it.
-func Validate(cfg Config) error {
-	var errs []error
-	if len(cfg.Gateways) == 0 {
-		errs = append(errs, errors.New("gateways: at least one namespace/name is required"))
+// Validate checks the routing section; path is its place in the configuration file.
+// Istio's webhook may not run, so what it would refuse is refused here.
+func (c Config) Validate(path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if ns, name, ok := strings.Cut(c.IngressGateway, "/"); !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Label(name)) > 0 {
+		errs = append(errs, field.Invalid(path.Child("ingressGateway"), c.IngressGateway, "must be namespace/name"))
 	}
-	for _, g := range cfg.Gateways {
-		ns, name, ok := strings.Cut(g, "/")
-		if !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Label(name)) > 0 {
-			errs = append(errs, fmt.Errorf("gateway %q: must be namespace/name", g))
-		}
+	if c.LocalGatewayHost == "" {
+		errs = append(errs, field.Required(path.Child("localGatewayHost"), ""))
+	} else if msgs := validation.IsDNS1123Subdomain(c.LocalGatewayHost); len(msgs) > 0 {
+		errs = append(errs, field.Invalid(path.Child("localGatewayHost"), c.LocalGatewayHost, msgs[0]))
 	}
-	if cfg.LocalGatewayHost == "" {
-		errs = append(errs, errors.New("local gateway host: required"))
-	} else if msgs := validation.IsDNS1123Subdomain(cfg.LocalGatewayHost); len(msgs) > 0 {
-		errs = append(errs, fmt.Errorf("local gateway host %q: %s", cfg.LocalGatewayHost, msgs[0]))
+	if err := validateDuration(c.Timeout.Duration); err != nil {
+		errs = append(errs, field.Invalid(path.Child("timeout"), c.Timeout.Duration.String(), err.Error()))
 	}
-	if err := validateDuration(cfg.Timeout); err != nil {
-		errs = append(errs, fmt.Errorf("timeout: %w", err))
-	}
-	if r := cfg.Retries; r != nil {
+	if r := c.Retries; r != nil {
+		p := path.Child("retries")
 		if r.Attempts < 0 {
-			errs = append(errs, fmt.Errorf("retries.attempts %d: must not be negative", r.Attempts))
+			errs = append(errs, field.Invalid(p.Child("attempts"), r.Attempts, "must not be negative"))
 		}
-		if err := validateDuration(r.PerTryTimeout); err != nil {
-			errs = append(errs, fmt.Errorf("retries.perTryTimeout: %w", err))
+		if err := validateDuration(r.PerTryTimeout.Duration); err != nil {
+			errs = append(errs, field.Invalid(p.Child("perTryTimeout"), r.PerTryTimeout.Duration.String(), err.Error()))
 		}
 		if r.RetryOn != "" {
-			for _, p := range strings.Split(r.RetryOn, ",") {
-				p = strings.TrimSpace(p)
-				if code, err := strconv.Atoi(p); err == nil && code >= 100 && code <= 599 {
+			for _, policy := range strings.Split(r.RetryOn, ",") {
+				policy = strings.TrimSpace(policy)
+				if code, err := strconv.Atoi(policy); err == nil && code >= 100 && code <= 599 {
 					continue
 				}
-				if !slices.Contains(retryOnPolicies, p) {
-					errs = append(errs, fmt.Errorf("retries.retryOn: %q is neither an Envoy retry policy nor an HTTP status", p))
+				if !slices.Contains(retryOnPolicies, policy) {
+					errs = append(errs, field.Invalid(p.Child("retryOn"), policy, "neither an Envoy retry policy nor an HTTP status"))
 				}
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // validateDuration allows 0 (unset) and what Istio accepts: whole milliseconds from 1ms.
 func validateDuration(d time.Duration) error {
 	switch {
 	case d < 0:
-		return fmt.Errorf("%v: must not be negative", d)
+		return errors.New("must not be negative")
 	case d > 0 && d < time.Millisecond:
-		return fmt.Errorf("%v: must be at least 1ms", d)
+		return errors.New("must be at least 1ms")
 	case d%time.Millisecond != 0:
-		return fmt.Errorf("%v: must be whole milliseconds", d)
+		return errors.New("must be whole milliseconds")
 	}
 	return nil
 }

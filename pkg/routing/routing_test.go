@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 
 	"github.com/slipway-dev/slipway/internal/golden"
@@ -32,7 +33,7 @@ const (
 )
 
 func baseConfig() Config {
-	return Config{Gateways: []string{"knative-serving/knative-ingress-gateway"}, LocalGatewayHost: local}
+	return Config{IngressGateway: "knative-serving/knative-ingress-gateway", LocalGatewayHost: local}
 }
 
 func owner(app string) metav1.OwnerReference {
@@ -101,8 +102,8 @@ func cases() []testCase {
 
 	tuned := oneExact
 	tunedCfg := baseConfig()
-	tunedCfg.Timeout = 30 * time.Second
-	tunedCfg.Retries = &Retries{Attempts: 3, PerTryTimeout: 2500 * time.Millisecond, RetryOn: "connect-failure,refused-stream,503"}
+	tunedCfg.Timeout = metav1.Duration{Duration: 30 * time.Second}
+	tunedCfg.Retries = &Retries{Attempts: 3, PerTryTimeout: metav1.Duration{Duration: 2500 * time.Millisecond}, RetryOn: "connect-failure,refused-stream,503"}
 
 	multiHost := input("shop")
 	// The default scheme and the short scheme, with a duplicate and an empty entry.
@@ -137,7 +138,7 @@ func render(t testing.TB, vs *networkingv1.VirtualService) []byte {
 func TestBuildGolden(t *testing.T) {
 	for _, tc := range cases() {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := Validate(tc.cfg); err != nil {
+			if err := tc.cfg.Validate(nil).ToAggregate(); err != nil {
 				t.Fatalf("test config invalid: %v", err)
 			}
 			got := render(t, Build(tc.in, tc.cfg))
@@ -170,10 +171,10 @@ func checkInvariants(t *testing.T, tc testCase, vs *networkingv1.VirtualService)
 	if vs.APIVersion != "networking.istio.io/v1" || vs.Kind != "VirtualService" {
 		t.Errorf("TypeMeta %+v", vs.TypeMeta)
 	}
-	if vs.Name != Name(tc.in.App) || vs.Namespace != tc.in.Namespace {
+	if vs.Name != names.VirtualService(tc.in.App) || vs.Namespace != tc.in.Namespace {
 		t.Errorf("name %s/%s", vs.Namespace, vs.Name)
 	}
-	if vs.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue || vs.Labels[revisions.LabelApp] != tc.in.App || len(vs.Labels) != 2 {
+	if vs.Labels[names.LabelManagedBy] != names.ManagedBy || vs.Labels[names.LabelApp] != tc.in.App || len(vs.Labels) != 2 {
 		t.Errorf("labels %v", vs.Labels)
 	}
 	if o := vs.OwnerReferences; len(o) != 1 || o[0].UID != tc.in.Owner.UID || o[0].Controller == nil || !*o[0].Controller ||
@@ -182,11 +183,13 @@ func checkInvariants(t *testing.T, tc testCase, vs *networkingv1.VirtualService)
 	}
 
 	spec := &vs.Spec
-	if len(spec.Gateways) == 0 {
-		t.Error("no gateways")
+	if len(spec.Gateways) != 1 {
+		t.Errorf("gateways %v: want the ingress gateway", spec.Gateways)
 	}
-	if err := Validate(Config{Gateways: spec.Gateways, LocalGatewayHost: local}); err != nil {
-		t.Errorf("gateways %v: %v", spec.Gateways, err)
+	for _, g := range spec.Gateways {
+		if err := (Config{IngressGateway: g, LocalGatewayHost: local}).Validate(nil).ToAggregate(); err != nil {
+			t.Errorf("gateway %v: %v", g, err)
+		}
 	}
 	if len(spec.Hosts) == 0 || !slices.IsSorted(spec.Hosts) || len(slices.Compact(slices.Clone(spec.Hosts))) != len(spec.Hosts) {
 		t.Errorf("hosts %v: want non-empty, sorted, unique", spec.Hosts)
@@ -289,7 +292,7 @@ func checkMatch(t *testing.T, where string, m *istioapi.HTTPMatchRequest, hosts 
 
 func checkPolicy(t *testing.T, i int, r *istioapi.HTTPRoute, cfg Config) {
 	t.Helper()
-	if cfg.Timeout == 0 && r.Timeout != nil || cfg.Timeout != 0 && r.Timeout.AsDuration() != cfg.Timeout {
+	if cfg.Timeout.Duration == 0 && r.Timeout != nil || cfg.Timeout.Duration != 0 && r.Timeout.AsDuration() != cfg.Timeout.Duration {
 		t.Errorf("route %d: timeout %v, want %v", i, r.Timeout, cfg.Timeout)
 	}
 	if cfg.Retries == nil {
@@ -299,7 +302,7 @@ func checkPolicy(t *testing.T, i int, r *istioapi.HTTPRoute, cfg Config) {
 		return
 	}
 	rt := r.Retries
-	if rt == nil || rt.Attempts != cfg.Retries.Attempts || rt.RetryOn != cfg.Retries.RetryOn || rt.PerTryTimeout.AsDuration() != cfg.Retries.PerTryTimeout {
+	if rt == nil || rt.Attempts != cfg.Retries.Attempts || rt.RetryOn != cfg.Retries.RetryOn || rt.PerTryTimeout.AsDuration() != cfg.Retries.PerTryTimeout.Duration {
 		t.Errorf("route %d: retries %v, want %+v", i, rt, cfg.Retries)
 	}
 }
@@ -328,7 +331,7 @@ func TestBuildRoundTrip(t *testing.T) {
 	}
 }
 
-// TestBuildDeterministic: the order of hosts, tags, gateways and header maps in the input
+// TestBuildDeterministic: the order of hosts, tags and header maps in the input
 // does not show in the output, and Build leaves its input alone.
 func TestBuildDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -337,8 +340,6 @@ func TestBuildDeterministic(t *testing.T) {
 			want := render(t, Build(tc.in, tc.cfg))
 			for range 50 {
 				in, cfg := shuffled(rng, tc.in), tc.cfg
-				cfg.Gateways = append(slices.Clone(cfg.Gateways), cfg.Gateways...) // duplicates too
-				rng.Shuffle(len(cfg.Gateways), func(i, j int) { cfg.Gateways[i], cfg.Gateways[j] = cfg.Gateways[j], cfg.Gateways[i] })
 				before := fmt.Sprintf("%#v", in)
 				if got := render(t, Build(in, cfg)); !bytes.Equal(got, want) {
 					t.Fatalf("output depends on input order:\n%s", cmp.Diff(string(want), string(got)))
@@ -447,47 +448,36 @@ func TestCookieRegex(t *testing.T) {
 	}
 }
 
-func TestName(t *testing.T) {
-	app := strings.Repeat("a", 40)
-	if n := Name(app); len(n) > 63 || !strings.HasPrefix(n, app) || Name(app) != n {
-		t.Errorf("Name(%q) = %q (%d chars)", app, n, len(n))
-	}
-	if Name("web") == Name("web2") || Name("web") == "web-ingress" || Name("web") == "web-mesh" {
-		t.Error("Name collides")
-	}
-}
-
 func TestValidate(t *testing.T) {
 	ok := baseConfig()
-	ok.Timeout = 30 * time.Second
-	ok.Retries = &Retries{Attempts: 2, PerTryTimeout: time.Second, RetryOn: "5xx, gateway-error,503,cancelled"}
-	if err := Validate(ok); err != nil {
+	ok.Timeout = metav1.Duration{Duration: 30 * time.Second}
+	ok.Retries = &Retries{Attempts: 2, PerTryTimeout: metav1.Duration{Duration: time.Second}, RetryOn: "5xx, gateway-error,503,cancelled"}
+	if err := ok.Validate(nil).ToAggregate(); err != nil {
 		t.Errorf("valid config refused: %v", err)
 	}
 	for name, mutate := range map[string]func(*Config){
-		"no gateways":         func(c *Config) { c.Gateways = nil },
-		"gateway without ns":  func(c *Config) { c.Gateways = []string{"knative-ingress-gateway"} },
-		"gateway empty name":  func(c *Config) { c.Gateways = []string{"knative-serving/"} },
-		"gateway mesh":        func(c *Config) { c.Gateways = []string{"mesh"} },
-		"gateway bad ns":      func(c *Config) { c.Gateways = []string{"Knative_Serving/gw"} },
-		"one bad gateway":     func(c *Config) { c.Gateways = append(c.Gateways, "a/b/c") },
+		"no gateway":          func(c *Config) { c.IngressGateway = "" },
+		"gateway without ns":  func(c *Config) { c.IngressGateway = "knative-ingress-gateway" },
+		"gateway empty name":  func(c *Config) { c.IngressGateway = "knative-serving/" },
+		"gateway mesh":        func(c *Config) { c.IngressGateway = "mesh" },
+		"gateway bad ns":      func(c *Config) { c.IngressGateway = "Knative_Serving/gw" },
+		"gateway three parts": func(c *Config) { c.IngressGateway = "a/b/c" },
 		"no local host":       func(c *Config) { c.LocalGatewayHost = "" },
 		"bad local host":      func(c *Config) { c.LocalGatewayHost = "http://knative-local-gateway" },
-		"negative timeout":    func(c *Config) { c.Timeout = -time.Second },
-		"sub-ms timeout":      func(c *Config) { c.Timeout = time.Microsecond },
-		"fractional ms":       func(c *Config) { c.Timeout = 1500 * time.Microsecond },
+		"negative timeout":    func(c *Config) { c.Timeout.Duration = -time.Second },
+		"sub-ms timeout":      func(c *Config) { c.Timeout.Duration = time.Microsecond },
+		"fractional ms":       func(c *Config) { c.Timeout.Duration = 1500 * time.Microsecond },
 		"negative attempts":   func(c *Config) { c.Retries.Attempts = -1 },
-		"sub-ms per try":      func(c *Config) { c.Retries.PerTryTimeout = time.Nanosecond },
+		"sub-ms per try":      func(c *Config) { c.Retries.PerTryTimeout.Duration = time.Nanosecond },
 		"unknown retry on":    func(c *Config) { c.Retries.RetryOn = "5xx,sometimes" },
 		"empty retry on item": func(c *Config) { c.Retries.RetryOn = "5xx,,reset" },
 		"status out of range": func(c *Config) { c.Retries.RetryOn = "600" },
 	} {
 		c := ok
-		c.Gateways = slices.Clone(ok.Gateways)
 		r := *ok.Retries
 		c.Retries = &r
 		mutate(&c)
-		if err := Validate(c); err == nil {
+		if errs := c.Validate(nil); len(errs) == 0 {
 			t.Errorf("%s: accepted %+v", name, c)
 		}
 	}
@@ -511,8 +501,8 @@ func BenchmarkBuild20Rules(b *testing.B) {
 		})
 	}
 	cfg := baseConfig()
-	cfg.Timeout = 30 * time.Second
-	cfg.Retries = &Retries{Attempts: 3, PerTryTimeout: 10 * time.Second, RetryOn: "connect-failure,refused-stream"}
+	cfg.Timeout = metav1.Duration{Duration: 30 * time.Second}
+	cfg.Retries = &Retries{Attempts: 3, PerTryTimeout: metav1.Duration{Duration: 10 * time.Second}, RetryOn: "connect-failure,refused-stream"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if vs := Build(in, cfg); len(vs.Spec.Http) != 26 {

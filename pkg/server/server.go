@@ -1,4 +1,4 @@
-// Package server assembles platform-api from its parts — caches, domain service, HTTP API
+// Package server assembles platform-api from its parts — caches, domain services, HTTP API
 // and the leader-elected reconcilers — in one place, so cmd/platform-api and the integration
 // tests run the same wiring.
 package server
@@ -14,51 +14,77 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
-	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/domains/claims"
 	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/kube"
-	"github.com/slipway-dev/slipway/pkg/routing"
-	"github.com/slipway-dev/slipway/pkg/routing/reconciler"
+	pipelinesreconciler "github.com/slipway-dev/slipway/pkg/pipelines/reconciler"
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
+	"github.com/slipway-dev/slipway/pkg/projects"
+	"github.com/slipway-dev/slipway/pkg/records"
+	routingreconciler "github.com/slipway-dev/slipway/pkg/routing/reconciler"
 )
 
 // Server is a wired platform-api.
 type Server struct {
 	Cache    *kube.Cache
 	Audit    *audit.Store
+	Records  *records.Store
 	Platform *apps.Platform
 	Handler  http.Handler
 
-	cfg     *config.Config
-	clients *kube.Clients
-	routing *reconciler.Controller
-	log     *slog.Logger
+	cfg       *config.Config
+	clients   *kube.Clients
+	routing   *routingreconciler.Controller
+	pipelines *pipelinesreconciler.Controller
+	log       *slog.Logger
 }
 
-// New wires platform-api; nothing runs until Start.
-// Callers are authenticated with TokenReview and authorized with SubjectAccessReview on the
-// same apiserver.
+// New wires platform-api from a loaded (defaulted and validated) configuration; nothing
+// runs until Start. Callers are authenticated with TokenReview and authorized with
+// SubjectAccessReview on the same apiserver.
 func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, error) {
-	d := Domains(cfg)
-	if err := d.Validate(); err != nil {
+	if err := cfg.Domains.Validate(); err != nil {
 		return nil, fmt.Errorf("domains configuration: %w", err)
 	}
-	if err := routing.Validate(RoutingConfig(cfg)); err != nil {
-		return nil, fmt.Errorf("routing configuration: %w", err)
-	}
 	cache := kube.NewCache(clients, 10*time.Minute, cfg.Pipelines.Namespace)
-	platform := apps.New(cfg, clients, cache, d, log)
-	routingCtl, err := reconciler.New(clients, cache, d, RoutingConfig(cfg), log.With("component", "routing"))
+	svc := NewServices(cfg, clients, cache, log)
+	routingCtl, err := routingreconciler.New(clients, cache, cfg.Domains, cfg.Routing, log.With("component", "routing"))
 	if err != nil {
 		return nil, err
 	}
 	trail := audit.NewStore(clients.Kube, cfg.Audit.Namespace, cfg.Audit.MaxRecords, log)
 	handler := api.New(api.Options{
-		Platform: platform, Ready: cache.Synced, Logger: log, Audit: trail,
+		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs,
+		Ready: cache.Synced, Logger: log, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks,
 	})
-	return &Server{Cache: cache, Audit: trail, Platform: platform, Handler: handler, cfg: cfg, clients: clients, routing: routingCtl, log: log}, nil
+	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, cfg: cfg, clients: clients,
+		routing: routingCtl, pipelines: svc.PipelineNamespaces, log: log}, nil
+}
+
+// Services are the domain services over one set of clients and caches.
+type Services struct {
+	Records  *records.Store
+	Projects *projects.Projects
+	Apps     *apps.Platform
+	Runs     *runs.Runs
+	// PipelineNamespaces keeps each project namespace's pipeline objects (leader only).
+	PipelineNamespaces *pipelinesreconciler.Controller
+}
+
+// NewServices wires the domain services; the HTTP layer and the tests take them from here.
+func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, log *slog.Logger) Services {
+	store := records.New(cfg.Environments, clients, cache)
+	namespaces := pipelinesreconciler.New(clients, cache, cfg.Pipelines, log.With("component", "pipelines"))
+	pipelineRuns := runs.New(cfg.Pipelines, store, clients, cache, namespaces.Reconciler, log)
+	platform := apps.New(apps.Options{
+		Records: store, Clients: clients, Claims: claims.New(clients, cache, cfg.Domains), Domains: cfg.Domains,
+		HistoryLimit: cfg.HistoryLimit, Source: pipelineRuns.Source, Log: log,
+	})
+	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
+		Apps: platform, Runs: pipelineRuns, PipelineNamespaces: namespaces}
 }
 
 // Start runs the caches and, under the Lease, the reconcilers until ctx ends. It returns once
@@ -70,33 +96,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if !s.Audit.Start(ctx) {
 		return fmt.Errorf("audit trail: informer did not sync")
 	}
-	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection.Namespace, s.cfg.LeaderElection.Name, s.log,
-		func(ctx context.Context) {
-			go s.Platform.ReconcilePipelineNamespaces(ctx)
-			s.routing.Run(ctx, 2)
-		})
+	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection, s.log, func(ctx context.Context) {
+		go s.pipelines.Run(ctx)
+		s.routing.Run(ctx, 2)
+	})
 	return nil
-}
-
-// Breaker is the circuit breaker's configuration, for kube.WithBreaker.
-func Breaker(cfg *config.Config) kube.BreakerSettings {
-	return kube.BreakerSettings{Failures: cfg.Breaker.Failures, OpenFor: cfg.Breaker.OpenFor.Duration, WriteTimeout: cfg.Breaker.WriteTimeout.Duration}
-}
-
-// Domains is the host scheme configuration.
-func Domains(cfg *config.Config) domains.Domains {
-	return domains.Domains{Cluster: cfg.Cluster, Base: cfg.Domains.Base, Default: cfg.Domains.Default, ClusterDomain: cfg.Domains.ClusterDomain}
-}
-
-// RoutingConfig is the VirtualService builder's configuration.
-func RoutingConfig(cfg *config.Config) routing.Config {
-	rc := routing.Config{
-		Gateways:         []string{cfg.Routing.IngressGateway},
-		LocalGatewayHost: cfg.Routing.LocalGatewayHost,
-		Timeout:          cfg.Routing.Timeout.Duration,
-	}
-	if r := cfg.Routing.Retries; r != nil {
-		rc.Retries = &routing.Retries{Attempts: r.Attempts, PerTryTimeout: r.PerTryTimeout.Duration, RetryOn: r.RetryOn}
-	}
-	return rc
 }

@@ -15,17 +15,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/internal/latency"
 	"github.com/slipway-dev/slipway/pkg/apps"
-	"github.com/slipway-dev/slipway/pkg/config"
-	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/environments"
+	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/routing"
-	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 // Benchmarks run with `make bench`, on a stack without Knative's controllers (nothing would
@@ -55,7 +56,7 @@ func bareApply(ctx context.Context, svc *servingv1.Service) (time.Duration, erro
 	}
 	start := time.Now()
 	_, err = env.clients.Serving.ServingV1().Services(svc.Namespace).Patch(ctx, svc.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptr(true)})
+		metav1.PatchOptions{FieldManager: names.FieldManager, Force: ptr.To(true)})
 	return time.Since(start), err
 }
 
@@ -92,7 +93,7 @@ func BenchmarkDeploy(b *testing.B) {
 		app, rv := currentApp(ctx, b, "bench-test", "deploy")
 		rev := revisions.NextRevisionName("deploy", []string{app.Template.RevisionName})
 		app.Template = revisions.DeployRequest{Image: fmt.Sprintf("dev.local/bench/app:b%d", i), Message: "bench"}.
-			TemplateFor(config.Environment{Name: "test"}, rev, "bench", time.Now)
+			TemplateFor(environments.Environment{Name: "test"}, rev, "bench", time.Now)
 		app.StoredTemplate = nil
 		app.Traffic, app.Rules = revisions.PlanDeploy(app.Traffic, app.Rules, rev, nil)
 		app.AppendHistory(revisions.HistoryEntry{Time: time.Now(), User: "bench", Action: revisions.ActionDeploy, Revision: rev, Traffic: app.Traffic}, 200)
@@ -114,7 +115,7 @@ func BenchmarkRollback(b *testing.B) {
 		createReadyRevision(b, "bench-test", "rollback", name)
 	}
 	eventually(b, 10*time.Second, "revisions in cache", func() error {
-		_, err := env.platform.GetRevision(apps.Target{Project: "bench", App: "rollback", Env: "test"}, "rollback-00002")
+		_, err := env.platform.GetRevision(records.Target{Project: "bench", App: "rollback", Env: "test"}, "rollback-00002")
 		return err
 	})
 	var ours, bare latency.Samples
@@ -160,7 +161,7 @@ func awaitCache(b *testing.B, ns, name string) {
 		b.Fatal(err)
 	}
 	eventually(b, 10*time.Second, "cache catches up", func() error {
-		cached, err := env.platform.CachedService(ns, name)
+		cached, err := env.cache.Services.Services(ns).Get(name)
 		if err != nil {
 			return err
 		}
@@ -174,7 +175,7 @@ func awaitCache(b *testing.B, ns, name string) {
 func createReadyRevision(b testing.TB, ns, app, name string) {
 	rev := &servingv1.Revision{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{
-			"serving.knative.dev/service": app, revisions.LabelProject: "bench", revisions.LabelApp: app, revisions.LabelEnv: "test"}},
+			"serving.knative.dev/service": app, names.LabelProject: "bench", names.LabelApp: app, names.LabelEnv: "test"}},
 		Spec: servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Image: "dev.local/bench/" + name + ":v1"}}}},
 	}
 	created, err := env.clients.Serving.ServingV1().Revisions(ns).Create(context.Background(), rev, metav1.CreateOptions{})
@@ -214,7 +215,7 @@ func BenchmarkListApps2000(b *testing.B) {
 					continue
 				}
 				r := &servingv1.Revision{ObjectMeta: metav1.ObjectMeta{Name: rev, Namespace: ns, Labels: map[string]string{
-					"serving.knative.dev/service": name, revisions.LabelProject: "fleet", revisions.LabelApp: name, revisions.LabelEnv: "test"}},
+					"serving.knative.dev/service": name, names.LabelProject: "fleet", names.LabelApp: name, names.LabelEnv: "test"}},
 					Spec: svc.Spec.Template.Spec}
 				if _, err := env.clients.Serving.ServingV1().Revisions(ns).Create(ctx, r, metav1.CreateOptions{}); err != nil {
 					errs <- err
@@ -242,7 +243,7 @@ func BenchmarkListApps2000(b *testing.B) {
 	})
 
 	direct := func() ([]apps.AppSummary, error) {
-		var envs []apps.EnvObjects
+		var envs []records.EnvObjects
 		for _, e := range []string{"test", "prod"} {
 			svcs, err := env.clients.Serving.ServingV1().Services("fleet-"+e).List(ctx, metav1.ListOptions{})
 			if err != nil {
@@ -252,7 +253,7 @@ func BenchmarkListApps2000(b *testing.B) {
 			if err != nil {
 				return nil, err
 			}
-			eo := apps.EnvObjects{Env: e}
+			eo := records.EnvObjects{Env: e}
 			for i := range svcs.Items {
 				eo.Services = append(eo.Services, &svcs.Items[i])
 			}
@@ -261,7 +262,7 @@ func BenchmarkListApps2000(b *testing.B) {
 			}
 			envs = append(envs, eo)
 		}
-		return apps.Summaries(envs, server.Domains(env.cfg)), nil
+		return apps.Summaries(envs, env.cfg.Domains), nil
 	}
 
 	var ours, bare latency.Samples
@@ -291,7 +292,7 @@ func BenchmarkListApps2000(b *testing.B) {
 func BenchmarkVirtualServiceApply20Rules(b *testing.B) {
 	ctx := context.Background()
 	ensureBenchProject(b)
-	d, cfg := server.Domains(env.cfg), server.RoutingConfig(env.cfg)
+	d, cfg := env.cfg.Domains, env.cfg.Routing
 	// No Service named vsbench exists, so the running reconciler leaves this object alone.
 	input := func(variant int) routing.Input {
 		in := routing.Input{App: "vsbench", Namespace: "bench-test",
@@ -317,7 +318,7 @@ func BenchmarkVirtualServiceApply20Rules(b *testing.B) {
 			return err
 		}
 		_, err = env.clients.Istio.NetworkingV1().VirtualServices(vs.Namespace).Patch(ctx, vs.Name, types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptr(true)})
+			metav1.PatchOptions{FieldManager: names.FieldManager, Force: ptr.To(true)})
 		return err
 	}
 	if err := apply(routing.Build(input(0), cfg)); err != nil {
@@ -340,8 +341,8 @@ func BenchmarkVirtualServiceApply20Rules(b *testing.B) {
 		}
 		b.StartTimer()
 		start = time.Now()
-		if _, err := env.clients.Istio.NetworkingV1().VirtualServices("bench-test").Patch(ctx, routing.Name("vsbench"), types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptr(true)}); err != nil {
+		if _, err := env.clients.Istio.NetworkingV1().VirtualServices("bench-test").Patch(ctx, names.VirtualService("vsbench"), types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: names.FieldManager, Force: ptr.To(true)}); err != nil {
 			b.Fatal(err)
 		}
 		bare = append(bare, time.Since(start))

@@ -41,17 +41,20 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
 	networkingv1alpha1 "knative.dev/networking/pkg/apis/networking/v1alpha1"
 
 	"github.com/slipway-dev/slipway/internal/chart"
-	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
-	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/projects"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
 
@@ -103,7 +106,7 @@ func (a *chartApplier) apply(ctx context.Context, u *unstructured.Unstructured, 
 	if err != nil {
 		return err
 	}
-	opts := metav1.PatchOptions{FieldManager: "helm", Force: ptr(true), FieldValidation: "Strict"}
+	opts := metav1.PatchOptions{FieldManager: "helm", Force: ptr.To(true), FieldValidation: "Strict"}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -428,8 +431,8 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 	}
 	// A claim left by an app that is gone: deploying an app of that name takes it over (update).
 	const project = "chartrbac"
-	appNS := config.Namespace(project, "test")
-	stale := server.Domains(cfg).AppHost("chartstale", appNS, "short")
+	appNS := names.Namespace(project, "test")
+	stale := cfg.Domains.AppHost("chartstale", appNS, "short")
 	if _, err := env.clients.Networking.NetworkingV1alpha1().ClusterDomainClaims().Create(ctx, &networkingv1alpha1.ClusterDomainClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: stale}, Spec: networkingv1alpha1.ClusterDomainClaimSpec{Namespace: "gone-test"},
 	}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -437,11 +440,11 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 	}
 
 	rec := &chartRequests{used: map[string]bool{}}
-	clients, err := kube.NewClients(kube.WithBreaker(impersonating(ns, sa, rec), server.Breaker(cfg)))
+	clients, err := kube.NewClients(kube.WithBreaker(impersonating(ns, sa, rec), cfg.Breaker))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testutil.Buffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("platform-api's log:\n%s", logs.String())
@@ -470,9 +473,9 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 
 	chartCall(t, api.URL, http.StatusCreated, http.MethodPost, "/api/v1/projects", map[string]string{"name": project}, nil)
 	eventually(t, 10*time.Second, "project listed", func() error {
-		var ps []apps.Project
+		var ps []projects.Project
 		chartCall(t, api.URL, http.StatusOK, http.MethodGet, "/api/v1/projects", nil, &ps)
-		if slices.ContainsFunc(ps, func(p apps.Project) bool { return p.Name == project && len(p.Namespaces) == 2 }) {
+		if slices.ContainsFunc(ps, func(p projects.Project) bool { return p.Name == project && len(p.Namespaces) == 2 }) {
 			return nil
 		}
 		return fmt.Errorf("projects %+v", ps)
@@ -494,7 +497,7 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 		if used, _ := rec.snapshot(); !used["patch virtualservices.networking.istio.io"] {
 			return fmt.Errorf("no VirtualService apply yet; requests so far: %v", slices.Sorted(maps.Keys(used)))
 		}
-		list, err := env.clients.Istio.NetworkingV1().VirtualServices(appNS).List(ctx, metav1.ListOptions{LabelSelector: revisions.LabelApp + "=chartweb"})
+		list, err := env.clients.Istio.NetworkingV1().VirtualServices(appNS).List(ctx, metav1.ListOptions{LabelSelector: names.LabelApp + "=chartweb"})
 		if err == nil && len(list.Items) != 1 {
 			err = fmt.Errorf("%d VirtualServices, want 1", len(list.Items))
 		}
@@ -534,7 +537,7 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 		t.Errorf("%d audit records for %s, want one per write", len(records), project)
 	}
 	eventually(t, 10*time.Second, "old audit records pruned", func() error {
-		list, err := env.clients.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: audit.LabelRecord + "=true"})
+		list, err := env.clients.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: names.LabelAuditRecord + "=true"})
 		if err != nil {
 			return err
 		}
@@ -678,7 +681,7 @@ func TestChartRBACPodMutator(t *testing.T) {
 		return nil
 	})
 
-	podNS := apps.BuildNamespace("chartpm", "test")
+	podNS := projects.BuildNamespace("chartpm", "test")
 	if _, err := env.clients.Kube.CoreV1().Namespaces().Create(ctx, podNS, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
@@ -689,8 +692,8 @@ func TestChartRBACPodMutator(t *testing.T) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "web-00001-deployment-",
-			Labels:       map[string]string{logging.LabelCollect: "true", logging.LabelKnativeService: "web"},
-			Annotations:  map[string]string{logging.AnnotationLogPaths: `[{"path":"/app/logs"}]`},
+			Labels:       map[string]string{names.LabelLogCollect: "true", logging.LabelKnativeService: "web"},
+			Annotations:  map[string]string{names.AnnoLogPaths: `[{"path":"/app/logs"}]`},
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "dev.local/chartpm/web:v1"}}},
 	}
@@ -817,12 +820,12 @@ func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 	}
 	chartCall(t, api, http.StatusCreated, http.MethodPost, runPath+"/retry", nil, &retry)
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, nil)
-	var templates []apps.Template
+	var templates []runs.Template
 	chartCall(t, api, http.StatusOK, http.MethodGet, "/api/v1/projects/chartrbac/pipelines/templates", nil, &templates)
 	if len(templates) != 1 || !templates[0].Standard || templates[0].Env != "test" {
 		t.Errorf("templates %+v, want the standard one in test", templates)
 	}
-	var hook apps.Hook
+	var hook runs.Hook
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)
 	push := githubPush("main", pipelineCommit)
 	eventually(t, 15*time.Second, "signed delivery accepted", func() error {

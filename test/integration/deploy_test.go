@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
@@ -222,7 +223,7 @@ func TestKnativeWebhookEnforcesValidation(t *testing.T) {
 	bad := &servingv1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "bad", Namespace: "default"},
 		Spec: servingv1.ServiceSpec{ConfigurationSpec: servingv1.ConfigurationSpec{Template: servingv1.RevisionTemplateSpec{
-			Spec: servingv1.RevisionSpec{ContainerConcurrency: ptr(int64(-5))},
+			Spec: servingv1.RevisionSpec{ContainerConcurrency: ptr.To(int64(-5))},
 		}}},
 	}
 	bad.Spec.Template.Spec.Containers = append(bad.Spec.Template.Spec.Containers, corev1Container("dev.local/bad/app:v1"))

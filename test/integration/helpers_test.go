@@ -4,6 +4,4 @@ package integration
 
 import corev1 "k8s.io/api/core/v1"
 
-func ptr[T any](v T) *T { return &v }
-
 func corev1Container(image string) corev1.Container { return corev1.Container{Image: image} }

@@ -15,8 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/audit"
+	"github.com/slipway-dev/slipway/pkg/projects"
 )
 
 // as runs f with call sending token instead of the admin's.
@@ -60,7 +60,7 @@ func TestIdentityDoneWhen(t *testing.T) {
 	as(env.stack.UserToken, func() {
 		mustCall(t, http.StatusCreated, http.MethodPost, appPath("demo", "hello", "test")+"/deployments", map[string]any{
 			"image": "dev.local/demo/hello:v1", "env": []map[string]string{{"name": "DB_PASSWORD", "value": secret}}}, nil)
-		var ps []apps.Project
+		var ps []projects.Project
 		mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects", nil, &ps)
 		if len(ps) != 1 || ps[0].Name != "demo" {
 			t.Errorf("dev-user lists %v, want only demo", ps)

@@ -16,15 +16,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slipway-dev/slipway/internal/devstack"
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
+	"github.com/slipway-dev/slipway/pkg/projects"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
 
@@ -32,31 +33,15 @@ var env struct {
 	stack    *devstack.Stack
 	clients  *kube.Clients
 	platform *apps.Platform
-	server   *httptest.Server
-	cfg      *config.Config
-	mutator  devstack.PodMutator
+	// cache is the in-process platform-api's informer cache.
+	cache   *kube.Cache
+	server  *httptest.Server
+	cfg     *config.Config
+	mutator devstack.PodMutator
 	// token is the bearer token call sends: the cluster admin's unless a test swaps it.
 	token string
 	// logs is everything the in-process platform-api and pod-mutator logged.
-	logs lockedBuffer
-}
-
-// lockedBuffer is a bytes.Buffer for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs testutil.Buffer
 }
 
 // The in-process pod-mutator renews its serving certificate every 30 s (valid
@@ -85,7 +70,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: repoPath("bin"), WithoutKnativeControllers: benchOnly(),
-		Domains: server.Domains(cfg)})
+		Domains: cfg.Domains})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the dev stack:", err)
 		dumpLogs(dir)
@@ -94,7 +79,7 @@ func run(m *testing.M) int {
 	defer stack.Stop()
 	fmt.Printf("dev stack up in %s\n", time.Since(start).Round(time.Millisecond))
 
-	clients, err := kube.NewClients(kube.WithBreaker(stack.Config, server.Breaker(cfg)))
+	clients, err := kube.NewClients(kube.WithBreaker(stack.Config, cfg.Breaker))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -123,6 +108,7 @@ func run(m *testing.M) int {
 	}
 	env.stack, env.clients, env.platform, env.server, env.cfg, env.mutator = stack, clients, srv.Platform, httpServer, cfg, mutator
 	env.token = stack.AdminToken
+	env.cache = srv.Cache
 
 	code := m.Run()
 	if code != 0 {
@@ -267,19 +253,14 @@ func mustCall(t testing.TB, want int, method, path string, body any, out any) {
 // eventually polls check until it passes or the timeout ends, then fails with its last error.
 func eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
+	alive := func() error {
+		if err := env.stack.Healthy(); err != nil {
+			return fmt.Errorf("dev stack component died: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %s: %v", what, timeout, err)
-		}
-		if herr := env.stack.Healthy(); herr != nil {
-			t.Fatalf("%s: dev stack component died: %v", what, herr)
-		}
-		time.Sleep(250 * time.Millisecond)
+		return nil
+	}
+	if err := testutil.Poll(context.Background(), timeout, 250*time.Millisecond, alive, func(context.Context) error { return check() }); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -288,7 +269,7 @@ func createProject(t testing.TB, name string) {
 	mustCall(t, http.StatusCreated, http.MethodPost, "/api/v1/projects", map[string]string{"name": name}, nil)
 	// The namespaces reach the cache asynchronously.
 	eventually(t, 10*time.Second, "project in cache", func() error {
-		var ps []apps.Project
+		var ps []projects.Project
 		mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects", nil, &ps)
 		for _, p := range ps {
 			if p.Name == name && len(p.Namespaces) == 2 {

@@ -23,9 +23,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/latency"
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 	"github.com/slipway-dev/slipway/pkg/apps"
-	"github.com/slipway-dev/slipway/pkg/config"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -53,7 +55,7 @@ func waitRun(t *testing.T, path string, what string, check func(pipelines.Run) e
 func TestPipelineRun(t *testing.T) {
 	const project, app = "builds", "web"
 	createProject(t, project)
-	ns := config.Namespace(project, "test")
+	ns := names.Namespace(project, "test")
 	base := appPath(project, app, "test")
 	ctx := context.Background()
 
@@ -83,16 +85,16 @@ func TestPipelineRun(t *testing.T) {
 	}
 	// The namespace got what runs need, built by pkg/pipelines.
 	templates := env.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(ns)
-	installed, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{})
+	installed, err := templates.Get(ctx, names.StandardTemplate, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("standard template: %v", err)
 	}
-	if _, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).Get(ctx, pipelines.ServiceAccountName, metav1.GetOptions{}); err != nil {
+	if _, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).Get(ctx, names.PipelineAccount, metav1.GetOptions{}); err != nil {
 		t.Errorf("pipeline ServiceAccount: %v", err)
 	}
-	var listed0 []apps.Template
+	var listed0 []runs.Template
 	mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects/"+project+"/pipelines/templates", nil, &listed0)
-	if len(listed0) != 1 || listed0[0].Name != pipelines.StandardTemplateName || listed0[0].Entrypoint != "pipeline" ||
+	if len(listed0) != 1 || listed0[0].Name != names.StandardTemplate || listed0[0].Entrypoint != "pipeline" ||
 		strings.Join(listed0[0].Steps, ",") != "pipeline,clone,build,deploy" {
 		t.Errorf("templates %+v", listed0)
 	}
@@ -105,7 +107,7 @@ func TestPipelineRun(t *testing.T) {
 	runPath := base + "/runs/" + run.Name
 	mustCall(t, http.StatusConflict, http.MethodPost, runPath+"/approve", nil, nil)
 	// A run reads the template and writes nothing while it is as the configuration builds it.
-	if again, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{}); err != nil || again.ResourceVersion != installed.ResourceVersion {
+	if again, err := templates.Get(ctx, names.StandardTemplate, metav1.GetOptions{}); err != nil || again.ResourceVersion != installed.ResourceVersion {
 		t.Errorf("template rewritten by a run: resourceVersion %s → %s (%v)", installed.ResourceVersion, again.ResourceVersion, err)
 	}
 
@@ -171,13 +173,13 @@ func TestPipelineRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := stored2.Status.Nodes[stored2.NodeID(pipelines.StepNodeName(run.Name, 3, "approve"))]
-	if gate.Phase != wfv1.NodeSucceeded || gate.Message != "approved by "+approver || !strings.Contains(stored2.Annotations[pipelines.AnnoApprovals], approver) {
-		t.Errorf("gate node %+v, approvals %q", gate, stored2.Annotations[pipelines.AnnoApprovals])
+	if gate.Phase != wfv1.NodeSucceeded || gate.Message != "approved by "+approver || !strings.Contains(stored2.Annotations[names.AnnoApprovals], approver) {
+		t.Errorf("gate node %+v, approvals %q", gate, stored2.Annotations[names.AnnoApprovals])
 	}
 
 	// The deploy step, as the run's pod would: the ServiceAccount's token, the built digest.
 	argo.step(4, "deploy", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
-	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, pipelines.ServiceAccountName, &authnv1.TokenRequest{}, metav1.CreateOptions{})
+	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +215,7 @@ func TestPipelineRun(t *testing.T) {
 	mustCall(t, http.StatusOK, http.MethodGet, base+"/history", nil, &history)
 	last := history[len(history)-1]
 	if last.Source == nil || last.Source.PipelineRun != run.Name || last.Source.Commit != pipelineCommit ||
-		last.User != "system:serviceaccount:"+ns+":"+pipelines.ServiceAccountName {
+		last.User != "system:serviceaccount:"+ns+":"+names.PipelineAccount {
 		t.Errorf("last history entry %+v", last)
 	}
 
@@ -240,19 +242,19 @@ func TestPipelineRun(t *testing.T) {
 	mustCall(t, http.StatusConflict, http.MethodPost, runPath+"/cancel", nil, nil)
 	// A template deleted by hand is restored by the reconciler (every 2 s in the dev
 	// configuration), and would be by the next run anyway.
-	if err := templates.Delete(ctx, pipelines.StandardTemplateName, metav1.DeleteOptions{}); err != nil {
+	if err := templates.Delete(ctx, names.StandardTemplate, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "standard template restored by the reconciler", func() error {
-		_, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{})
+		_, err := templates.Get(ctx, names.StandardTemplate, metav1.GetOptions{})
 		return err
 	})
-	if err := templates.Delete(ctx, pipelines.StandardTemplateName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := templates.Delete(ctx, names.StandardTemplate, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
 	var retry pipelines.Run
 	mustCall(t, http.StatusCreated, http.MethodPost, runPath+"/retry", nil, &retry)
-	if _, err := templates.Get(ctx, pipelines.StandardTemplateName, metav1.GetOptions{}); err != nil {
+	if _, err := templates.Get(ctx, names.StandardTemplate, metav1.GetOptions{}); err != nil {
 		t.Errorf("standard template not restored by the next run: %v", err)
 	}
 	if retry.RetryOf != run.Name || retry.Revision != pipelineCommit || retry.Trigger != pipelines.TriggerRetry {
@@ -296,7 +298,7 @@ func followRun(t *testing.T, path string) []string {
 		case strings.HasPrefix(line, "event: "):
 			kind = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
-			var ev apps.RunEvent
+			var ev runs.Event
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err != nil {
 				t.Errorf("event data %q: %v", line, err)
 			}
@@ -356,16 +358,16 @@ func hubSignature(secret string, body []byte) string {
 func TestPipelineHooks(t *testing.T) {
 	const project, app = "hooks", "web"
 	createProject(t, project)
-	ns := config.Namespace(project, "test")
+	ns := names.Namespace(project, "test")
 	base := appPath(project, app, "test")
 	mustCall(t, http.StatusNotFound, http.MethodPost, base+"/pipeline/hook/rotate", nil, nil)
 	mustCall(t, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/hooks/web"}, nil)
-	var hook apps.Hook
+	var hook runs.Hook
 	mustCall(t, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)
 	if !strings.HasPrefix(hook.URL, "/hooks/v1/") || hook.Token == "" || hook.Secret == "" || hook.Branch != "main" {
 		t.Fatalf("hook %+v", hook)
 	}
-	var shown apps.Hook
+	var shown runs.Hook
 	mustCall(t, http.StatusOK, http.MethodGet, base+"/pipeline/hook", nil, &shown)
 	if shown.URL != hook.URL || shown.Token != "" || shown.Secret != "" {
 		t.Errorf("GET hook shows %+v", shown)
@@ -434,7 +436,7 @@ func TestPipelineHooks(t *testing.T) {
 	}
 
 	// Rotation: the URL stays, the old token and secret stop working.
-	var rotated apps.Hook
+	var rotated runs.Hook
 	mustCall(t, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &rotated)
 	if rotated.URL != hook.URL || rotated.Token == hook.Token || rotated.Secret == hook.Secret {
 		t.Errorf("rotated %+v from %+v", rotated, hook)
@@ -448,7 +450,7 @@ func TestPipelineHooks(t *testing.T) {
 	// Each hook has its own, tighter bucket, taken before any verification: a second
 	// platform-api allowing a burst of 2 refuses the third delivery in a row.
 	tight := *env.cfg
-	tight.Limits.Hooks = config.RateLimit{Rate: 0.5, Burst: 2}
+	tight.Limits.Hooks = ratelimit.Bucket{Rate: 0.5, Burst: 2}
 	limited := startPlatform(t, &tight, env.clients)
 	var codes []int
 	var retryAfter string
@@ -479,7 +481,7 @@ func BenchmarkHookToWorkflow(b *testing.B) {
 	ensureBenchProject(b)
 	base := appPath("bench", "hooked", "test")
 	mustCall(b, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/bench/hooked"}, nil)
-	var hook apps.Hook
+	var hook runs.Hook
 	mustCall(b, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)
 	push := githubPush("main", pipelineCommit)
 	headers := func(i int) map[string]string {
@@ -491,8 +493,8 @@ func BenchmarkHookToWorkflow(b *testing.B) {
 		}
 		return nil
 	})
-	cfg := env.cfg.Pipelines.Config()
-	workflows := env.clients.Argo.ArgoprojV1alpha1().Workflows(config.Namespace("bench", "test"))
+	cfg := env.cfg.Pipelines
+	workflows := env.clients.Argo.ArgoprojV1alpha1().Workflows(names.Namespace("bench", "test"))
 	var ours, bare latency.Samples
 	i := 0
 	for b.Loop() {
@@ -503,7 +505,7 @@ func BenchmarkHookToWorkflow(b *testing.B) {
 		}
 		ours = append(ours, time.Since(start))
 		b.StopTimer()
-		wf, err := pipelines.BuildRun(pipelines.Start{Target: pipelines.Target{Project: "bench", App: "hooked", Env: "test", Namespace: config.Namespace("bench", "test")},
+		wf, err := pipelines.BuildRun(pipelines.Start{Target: pipelines.Target{Project: "bench", App: "hooked", Env: "test", Namespace: names.Namespace("bench", "test")},
 			Pipeline: pipelines.Pipeline{Repo: "https://git.example/bench/hooked"}, Trigger: pipelines.TriggerHook, Delivery: fmt.Sprintf("bare-%d-%d", time.Now().UnixNano(), i)}, cfg)
 		if err != nil {
 			b.Fatal(err)

@@ -32,11 +32,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/slipway-dev/slipway/internal/latency"
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/apps"
-	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
 )
 
@@ -46,7 +48,7 @@ func labelledPod(app, logPaths string) *corev1.Pod {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: app + "-00001-deployment-",
-			Labels:       map[string]string{logging.LabelCollect: "true", logging.LabelKnativeService: app},
+			Labels:       map[string]string{names.LabelLogCollect: "true", logging.LabelKnativeService: app},
 			Annotations:  map[string]string{},
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{
@@ -55,7 +57,7 @@ func labelledPod(app, logPaths string) *corev1.Pod {
 		}},
 	}
 	if logPaths != "" {
-		pod.Annotations[logging.AnnotationLogPaths] = logPaths
+		pod.Annotations[names.AnnoLogPaths] = logPaths
 	}
 	return pod
 }
@@ -149,7 +151,7 @@ func waitServiceAccount(t *testing.T, ns string) {
 func projectPods(t *testing.T, project string) (string, typedcorev1.PodInterface) {
 	t.Helper()
 	createProject(t, project)
-	ns := config.Namespace(project, "test")
+	ns := names.Namespace(project, "test")
 	waitServiceAccount(t, ns)
 	return ns, env.clients.Kube.CoreV1().Pods(ns)
 }
@@ -160,7 +162,7 @@ func projectPods(t *testing.T, project string) (string, typedcorev1.PodInterface
 func TestLogPathsDeploy(t *testing.T) {
 	const project, app = "logs", "web"
 	createProject(t, project)
-	ns := config.Namespace(project, "test")
+	ns := names.Namespace(project, "test")
 	body := map[string]any{
 		"image":    "dev.local/logs/web:v1",
 		"logPaths": []map[string]string{{"path": "/app/logs", "name": "app"}, {"path": "/var/log/nginx"}},
@@ -172,12 +174,12 @@ func TestLogPathsDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl := ksvc.Spec.Template
-	if tmpl.Labels[logging.LabelCollect] != "true" {
-		t.Errorf("template labels = %v, want %s=true", tmpl.Labels, logging.LabelCollect)
+	if tmpl.Labels[names.LabelLogCollect] != "true" {
+		t.Errorf("template labels = %v, want %s=true", tmpl.Labels, names.LabelLogCollect)
 	}
 	const wantAnnotation = `[{"path":"/app/logs","container":"user-container","name":"app"},{"path":"/var/log/nginx","container":"user-container","name":"nginx"}]`
-	if got := tmpl.Annotations[logging.AnnotationLogPaths]; got != wantAnnotation {
-		t.Errorf("template annotation %s = %s, want %s", logging.AnnotationLogPaths, got, wantAnnotation)
+	if got := tmpl.Annotations[names.AnnoLogPaths]; got != wantAnnotation {
+		t.Errorf("template annotation %s = %s, want %s", names.AnnoLogPaths, got, wantAnnotation)
 	}
 
 	var pod corev1.Pod
@@ -218,7 +220,7 @@ func TestLogPathsDeploy(t *testing.T) {
 			t.Errorf("container %s mounts %q, want %q", c.Name, got, want)
 		}
 	}
-	for key, want := range map[string]string{logging.KeyLogProject: project, logging.KeyLogApp: app, logging.KeyLogEnv: "test"} {
+	for key, want := range map[string]string{names.KeyLogProject: project, names.KeyLogApp: app, names.KeyLogEnv: "test"} {
 		if pod.Labels[key] != want || pod.Annotations[key] != want {
 			t.Errorf("pod %s: label %q, annotation %q, want %q", key, pod.Labels[key], pod.Annotations[key], want)
 		}
@@ -242,11 +244,11 @@ func TestLogPathsDeploy(t *testing.T) {
 	if got := ksvc.Spec.Template.Name; got != app+"-00002" {
 		t.Fatalf("template %s, want %s-00002", got, app)
 	}
-	if v, ok := ksvc.Spec.Template.Labels[logging.LabelCollect]; ok {
-		t.Errorf("second template still has %s=%s", logging.LabelCollect, v)
+	if v, ok := ksvc.Spec.Template.Labels[names.LabelLogCollect]; ok {
+		t.Errorf("second template still has %s=%s", names.LabelLogCollect, v)
 	}
-	if v, ok := ksvc.Spec.Template.Annotations[logging.AnnotationLogPaths]; ok {
-		t.Errorf("second template still has %s=%s", logging.AnnotationLogPaths, v)
+	if v, ok := ksvc.Spec.Template.Annotations[names.AnnoLogPaths]; ok {
+		t.Errorf("second template still has %s=%s", names.AnnoLogPaths, v)
 	}
 	waitRevisionReady(t, ns, app+"-00002", "dev.local/logs/web:v2")
 	var second apps.Revision
@@ -316,7 +318,7 @@ func TestPodMutatorRefusals(t *testing.T) {
 	// Pods the selectors leave out: the webhook never hears of them.
 	before = decisions(t)
 	unlabelled := labelledPod("web", `[{"path":"/app/../etc"}]`)
-	delete(unlabelled.Labels, logging.LabelCollect)
+	delete(unlabelled.Labels, names.LabelLogCollect)
 	outside := labelledPod("web", `[{"path":"/app/logs"}]`)
 	for name, c := range map[string]struct {
 		ns  string
@@ -333,11 +335,11 @@ func TestPodMutatorRefusals(t *testing.T) {
 			t.Errorf("%s: changed: volumes %v, env %v", name, created.Spec.Volumes, created.Spec.Containers[0].Env)
 		}
 		for k := range created.Labels {
-			if strings.HasPrefix(k, "slipway.dev/log-") && k != logging.LabelCollect {
+			if strings.HasPrefix(k, "slipway.dev/log-") && k != names.LabelLogCollect {
 				t.Errorf("%s: label %s added", name, k)
 			}
 		}
-		_ = env.clients.Kube.CoreV1().Pods(c.ns).Delete(ctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
+		_ = env.clients.Kube.CoreV1().Pods(c.ns).Delete(ctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
 	}
 	if got := sum(decisions(t)) - sum(before); got != 0 {
 		t.Errorf("the webhook decided %v requests for pods its selectors exclude", got)
@@ -404,7 +406,7 @@ func TestPodMutatorCertificateRenewal(t *testing.T) {
 func BenchmarkPodAdmissionWithLogVolume(b *testing.B) {
 	ensureBenchProject(b)
 	ctx := context.Background()
-	ns := config.Namespace("bench", "test")
+	ns := names.Namespace("bench", "test")
 	pods := env.clients.Kube.CoreV1().Pods(ns)
 	// Benchmarks run without the controller-manager, which would make it.
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}
@@ -416,7 +418,7 @@ func BenchmarkPodAdmissionWithLogVolume(b *testing.B) {
 	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
 	labelled := labelledPod("web", `[{"path":"/app/logs","name":"app"},{"path":"/var/log/nginx"}]`)
 	bare := labelled.DeepCopy()
-	delete(bare.Labels, logging.LabelCollect)
+	delete(bare.Labels, names.LabelLogCollect)
 	noop := bare.DeepCopy()
 	noop.Labels[noopLabel] = "true"
 	// Warm up both registrations: the first request starts the webhook's
@@ -578,7 +580,7 @@ func TestPodMutatorServesCertFiles(t *testing.T) {
 	reg := podmutator.Registration{Name: "files-mutator", Namespace: "slipway-system"}
 	dir := t.TempDir()
 	first := writeCertFiles(t, dir, reg.DNSName(), ca, caKey)
-	ports, err := freeLocalPorts(3)
+	ports, err := testutil.FreePorts(3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -614,23 +616,4 @@ func TestPodMutatorServesCertFiles(t *testing.T) {
 		}
 		return err
 	})
-}
-
-func freeLocalPorts(n int) ([]int, error) {
-	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

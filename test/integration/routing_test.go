@@ -16,11 +16,11 @@ import (
 	"knative.dev/networking/pkg/apis/networking"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
-	"github.com/slipway-dev/slipway/pkg/routing"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 func getVS(ns, app string) (*istionetworkingv1.VirtualService, error) {
-	return env.clients.Istio.NetworkingV1().VirtualServices(ns).Get(context.Background(), routing.Name(app), metav1.GetOptions{})
+	return env.clients.Istio.NetworkingV1().VirtualServices(ns).Get(context.Background(), names.VirtualService(app), metav1.GetOptions{})
 }
 
 // routeSummary renders a VirtualService's HTTP routes as "match → authority" lines.
@@ -134,7 +134,7 @@ func TestHeaderRouting(t *testing.T) {
 
 	// Deleted by hand: restored from the Service.
 	deleted := time.Now()
-	if err := env.clients.Istio.NetworkingV1().VirtualServices(ns).Delete(context.Background(), routing.Name("web"), metav1.DeleteOptions{}); err != nil {
+	if err := env.clients.Istio.NetworkingV1().VirtualServices(ns).Delete(context.Background(), names.VirtualService("web"), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	inShape(15*time.Second, "VirtualService restored after deletion")

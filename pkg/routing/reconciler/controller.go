@@ -14,7 +14,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/kube"
-	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/routing"
 )
 
@@ -34,7 +34,7 @@ type Controller struct {
 func New(clients *kube.Clients, c *kube.Cache, d domains.Domains, cfg routing.Config, log *slog.Logger) (*Controller, error) {
 	factory := istioinformers.NewSharedInformerFactoryWithOptions(clients.Istio, 0,
 		istioinformers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = revisions.LabelManagedBy + "=" + revisions.ManagedByValue
+			o.LabelSelector = names.LabelManagedBy + "=" + names.ManagedBy
 		}))
 	vsInformer := factory.Networking().V1().VirtualServices()
 	ctl := &Controller{
@@ -58,8 +58,8 @@ func New(clients *kube.Clients, c *kube.Cache, d domains.Domains, cfg routing.Co
 		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = tomb.Obj
 		}
-		if m, ok := obj.(metav1.Object); ok && m.GetLabels()[revisions.LabelApp] != "" {
-			ctl.queue.Add(cache.NewObjectName(m.GetNamespace(), m.GetLabels()[revisions.LabelApp]))
+		if m, ok := obj.(metav1.Object); ok && m.GetLabels()[names.LabelApp] != "" {
+			ctl.queue.Add(cache.NewObjectName(m.GetNamespace(), m.GetLabels()[names.LabelApp]))
 		}
 	}
 	for _, reg := range []struct {

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/domains"
@@ -21,7 +22,7 @@ func Input(app revisions.App, owner *servingv1.Service, d domains.Domains) routi
 		Owner: metav1.OwnerReference{
 			APIVersion: servingv1.SchemeGroupVersion.String(), Kind: "Service",
 			Name: owner.Name, UID: owner.UID,
-			Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true),
+			Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
 		},
 		AppHosts:            []string{d.AppHost(app.Name, app.Namespace, scheme)},
 		DefaultInternalHost: d.InternalHost(app.Name, app.Namespace),
@@ -45,5 +46,3 @@ func Input(app revisions.App, owner *servingv1.Service, d domains.Domains) routi
 	}
 	return in
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/revisions"
@@ -24,7 +25,7 @@ func TestInput(t *testing.T) {
 	owner := func(scheme domains.Scheme) routing.Input {
 		return routing.Input{App: "web", Namespace: "shop-test", Owner: metav1.OwnerReference{
 			APIVersion: "serving.knative.dev/v1", Kind: "Service", Name: "web", UID: types.UID("uid-1"),
-			Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true)}}
+			Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
 	}
 	cases := []struct {
 		name   string

@@ -24,6 +24,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/routing"
 )
@@ -49,7 +50,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, namespace, name string) erro
 	if err != nil {
 		return err
 	}
-	if svc.Labels[revisions.LabelManagedBy] != revisions.ManagedByValue {
+	if svc.Labels[names.LabelManagedBy] != names.ManagedBy {
 		return nil
 	}
 	app, err := revisions.AppFromService(svc)
@@ -80,7 +81,7 @@ func (r *Reconciler) reconcileVisibility(ctx context.Context, svc *servingv1.Ser
 		return err
 	}
 	_, err = r.Serving.ServingV1().Services(svc.Namespace).Patch(ctx, svc.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptrTo(true)})
+		kube.ApplyOptions())
 	if apierrors.IsConflict(err) {
 		return nil // a newer Service is on its way through the informer; it is reconciled next
 	}
@@ -100,7 +101,7 @@ func (r *Reconciler) reconcileVirtualService(ctx context.Context, want *istionet
 		return err
 	}
 	_, err = r.Istio.NetworkingV1().VirtualServices(want.Namespace).Patch(ctx, want.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: ptrTo(true)})
+		kube.ApplyOptions())
 	if err == nil {
 		r.Log.Info("virtualservice applied", "namespace", want.Namespace, "name", want.Name, "routes", len(want.Spec.Http))
 	}
@@ -122,7 +123,7 @@ func inShape(have, want *istionetworkingv1.VirtualService) bool {
 }
 
 func (r *Reconciler) deleteVirtualService(ctx context.Context, namespace, app string) error {
-	name := routing.Name(app)
+	name := names.VirtualService(app)
 	have, err := r.VirtualServices.VirtualServices(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		return nil

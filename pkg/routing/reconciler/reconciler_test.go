@@ -5,6 +5,7 @@ import (
 
 	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/routing"
 )
@@ -16,7 +17,7 @@ func TestInShape(t *testing.T) {
 		Rules:    []revisions.Rule{{Match: beta("x-user-group"), Revision: "web-00002"}}}
 	svc := revisions.BuildService(app)
 	svc.UID = "uid-1"
-	cfg := routing.Config{Gateways: []string{"knative-serving/knative-ingress-gateway"}, LocalGatewayHost: "knative-local-gateway.istio-system.svc.cluster.local"}
+	cfg := routing.Config{IngressGateway: "knative-serving/knative-ingress-gateway", LocalGatewayHost: "knative-local-gateway.istio-system.svc.cluster.local"}
 	want := routing.Build(Input(app, svc, testDomains), cfg)
 
 	cases := []struct {
@@ -32,7 +33,7 @@ func TestInShape(t *testing.T) {
 		{"rewrite edited", func(vs *istionetworkingv1.VirtualService) { vs.Spec.Http[1].Rewrite.Authority = "evil.internal" }, false},
 		{"route removed", func(vs *istionetworkingv1.VirtualService) { vs.Spec.Http = vs.Spec.Http[1:] }, false},
 		{"gateway changed", func(vs *istionetworkingv1.VirtualService) { vs.Spec.Gateways = []string{"istio-system/other"} }, false},
-		{"our label changed", func(vs *istionetworkingv1.VirtualService) { vs.Labels[revisions.LabelApp] = "other" }, false},
+		{"our label changed", func(vs *istionetworkingv1.VirtualService) { vs.Labels[names.LabelApp] = "other" }, false},
 		{"owner dropped", func(vs *istionetworkingv1.VirtualService) { vs.OwnerReferences = nil }, false},
 	}
 	for _, tc := range cases {

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// listApps shows each app only in the environments the caller may see.
+func (s *Server) listApps(c echo.Context) error {
+	project := c.Param("project")
+	list, err := s.apps.ListApps(project)
+	if err != nil {
+		return err
+	}
+	allowed, err := s.allowedEnvs(c, identity.ListApps, project)
+	if err != nil {
+		return err
+	}
+	shown := []apps.AppSummary{}
+	for _, a := range list {
+		for env := range a.Envs {
+			if !slices.Contains(allowed, env) {
+				delete(a.Envs, env)
+			}
+		}
+		if len(a.Envs) > 0 {
+			shown = append(shown, a)
+		}
+	}
+	return c.JSON(http.StatusOK, shown)
+}
+
+func (s *Server) deploy(c echo.Context) error {
+	var req revisions.DeployRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	res, err := s.apps.Deploy(c.Request().Context(), caller(c).Name, target(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+func (s *Server) getApp(c echo.Context) error {
+	st, err := s.apps.GetApp(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) deleteApp(c echo.Context) error {
+	if err := s.apps.DeleteApp(c.Request().Context(), target(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) history(c echo.Context) error {
+	h, err := s.apps.History(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h)
+}
+
+func (s *Server) manifests(c echo.Context) error {
+	y, err := s.apps.Manifests(target(c))
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/yaml", y)
+}

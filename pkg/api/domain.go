@@ -1,0 +1,73 @@
+package api
+
+import (
+	"context"
+
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/environments"
+	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
+	"github.com/slipway-dev/slipway/pkg/projects"
+	"github.com/slipway-dev/slipway/pkg/records"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// The domain services the handlers call, one interface per capability: *projects.Projects,
+// *apps.Platform and *runs.Runs in production (wired by package server).
+
+// Projects are teams' groups of apps, their members and the log collector's inputs.
+type Projects interface {
+	Environments() environments.List
+	List() ([]projects.Project, error)
+	Create(ctx context.Context, req projects.CreateRequest, creator identity.User) (projects.Project, error)
+	AddMember(ctx context.Context, project string, req projects.MemberRequest) (identity.Member, error)
+	ListMembers(ctx context.Context, project string) ([]identity.Member, error)
+	FilebeatInputs() ([]byte, error)
+}
+
+// Apps is an app's lifecycle in an environment.
+type Apps interface {
+	Deploy(ctx context.Context, user string, t records.Target, req revisions.DeployRequest) (apps.DeployResult, error)
+	GetApp(t records.Target) (apps.AppStatus, error)
+	ListApps(project string) ([]apps.AppSummary, error)
+	DeleteApp(ctx context.Context, t records.Target) error
+	ListRevisions(t records.Target) ([]apps.Revision, error)
+	GetRevision(t records.Target, name string) (apps.Revision, error)
+	SetTraffic(ctx context.Context, user string, t records.Target, req revisions.TrafficRequest) (apps.TrafficResult, error)
+	Rollback(ctx context.Context, user string, t records.Target, req revisions.RollbackRequest) (apps.TrafficResult, error)
+	History(t records.Target) ([]revisions.HistoryEntry, error)
+	Manifests(t records.Target) ([]byte, error)
+	// Summary describes the app's state in one line for the audit trail.
+	Summary(ctx context.Context, t records.Target) string
+}
+
+// Runs are apps' pipelines and their runs.
+type Runs interface {
+	ListTemplates(ctx context.Context, project string, envs []string) ([]runs.Template, error)
+	GetPipeline(ctx context.Context, t records.Target) (pipelines.Pipeline, error)
+	PutPipeline(ctx context.Context, t records.Target, pl pipelines.Pipeline) (pipelines.Pipeline, error)
+	List(t records.Target) ([]pipelines.Run, error)
+	Start(ctx context.Context, user string, t records.Target, req pipelines.RunRequest) (pipelines.Run, error)
+	Get(ctx context.Context, t records.Target, name string) (pipelines.Run, error)
+	Stream(ctx context.Context, t records.Target, name string, emit func(runs.Event) error) error
+	Cancel(ctx context.Context, t records.Target, name string) (pipelines.Run, error)
+	Retry(ctx context.Context, user string, t records.Target, name string) (pipelines.Run, error)
+	Approve(ctx context.Context, user string, t records.Target, name string) (pipelines.Run, error)
+}
+
+// Hooks are apps' Git hooks: their credentials and the deliveries they start runs for.
+type Hooks interface {
+	GetHook(ctx context.Context, t records.Target) (runs.Hook, error)
+	RotateHook(ctx context.Context, t records.Target) (runs.Hook, error)
+	HookKnown(id string) bool
+	LookupHook(id string) (runs.DeliveryHook, error)
+	Deliver(ctx context.Context, h runs.DeliveryHook, push pipelines.Push) (pipelines.Run, error)
+}
+
+var (
+	_ Projects = (*projects.Projects)(nil)
+	_ Apps     = (*apps.Platform)(nil)
+	_ Runs     = (*runs.Runs)(nil)
+	_ Hooks    = (*runs.Runs)(nil)
+)

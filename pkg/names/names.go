@@ -1,0 +1,103 @@
+// Package names holds every label and annotation key Slipway writes under slipway.dev/ (and
+// the managed-by label), and the names of the objects it derives. It imports nothing of the
+// project, so any package — pure builders, the pod-mutator, the reconcilers — takes its keys
+// from here instead of from another capability's package. A key is spelled only here.
+package names
+
+// Ownership: every object Slipway writes carries LabelManagedBy=ManagedBy, and every field
+// it applies is owned by FieldManager.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "slipway"
+	FieldManager   = "slipway"
+)
+
+// Which app an object belongs to: on namespaces (project, env), Knative Services, runs and
+// the records Slipway keeps in its own namespace.
+const (
+	LabelProject = "slipway.dev/project"
+	LabelApp     = "slipway.dev/app"
+	LabelEnv     = "slipway.dev/env"
+	// LabelKind tells the records in the platform's namespace apart.
+	LabelKind    = "slipway.dev/kind"
+	KindPipeline = "pipeline"
+	KindHook     = "hook"
+)
+
+// An app's record on its Knative Service and revision templates.
+const (
+	AnnoDeployedBy   = "slipway.dev/deployed-by"
+	AnnoDeployedAt   = "slipway.dev/deployed-at"
+	AnnoMessage      = "slipway.dev/message"
+	AnnoHistory      = "slipway.dev/history"
+	AnnoRoutingRules = "slipway.dev/routing-rules"
+	// AnnoCommit is the commit a revision was built from.
+	AnnoCommit = "slipway.dev/commit"
+	// LabelDomainScheme, with value "short", opts a Service in to {app}.sls-{cluster}.{base}.
+	LabelDomainScheme = "slipway.dev/domain-scheme"
+)
+
+// Pipeline runs (Argo Workflows) and hooks.
+const (
+	// PipelineRun names the run that built and deployed a revision (an annotation on the
+	// revision) and labels the run's Workflow.
+	PipelineRun   = "slipway.dev/pipeline-run"
+	LabelTrigger  = "slipway.dev/trigger"
+	LabelDelivery = "slipway.dev/delivery"
+	LabelHookID   = "slipway.dev/hook-id"
+	AnnoStartedBy = "slipway.dev/started-by"
+	AnnoBranch    = "slipway.dev/branch"
+	AnnoRetryOf   = "slipway.dev/retry-of"
+	AnnoApprovals = "slipway.dev/approvals"
+)
+
+// File-log collection: the opt-in label and the log-path annotation on pods of opted-in
+// apps, and the keys the pod-mutator sets for the collector to index by.
+const (
+	LabelLogCollect = "slipway.dev/log-collect"
+	AnnoLogPaths    = "slipway.dev/log-paths"
+	KeyLogProject   = "slipway.dev/log-project"
+	KeyLogApp       = "slipway.dev/log-app"
+	KeyLogEnv       = "slipway.dev/log-env"
+)
+
+// Identity and audit.
+const (
+	// LabelMember marks RoleBindings Slipway made for project members; its value is the role.
+	LabelMember = "slipway.dev/member"
+	// LabelAuditRecord and LabelAuditAction label the audit trail's ConfigMaps.
+	LabelAuditRecord = "slipway.dev/audit"
+	LabelAuditAction = "slipway.dev/audit-action"
+)
+
+// Namespace is the namespace of a project in an environment.
+func Namespace(project, env string) string { return project + "-" + env }
+
+// VirtualService is the name of the app's Slipway-owned VirtualService. Knative names its own
+// VirtualServices {app}-ingress and {app}-mesh; this suffix keeps clear of both.
+func VirtualService(app string) string { return app + "-slipway-routes" }
+
+// PipelineConfigMap keeps an app's pipeline in the platform's namespace.
+func PipelineConfigMap(namespace, app string) string { return "pipeline." + namespace + "." + app }
+
+// HookSecret keeps a hook's token hash and shared secret in the platform's namespace.
+func HookSecret(id string) string { return "hook." + id }
+
+// Project roles, each granted by a RoleBinding to ClusterRole(role).
+const (
+	RoleViewer    = "viewer"
+	RoleDeveloper = "developer"
+	RoleAdmin     = "admin"
+)
+
+// ClusterRole is the ClusterRole behind a project role.
+func ClusterRole(role string) string { return "slipway-" + role }
+
+// Pipeline objects in a project namespace: the standard WorkflowTemplate, the runs'
+// ServiceAccount, the Role Argo's executor needs and the runs' deployer binding.
+const (
+	StandardTemplate      = "slipway-standard"
+	PipelineAccount       = "slipway-pipeline"
+	PipelineExecutorRole  = "slipway-pipeline-executor"
+	PipelineDeployBinding = PipelineAccount + "-deployer"
+)

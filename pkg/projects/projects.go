@@ -1,0 +1,160 @@
+// Package projects is a team's group of apps: its namespaces (one per environment), its
+// members (RoleBindings to the project roles), and the log collector's inputs for them.
+package projects
+
+import (
+	"context"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/environments"
+	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/kube"
+	"github.com/slipway-dev/slipway/pkg/logging"
+	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/records"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+)
+
+// Project is a team's group of apps with one namespace per environment.
+type Project struct {
+	Name string `json:"name"`
+	// Namespaces maps environment to namespace.
+	Namespaces map[string]string `json:"namespaces"`
+}
+
+// CreateRequest is the body of POST /api/v1/projects.
+type CreateRequest struct {
+	Name string `json:"name"`
+}
+
+// Projects manages projects on the cluster.
+type Projects struct {
+	envs    environments.List
+	logging logging.Config
+	clients *kube.Clients
+	cache   *kube.Cache
+}
+
+// New wires the projects.
+func New(envs environments.List, logCfg logging.Config, clients *kube.Clients, cache *kube.Cache) *Projects {
+	return &Projects{envs: envs, logging: logCfg, clients: clients, cache: cache}
+}
+
+// Environments lists the configured environments.
+func (p *Projects) Environments() environments.List { return p.envs }
+
+// List lists projects by their namespaces, from the cache.
+func (p *Projects) List() ([]Project, error) {
+	nss, err := p.cache.Namespaces.List(labels.Everything())
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*Project{}
+	for _, ns := range nss {
+		name, env := ns.Labels[names.LabelProject], ns.Labels[names.LabelEnv]
+		pr, ok := byName[name]
+		if !ok {
+			pr = &Project{Name: name, Namespaces: map[string]string{}}
+			byName[name] = pr
+		}
+		pr.Namespaces[env] = ns.Name
+	}
+	out := make([]Project, 0, len(byName))
+	for _, pr := range byName {
+		out = append(out, *pr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Create creates the project's namespaces and makes creator its admin. Applying them one by
+// one is safe to repeat: a request that failed half-way is completed by the next.
+func (p *Projects) Create(ctx context.Context, req CreateRequest, creator identity.User) (Project, error) {
+	if errs := revisions.ValidateName(field.NewPath("name"), req.Name, records.MaxProjectNameLength); len(errs) > 0 {
+		return Project{}, apierror.Invalid(errs)
+	}
+	complete := true
+	for _, env := range p.envs {
+		ns, err := p.clients.Kube.CoreV1().Namespaces().Get(ctx, names.Namespace(req.Name, env.Name), metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			complete = false
+		case err != nil:
+			return Project{}, err
+		case ns.Labels[names.LabelProject] != req.Name:
+			return Project{}, apierror.Conflict("namespace %q already exists and does not belong to project %q", ns.Name, req.Name)
+		}
+	}
+	if complete {
+		return Project{}, apierror.Conflict("project %q already exists", req.Name)
+	}
+	pr := Project{Name: req.Name, Namespaces: map[string]string{}}
+	for _, env := range p.envs {
+		ns := BuildNamespace(req.Name, env.Name)
+		if err := p.clients.Apply(ctx, ns); err != nil {
+			return Project{}, err
+		}
+		pr.Namespaces[env.Name] = ns.Name
+		if err := p.clients.Apply(ctx, identity.MemberBinding(ns.Name, identity.Member{Kind: rbacv1.UserKind, Name: creator.Name, Role: identity.RoleAdmin})); err != nil {
+			return Project{}, err
+		}
+	}
+	return pr, nil
+}
+
+// exists reports a project that has none of its namespaces as a 404.
+func (p *Projects) exists(project string) error {
+	projects, err := p.List()
+	if err != nil {
+		return err
+	}
+	for _, pr := range projects {
+		if pr.Name == project {
+			return nil
+		}
+	}
+	return apierror.NotFound("project %q", project)
+}
+
+// BuildNamespace is the namespace of a project in an environment.
+func BuildNamespace(project, env string) *corev1.Namespace {
+	return &corev1.Namespace{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: names.Namespace(project, env),
+			Labels: map[string]string{
+				names.LabelManagedBy: names.ManagedBy,
+				names.LabelProject:   project,
+				names.LabelEnv:       env,
+			},
+		},
+	}
+}
+
+// FilebeatInputs renders the collector's inputs for every project namespace: the
+// pod-mutator's mounted directories and the containers' stdout (see
+// logging.RenderFilebeatInputs). With no project yet, the list is empty.
+func (p *Projects) FilebeatInputs() ([]byte, error) {
+	projects, err := p.List()
+	if err != nil {
+		return nil, err
+	}
+	var sources []logging.FilebeatSource
+	for _, pr := range projects {
+		for env, ns := range pr.Namespaces {
+			sources = append(sources, logging.FilebeatSource{Project: pr.Name, Env: env, Namespace: ns})
+		}
+	}
+	if len(sources) == 0 {
+		return []byte("filebeat.inputs: []\n"), nil
+	}
+	return logging.RenderFilebeatInputs(p.logging, sources)
+}
