@@ -6,7 +6,6 @@ package apps
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,7 +34,6 @@ type Platform struct {
 	domains      domains.Domains
 	historyLimit int
 	source       SourceFunc
-	log          *slog.Logger
 	now          func() time.Time
 }
 
@@ -49,13 +47,12 @@ type Options struct {
 	HistoryLimit int
 	// Source resolves a deploy's pipelineRun; nil refuses deploys that name one.
 	Source SourceFunc
-	Log    *slog.Logger
 }
 
 // New wires the service.
 func New(o Options) *Platform {
 	return &Platform{records: o.Records, clients: o.Clients, claims: o.Claims, domains: o.Domains,
-		historyLimit: o.HistoryLimit, source: o.Source, log: o.Log, now: time.Now}
+		historyLimit: o.HistoryLimit, source: o.Source, now: time.Now}
 }
 
 // isReady reads Knative's Ready condition.

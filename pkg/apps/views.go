@@ -17,9 +17,7 @@ import (
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/domains"
-	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/logging"
-	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -334,28 +332,6 @@ func (p *Platform) Manifests(t Target) ([]byte, error) {
 		buf.Write(b)
 	}
 	return buf.Bytes(), nil
-}
-
-// DeleteApp removes the app from an environment; Kubernetes' garbage collector removes the
-// objects Knative derived from it.
-func (p *Platform) DeleteApp(ctx context.Context, t Target) error {
-	if _, err := p.records.Resolve(t); err != nil {
-		return err
-	}
-	svc, err := p.records.Service(t)
-	if err != nil {
-		return err
-	}
-	if svc.Labels[names.LabelManagedBy] != names.ManagedBy {
-		return records.ErrNotManaged(t)
-	}
-	err = p.clients.Serving.ServingV1().Services(t.Namespace()).Delete(ctx, t.App, metav1.DeleteOptions{
-		Preconditions: &metav1.Preconditions{UID: &svc.UID},
-	})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return kube.WriteError(err)
-	}
-	return p.claims.Release(ctx, t.App, t.Namespace())
 }
 
 // Summary describes an app's state in one line for the audit trail, read from the apiserver

@@ -81,7 +81,7 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	pipelineRuns := runs.New(cfg.Pipelines, store, clients, cache, namespaces.Reconciler, log)
 	platform := apps.New(apps.Options{
 		Records: store, Clients: clients, Claims: claims.New(clients, cache, cfg.Domains), Domains: cfg.Domains,
-		HistoryLimit: cfg.HistoryLimit, Source: pipelineRuns.Source, Log: log,
+		HistoryLimit: cfg.HistoryLimit, Source: pipelineRuns.Source,
 	})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
 		Apps: platform, Runs: pipelineRuns, PipelineNamespaces: namespaces}
