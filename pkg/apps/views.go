@@ -284,16 +284,21 @@ func revisionView(r *servingv1.Revision, svc *servingv1.Service) Revision {
 	return v
 }
 
-// History lists the app's deploys, traffic changes and rollbacks, oldest first.
-func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
+// app reads the app's whole record from the cache, after checking the call's path.
+func (p *Platform) app(t Target) (revisions.App, error) {
 	if _, err := p.records.Resolve(t); err != nil {
-		return nil, err
+		return revisions.App{}, err
 	}
 	svc, err := p.records.Service(t)
 	if err != nil {
-		return nil, err
+		return revisions.App{}, err
 	}
-	app, err := revisions.AppFromService(svc)
+	return revisions.AppFromService(svc)
+}
+
+// History lists the app's deploys, traffic changes and rollbacks, oldest first.
+func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
+	app, err := p.app(t)
 	if err != nil {
 		return nil, err
 	}
@@ -306,14 +311,7 @@ func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
 // Manifests exports every object Slipway manages for the app as YAML documents, stripped of
 // server-set fields, so they can be applied to rebuild the app elsewhere.
 func (p *Platform) Manifests(t Target) ([]byte, error) {
-	if _, err := p.records.Resolve(t); err != nil {
-		return nil, err
-	}
-	svc, err := p.records.Service(t)
-	if err != nil {
-		return nil, err
-	}
-	app, err := revisions.AppFromService(svc)
+	app, err := p.app(t)
 	if err != nil {
 		return nil, err
 	}
