@@ -11,7 +11,6 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/cache"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -30,14 +29,19 @@ type TokenAuthenticator struct {
 	client kubernetes.Interface
 	// Audiences, when set, are the audiences the token must be valid for.
 	audiences []string
-	cache     *cache.LRUExpireCache
-	ttl       time.Duration
+	reviews   *reviews[tokenResult]
 }
 
 // NewTokenAuthenticator caches accepted tokens for ttl and rejected ones for
-// a tenth of it (a user who just got a token should not wait long).
+// a tenth of it (a user who just got a token should not wait long). Both
+// lives count from when the TokenReview was sent, so a revoked token is
+// refused at most ttl after the apiserver stops accepting it. Concurrent
+// requests with the same token share one TokenReview, and an accepted token
+// in steady use is reviewed again in the background in the second half of
+// its answer's life, so it never waits for one; rejected tokens are not
+// refreshed.
 func NewTokenAuthenticator(client kubernetes.Interface, ttl time.Duration, audiences ...string) *TokenAuthenticator {
-	return &TokenAuthenticator{client: client, audiences: audiences, cache: cache.NewLRUExpireCache(4096), ttl: ttl}
+	return &TokenAuthenticator{client: client, audiences: audiences, reviews: newReviews[tokenResult](4096, ttl)}
 }
 
 type tokenResult struct {
@@ -56,25 +60,27 @@ func (a *TokenAuthenticator) Authenticate(r *http.Request) (User, error) {
 
 // AuthenticateToken reviews one token.
 func (a *TokenAuthenticator) AuthenticateToken(ctx context.Context, token string) (User, error) {
-	key := sha256.Sum256([]byte(token))
-	if v, ok := a.cache.Get(key); ok {
-		r := v.(tokenResult)
-		return r.user, r.err
-	}
-	review, err := a.client.AuthenticationV1().TokenReviews().Create(ctx, &authnv1.TokenReview{
-		Spec: authnv1.TokenReviewSpec{Token: token, Audiences: a.audiences},
-	}, metav1.CreateOptions{})
+	r, err := a.reviews.get(ctx, tokenKey(token), func(ctx context.Context) (tokenResult, bool, error) {
+		review, err := a.client.AuthenticationV1().TokenReviews().Create(ctx, &authnv1.TokenReview{
+			Spec: authnv1.TokenReviewSpec{Token: token, Audiences: a.audiences},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			// Not cached: the apiserver's trouble is not the token's.
+			return tokenResult{}, false, err
+		}
+		if !review.Status.Authenticated {
+			return tokenResult{err: fmt.Errorf("%w: the cluster does not accept this token", ErrUnauthenticated)}, false, nil
+		}
+		return tokenResult{user: User{Name: review.Status.User.Username, Groups: review.Status.User.Groups}}, true, nil
+	})
 	if err != nil {
-		// Not cached: the apiserver's trouble is not the token's.
 		return User{}, fmt.Errorf("reviewing the token: %w", err)
 	}
-	var r tokenResult
-	if !review.Status.Authenticated {
-		r.err = fmt.Errorf("%w: the cluster does not accept this token", ErrUnauthenticated)
-		a.cache.Add(key, r, a.ttl/10)
-		return r.user, r.err
-	}
-	r.user = User{Name: review.Status.User.Username, Groups: review.Status.User.Groups}
-	a.cache.Add(key, r, a.ttl)
-	return r.user, nil
+	return r.user, r.err
+}
+
+// tokenKey is the cache key of a token: its hash, so the cache holds no token.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return string(sum[:])
 }

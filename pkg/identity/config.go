@@ -9,8 +9,11 @@ import (
 
 // Config is the auth section of platform-api's configuration.
 type Config struct {
-	// CacheTTL is how long a TokenReview or SubjectAccessReview answer is reused: a
-	// revoked token or role keeps working at most this long.
+	// CacheTTL is how long a TokenReview or SubjectAccessReview answer is reused,
+	// counted from when its review was sent (rejected tokens: a tenth of it). A
+	// revoked token or role keeps working at most this long after the apiserver
+	// stops accepting it. Answers in steady use are refreshed in the background
+	// from half of it on; a refresh is a new review, so it never extends that bound.
 	CacheTTL metav1.Duration `json:"cacheTTL"`
 }
 

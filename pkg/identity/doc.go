@@ -2,8 +2,11 @@
 // itself: bearer tokens are checked with a TokenReview (ServiceAccount tokens,
 // the cluster's OIDC or static tokens — whatever the apiserver accepts), and
 // every action with a SubjectAccessReview against the project's namespace.
-// Both answers are cached briefly, keyed by a hash of the token or by the
-// whole question, so a burst of requests costs one review.
+// Both answers are cached briefly (auth.cacheTTL), keyed by a hash of the
+// token or by the whole question; concurrent requests asking the same
+// question share one review, and answers in steady use are refreshed in the
+// background before they expire, so a burst of requests costs one review and
+// a hot identity never waits for one (reviews.go).
 //
 // Writes go out as the platform, after the check, not impersonating the
 // caller: Slipway's record (history annotations, ClusterDomainClaims,
