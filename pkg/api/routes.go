@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/environments"
@@ -67,6 +68,17 @@ func (s *Server) routes() []route {
 		{http.MethodPost, appPath + "/runs/:run/approve", s.approveRun, "Pass the approval gate a run waits at (needs the right to deploy)", nil, pipelines.Run{}, 200, "", access{identity.ChangeApps, scopeApp}},
 		{http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml", access{identity.ReadPlatform, scopeCluster}},
 	}
+}
+
+// class is the route's in-flight class: streams apart, then reads and writes.
+func (r route) class() string {
+	switch {
+	case r.raw == "text/event-stream":
+		return ratelimit.ClassStream
+	case r.method == http.MethodGet:
+		return ratelimit.ClassRead
+	}
+	return ratelimit.ClassWrite
 }
 
 // target is the app and environment a route's path names.

@@ -44,7 +44,9 @@ type Options struct {
 	Audit AuditStore
 	// RateLimit is each caller's token bucket; HookRateLimit each Git hook's.
 	RateLimit, HookRateLimit ratelimit.Bucket
-	Logger                   *slog.Logger
+	// InFlight bounds concurrent requests by class (defaults when zero).
+	InFlight ratelimit.InFlight
+	Logger   *slog.Logger
 	// Registry receives the HTTP metrics; a new one is made when nil.
 	Registry *prometheus.Registry
 }
@@ -77,10 +79,14 @@ func New(opts Options) *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	// Route-level middleware, not a Group: echo's groups answer unmatched methods with 404.
+	inFlight := opts.InFlight
+	inFlight.SetDefaults()
+	shed := ratelimit.NewShedder(inFlight, reg)
 	auth := authenticate(opts.Authenticator)
 	limit := ratelimit.Middleware(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
 	for _, r := range s.routes() {
-		chain := []echo.MiddlewareFunc{auth, limit}
+		// Shedding first: a refused request costs no TokenReview.
+		chain := []echo.MiddlewareFunc{shed.Middleware(r.class()), auth, limit}
 		if r.method != http.MethodGet {
 			// Before authorization, so refusals are on the record too.
 			chain = append(chain, s.auditCall(actionName(r.method, r.path)))
@@ -89,7 +95,7 @@ func New(opts Options) *echo.Echo {
 	}
 	// Git hooks carry their own credential (token or signature) instead of a bearer token.
 	// Each hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.
-	e.POST(HookPath, s.hookDelivery, ratelimit.Middleware(opts.HookRateLimit, func(c echo.Context) string {
+	e.POST(HookPath, s.hookDelivery, shed.Middleware(ratelimit.ClassHook), ratelimit.Middleware(opts.HookRateLimit, func(c echo.Context) string {
 		if id := c.Param("hook"); s.hooks.HookKnown(id) {
 			return "hook:" + id
 		}

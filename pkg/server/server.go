@@ -58,7 +58,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		Ready: cache.Synced, Logger: log, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
 		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
-		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks,
+		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks, InFlight: cfg.Limits.InFlight,
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, cfg: cfg, clients: clients,
 		routing: routingCtl, pipelines: svc.PipelineNamespaces, log: log}, nil

@@ -1,6 +1,6 @@
-// Package ratelimit is platform-api's per-caller request limit: the limits section of its
-// configuration and the echo middleware that enforces it, one token bucket per key
-// (golang.org/x/time/rate, through echo's limiter).
+// Package ratelimit is platform-api's request limits: the limits section of its
+// configuration, the per-caller token buckets (golang.org/x/time/rate, through echo's
+// limiter), and the bounds on requests in flight by class (Shedder).
 package ratelimit
 
 import (
@@ -23,6 +23,8 @@ type Config struct {
 	PerUser Bucket `json:"perUser"`
 	// Hooks applies to each Git hook's deliveries (tighter: they come from outside).
 	Hooks Bucket `json:"hooks"`
+	// InFlight bounds concurrent requests by class; excess is refused at once.
+	InFlight InFlight `json:"inFlight"`
 }
 
 // Bucket is one token bucket.
@@ -39,6 +41,7 @@ func (c *Config) SetDefaults() {
 	if c.Hooks == (Bucket{}) {
 		c.Hooks = Bucket{Rate: 1, Burst: 5}
 	}
+	c.InFlight.SetDefaults()
 }
 
 // Validate checks the section; path is its place in the configuration file.
@@ -49,7 +52,7 @@ func (c Config) Validate(path *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(path.Child(name), fmt.Sprintf("%+v", b), "rate must be > 0 and burst >= 1"))
 		}
 	}
-	return errs
+	return append(errs, c.InFlight.Validate(path.Child("inFlight"))...)
 }
 
 // Middleware gives each key a token bucket: an authenticated caller (after authentication,
