@@ -31,7 +31,9 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
 			var t *records.Target
-			if c.Param("app") != "" {
+			// The app's state is read only for a path checkPath lets through: a malformed
+			// one is refused before anything is looked up with it.
+			if c.Param("app") != "" && s.pathError(c) == nil {
 				tt := target(c)
 				t = &tt
 			}
@@ -55,7 +57,7 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 			id := c.Response().Header().Get(echo.HeaderXRequestID)
 			s.audit.Write(ctx, audit.Record{
 				ID: id, Time: time.Now().UTC(), User: u.Name, Groups: u.Groups, Action: action,
-				Method: c.Request().Method, Path: c.Request().URL.Path,
+				Method: c.Request().Method, Path: c.Request().URL.EscapedPath(),
 				Project: c.Param("project"), App: c.Param("app"), Env: c.Param("env"),
 				Before: before, After: after, Status: status, Result: audit.ResultOf(status), RequestID: id,
 			})

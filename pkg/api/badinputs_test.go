@@ -1,14 +1,20 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/slipway-dev/slipway/internal/apitest"
+	"github.com/slipway-dev/slipway/pkg/audit"
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 )
 
 // badInput is one wrong request and the problem it must get.
@@ -74,6 +80,24 @@ func badInputs() []badInput {
 		{name: "GET manifests of unknown app", method: "GET", path: appsPath + "ghost/envs/test/manifests", status: 404},
 		{name: "GET apps of unknown project", method: "GET", path: "/api/v1/projects/nosuch/apps", status: 404, detail: `project "nosuch" does not exist`},
 		{name: "GET app in unknown env", method: "GET", path: appsPath + app + "/envs/staging", status: 404},
+		// Every path parameter is checked before authorization and Kubernetes see it.
+		{name: "templates of an encoded ..", method: "GET", path: "/api/v1/projects/%2e%2e/pipelines/templates", status: 422, fields: []string{"project"}},
+		{name: "templates of an encoded slash", method: "GET", path: "/api/v1/projects/x%2Fy/pipelines/templates", status: 422, fields: []string{"project"}},
+		{name: "templates of an upper-case project", method: "GET", path: "/api/v1/projects/UPPER/pipelines/templates", status: 422, fields: []string{"project"}},
+		{name: "templates of an unknown project", method: "GET", path: "/api/v1/projects/nosuch/pipelines/templates", status: 404, detail: `project "nosuch" does not exist`},
+		{name: "access in an unknown project", method: "GET", path: "/api/v1/projects/nosuch/access", status: 404, detail: `project "nosuch" does not exist`},
+		{name: "access with an empty project", method: "GET", path: "/api/v1/projects//access", status: 422, fields: []string{"project"}},
+		{name: "members of an unknown project", method: "GET", path: "/api/v1/projects/nosuch/members", status: 404, detail: `project "nosuch" does not exist`},
+		{name: "member added to an unknown project", method: "POST", path: "/api/v1/projects/nosuch/members", body: `{"name":"x"}`, status: 404, detail: `project "nosuch" does not exist`},
+		{name: "members of a 10,000-character project", method: "GET", path: "/api/v1/projects/" + strings.Repeat("p", 10000) + "/members", status: 422, fields: []string{"project", "project"}},
+		{name: "bad env name is an unknown env", method: "GET", path: appsPath + app + "/envs/x%2Fy/runs", status: 404, detail: `environment "x%2Fy" is not configured`},
+		{name: "names before env", method: "GET", path: "/api/v1/projects/-x/apps/hello/envs/staging", status: 422, fields: []string{"project"}},
+		{name: "bad revision name", method: "GET", path: testPath + "/revisions/Hello-00001", status: 422, fields: []string{"revision"}},
+		{name: "revision name with a dot", method: "GET", path: testPath + "/revisions/hello.00001", status: 422, fields: []string{"revision"}},
+		{name: "bad run name", method: "GET", path: testPath + "/runs/%00", status: 422, fields: []string{"run"}},
+		{name: "bad run name on a write", method: "POST", path: testPath + "/runs/x%2Fy/cancel", status: 422, fields: []string{"run"}},
+		{name: "runs of an app with neither pipeline nor Service", method: "GET", path: appsPath + "ghost/envs/test/runs", status: 404, detail: `app "ghost" has no pipeline and is not deployed`},
+		{name: "malformed hook ID", method: "POST", path: "/hooks/v1/..", body: `{}`, status: 404, detail: "no such hook"},
 		{name: "DELETE unknown app", method: "DELETE", path: appsPath + "ghost/envs/test", status: 404},
 		{name: "DELETE app not managed by Slipway", method: "DELETE", path: appsPath + "foreign/envs/test", status: 409, detail: "not managed by Slipway"},
 		{name: "deploy over app not managed by Slipway", method: "POST", path: appsPath + "foreign/envs/test/deployments", body: valid, status: 409, detail: "not managed by Slipway"},
@@ -233,5 +257,65 @@ func TestSharedBadInputs(t *testing.T) {
 			r := s.serve(req)
 			c.Check(t, r.status, r.header.Get("Content-Type"), r.body)
 		})
+	}
+}
+
+// TestWalkOpenAPI walks every operation of the served OpenAPI document (and the Git hook
+// endpoint) with hostile path segments, unknown names and hostile bodies: no 5xx, no hang,
+// a 422 naming each malformed parameter and a 404 for names of nothing.
+func TestWalkOpenAPI(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	srv := httptest.NewServer(s.e)
+	t.Cleanup(srv.Close)
+	n := apitest.Walk{
+		BaseURL: srv.URL, Token: testerToken,
+		Valid: map[string]string{"project": project, "app": app, "env": "test", "revision": rev1, "run": "hello-run-abcde",
+			"hook": "0123456789abcdef0123456789abcdef"},
+		Extra: []apitest.Operation{{Method: http.MethodPost, Path: runs.HookPathPrefix + "{hook}", Params: []string{"hook"}}},
+	}.Run(t)
+	t.Log(n)
+	if n.Operations < 30 || n.PathSegments < 2000 || n.Bodies < 100 {
+		t.Errorf("the walk covered too little: %v", n)
+	}
+}
+
+// A malformed path is refused after the audit middleware (the refusal is on the record) and
+// before anything is read with it; a project the caller may not see stays a 403 whether or
+// not it exists, so its existence does not leak.
+func TestPathChecksAuditAndAuthorization(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	bad := "/api/v1/projects/" + project + "/apps/x%2Fy/envs/test/deployments"
+	if r := s.do(t, http.MethodPost, bad, "", `{"image":"registry.example/demo/hello:v3"}`); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("POST %s: %d %s", bad, r.status, r.body)
+	}
+	for _, a := range s.serving.Actions() {
+		if get, ok := a.(k8stesting.GetAction); ok && get.GetName() != app {
+			t.Errorf("a malformed path reached the cluster: get %s %s/%q", a.GetResource().Resource, a.GetNamespace(), get.GetName())
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var recs []audit.Record
+	for {
+		r := s.do(t, http.MethodGet, "/api/v1/audit?action=deploy", "", "")
+		recs = nil
+		if err := json.Unmarshal(r.body, &recs); err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(recs) != 1 || recs[0].Status != http.StatusUnprocessableEntity || recs[0].Result != audit.ResultRefused || recs[0].Before != "" {
+		t.Errorf("audit records of the refused deploy = %+v, want one refused with status 422 and no state read", recs)
+	}
+
+	for _, path := range []string{"/api/v1/projects/nosuch/pipelines/templates", "/api/v1/projects/nosuch/access", "/api/v1/projects/nosuch/members"} {
+		if r := s.doAs(t, viewerToken, http.MethodGet, path, "", ""); r.status != http.StatusForbidden {
+			t.Errorf("viewer GET %s: %d, want 403 (as for a project that exists but is not theirs)", path, r.status)
+		}
+		if r := s.doAs(t, viewerToken, http.MethodGet, strings.Replace(path, "nosuch", "NoSuch", 1), "", ""); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("viewer GET %s with a malformed project: %d, want 422", path, r.status)
+		}
 	}
 }

@@ -20,6 +20,8 @@ import (
 type Projects interface {
 	Environments() environments.List
 	List() ([]projects.Project, error)
+	// Get is a 404 for a project that does not exist.
+	Get(project string) (projects.Project, error)
 	Create(ctx context.Context, req projects.CreateRequest, creator identity.User) (projects.Project, error)
 	AddMember(ctx context.Context, project string, req projects.MemberRequest) (identity.Member, error)
 	ListMembers(ctx context.Context, project string) ([]identity.Member, error)
@@ -47,7 +49,7 @@ type Runs interface {
 	ListTemplates(ctx context.Context, project string, envs []string) ([]runs.Template, error)
 	GetPipeline(ctx context.Context, t records.Target) (pipelines.Pipeline, error)
 	PutPipeline(ctx context.Context, t records.Target, pl pipelines.Pipeline) (pipelines.Pipeline, error)
-	List(t records.Target) ([]pipelines.Run, error)
+	List(ctx context.Context, t records.Target) ([]pipelines.Run, error)
 	Start(ctx context.Context, user string, t records.Target, req pipelines.RunRequest) (pipelines.Run, error)
 	Get(ctx context.Context, t records.Target, name string) (pipelines.Run, error)
 	Stream(ctx context.Context, t records.Target, name string, emit func(runs.Event) error) error

@@ -17,17 +17,20 @@ import (
 	"github.com/slipway-dev/slipway/pkg/records"
 )
 
-// stubHooks is the hooks capability without a cluster: one hook, "h1", with token "t1",
+// h1 is the stub's one hook ID, shaped as RotateHook makes them.
+const h1 = "0123456789abcdef0123456789abcdef"
+
+// stubHooks is the hooks capability without a cluster: one hook, h1, with token "t1",
 // that builds branch main.
 type stubHooks struct {
 	api.Hooks
 	delivered []pipelines.Push
 }
 
-func (s *stubHooks) HookKnown(id string) bool { return id == "h1" }
+func (s *stubHooks) HookKnown(id string) bool { return id == h1 }
 
 func (s *stubHooks) LookupHook(id string) (runs.DeliveryHook, error) {
-	if id != "h1" {
+	if id != h1 {
 		return runs.DeliveryHook{}, apierror.NotFound("no such hook")
 	}
 	return runs.DeliveryHook{Target: records.Target{Project: "demo", App: "hello", Env: "test"},
@@ -52,11 +55,13 @@ func TestHookDeliveryHandler(t *testing.T) {
 		path, token string
 		want        int
 	}{
-		"unknown hook":   {"/hooks/v1/nope", "t1", http.StatusNotFound},
-		"no credentials": {"/hooks/v1/h1", "", http.StatusUnauthorized},
-		"wrong token":    {"/hooks/v1/h1", "t2", http.StatusUnauthorized},
-		"other branch":   {"/hooks/v1/h1?branch=dev", "t1", http.StatusForbidden},
-		"accepted":       {"/hooks/v1/h1?branch=main", "t1", http.StatusAccepted},
+		"unknown hook":   {"/hooks/v1/fedcba9876543210fedcba9876543210", "t1", http.StatusNotFound},
+		"malformed hook": {"/hooks/v1/nope", "t1", http.StatusNotFound},
+		"upper-case hex": {"/hooks/v1/0123456789ABCDEF0123456789ABCDEF", "t1", http.StatusNotFound},
+		"no credentials": {"/hooks/v1/" + h1, "", http.StatusUnauthorized},
+		"wrong token":    {"/hooks/v1/" + h1, "t2", http.StatusUnauthorized},
+		"other branch":   {"/hooks/v1/" + h1 + "?branch=dev", "t1", http.StatusForbidden},
+		"accepted":       {"/hooks/v1/" + h1 + "?branch=main", "t1", http.StatusAccepted},
 	} {
 		t.Run(name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader("{}"))

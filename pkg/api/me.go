@@ -53,8 +53,13 @@ func (s *Server) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// projectAccess answers for a project that exists: the rights in one that does not are
+// no answer (404).
 func (s *Server) projectAccess(c echo.Context) error {
 	ctx, u, project := c.Request().Context(), caller(c), c.Param("project")
+	if _, err := s.projects.Get(project); err != nil {
+		return err
+	}
 	out := ProjectAccess{ManageMembers: true, Envs: map[string]EnvAccess{}}
 	for _, env := range s.projects.Environments() {
 		ns := names.Namespace(project, env.Name)

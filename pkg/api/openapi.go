@@ -17,7 +17,7 @@ func openAPIPath(p string) string { return echoParam.ReplaceAllString(p, "{$1}")
 
 // openAPIDocument describes the route table; schemas come from the Go types themselves, so the
 // document cannot disagree with what handlers decode and encode.
-func openAPIDocument(routes []route) *openapi3.T {
+func (s *Server) openAPIDocument(routes []route) *openapi3.T {
 	doc := &openapi3.T{
 		OpenAPI: "3.0.3",
 		Info:    &openapi3.Info{Title: "Slipway platform API", Version: "v1"},
@@ -36,13 +36,26 @@ func openAPIDocument(routes []route) *openapi3.T {
 			OperationID: operationID(r.method, path),
 			Responses:   openapi3.NewResponses(),
 		}
+		problems := map[int]string{}
 		for _, m := range echoParam.FindAllStringSubmatch(r.path, -1) {
 			op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: openapi3.NewPathParameter(m[1]).
-				WithSchema(openapi3.NewStringSchema())})
+				WithSchema(pathParams[m[1]].schema(s))})
+			problems[404] = "the project, app, environment or object the path names does not exist"
+			problems[422] = "a path parameter (errors[].field names it) or the body is not valid"
 		}
 		if r.request != nil {
 			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
 				WithJSONSchemaRef(schemaFor(r.request, doc.Components.Schemas))}
+			problems[400] = "the body is not one JSON value of the request's type"
+			problems[413] = fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)
+			problems[415] = "the body is not application/json"
+			if problems[422] == "" {
+				problems[422] = "the body is not valid (errors[].field names each mistake)"
+			}
+		}
+		for status, desc := range problems {
+			op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: openapi3.NewResponse().
+				WithDescription(desc).WithContent(openapi3.NewContentWithSchemaRef(problem, []string{problemContentType}))})
 		}
 		ok := openapi3.NewResponse().WithDescription("success")
 		switch {

@@ -160,7 +160,14 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				for _, p := range op.Parameters {
 					if p.Value.In == openapi3.ParameterInPath {
 						params = append(params, p.Value.Name)
+						// Each says what the path check (params.go) lets through.
+						if sch := p.Value.Schema.Value; sch.Pattern == "" && len(sch.Enum) == 0 {
+							t.Errorf("%s: path parameter %s has neither a pattern nor an enum", name, p.Value.Name)
+						}
 					}
+				}
+				if len(params) > 0 && (op.Responses.Value("404") == nil || op.Responses.Value("422") == nil) {
+					t.Errorf("%s: a path with parameters answers 404 and 422; the document does not say so", name)
 				}
 				var want []string
 				for _, m := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(path, -1) {

@@ -36,7 +36,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		p := Problem{Type: "about:blank", Instance: c.Request().URL.Path}
+		// The instance is a URI reference: the path as sent (x%2Fy stays one segment).
+		p := Problem{Type: "about:blank", Instance: c.Request().URL.EscapedPath()}
 		var he *echo.HTTPError
 		if ae, ok := apierror.As(err); ok {
 			p.Status, p.Title, p.Detail = ae.Status, ae.Title, ae.Detail

@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) listRuns(c echo.Context) error {
-	runs, err := s.runs.List(target(c))
+	runs, err := s.runs.List(c.Request().Context(), target(c))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 )
 
 // Server holds what handlers need: one small interface per capability (domain.go), so a
@@ -85,23 +86,28 @@ func New(opts Options) *echo.Echo {
 	auth := authenticate(opts.Authenticator)
 	limit := ratelimit.Middleware(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
 	for _, r := range s.routes() {
+		checkPathParams(r.path)
 		// Shedding first: a refused request costs no TokenReview.
 		chain := []echo.MiddlewareFunc{shed.Middleware(r.class()), auth, limit}
 		if r.method != http.MethodGet {
 			// Before authorization, so refusals are on the record too.
 			chain = append(chain, s.auditCall(actionName(r.method, r.path)))
 		}
-		e.Add(r.method, r.path, r.handler, append(chain, s.authorize(r.access))...)
+		// Path parameters are checked (params.go) before authorization looks anything up.
+		e.Add(r.method, r.path, r.handler, append(chain, s.checkPath, s.authorize(r.access))...)
 	}
 	// Git hooks carry their own credential (token or signature) instead of a bearer token.
 	// Each hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.
+	// A malformed ID is refused (404, as an unknown one) after the limit, so it spends the
+	// shared bucket.
+	checkPathParams(HookPath)
 	e.POST(HookPath, s.hookDelivery, shed.Middleware(ratelimit.ClassHook), ratelimit.Middleware(opts.HookRateLimit, func(c echo.Context) string {
-		if id := c.Param("hook"); s.hooks.HookKnown(id) {
+		if id := c.Param("hook"); runs.ValidHookID(id) && s.hooks.HookKnown(id) {
 			return "hook:" + id
 		}
 		return "hook:unknown"
-	}))
-	doc := openAPIDocument(s.routes())
+	}), s.checkPath)
+	doc := s.openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })
 	registerWeb(e) // the web console on every other path, and ETags on API reads (console.go, etag.go)
 	return e

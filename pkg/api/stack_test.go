@@ -136,7 +136,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 		t.Fatal("audit informer did not sync")
 	}
 	t.Cleanup(trail.Shutdown)
-	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Ready: ready, Logger: log, RateLimit: limit, Audit: trail,
+	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &stack{e: e, cache: cache, kube: kc, serving: sc, argo: ac, logs: logs}

@@ -45,14 +45,15 @@ func (r *MemberRequest) Validate() field.ErrorList {
 	return errs
 }
 
-// AddMember grants a role in every namespace of the project. Granting again is harmless;
+// AddMember grants a role in every namespace of the project (a 404 for a project that does
+// not exist, before the request is looked at). Granting again is harmless;
 // a member may hold several roles (the highest counts).
 func (p *Projects) AddMember(ctx context.Context, project string, req MemberRequest) (identity.Member, error) {
-	if errs := req.Validate(); len(errs) > 0 {
-		return identity.Member{}, apierror.Invalid(errs)
-	}
 	if err := p.exists(project); err != nil {
 		return identity.Member{}, err
+	}
+	if errs := req.Validate(); len(errs) > 0 {
+		return identity.Member{}, apierror.Invalid(errs)
 	}
 	m := identity.Member{Kind: req.Kind, Name: req.Name, Role: req.Role}
 	for _, env := range p.envs {

@@ -110,18 +110,24 @@ func (p *Projects) Create(ctx context.Context, req CreateRequest, creator identi
 	return pr, nil
 }
 
-// exists reports a project that has none of its namespaces as a 404.
-func (p *Projects) exists(project string) error {
+// Get returns a project from the cache; a project that has none of its namespaces is a 404.
+func (p *Projects) Get(project string) (Project, error) {
 	projects, err := p.List()
 	if err != nil {
-		return err
+		return Project{}, err
 	}
 	for _, pr := range projects {
 		if pr.Name == project {
-			return nil
+			return pr, nil
 		}
 	}
-	return apierror.NotFound("project %q", project)
+	return Project{}, apierror.NotFound("project %q does not exist", project)
+}
+
+// exists reports a project that has none of its namespaces as a 404.
+func (p *Projects) exists(project string) error {
+	_, err := p.Get(project)
+	return err
 }
 
 // BuildNamespace is the namespace of a project in an environment.

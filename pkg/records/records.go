@@ -75,6 +75,17 @@ func (s *Store) Resolve(t Target) (environments.Environment, error) {
 	return env, nil
 }
 
+// ProjectExists is nil when the cache holds at least one of the project's namespaces, and a
+// 404 otherwise.
+func (s *Store) ProjectExists(project string) error {
+	for _, env := range s.envs {
+		if _, err := s.cache.Namespaces.Get(names.Namespace(project, env.Name)); err == nil {
+			return nil
+		}
+	}
+	return apierror.NotFound("project %q does not exist", project)
+}
+
 // Service returns the app's Service from the cache, or a 404.
 func (s *Store) Service(t Target) (*servingv1.Service, error) {
 	svc, err := s.cache.Services.Services(t.Namespace()).Get(t.App)

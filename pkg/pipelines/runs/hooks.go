@@ -30,19 +30,35 @@ type Hook struct {
 	Secret string `json:"secret,omitempty"`
 }
 
+// HookIDLength is the length of a hook's ID: 16 random bytes in lowercase hex.
+const HookIDLength = 32
+
+// ValidHookID reports whether id is one RotateHook could have made.
+func ValidHookID(id string) bool {
+	if len(id) != HookIDLength {
+		return false
+	}
+	for _, c := range id {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // RotateHook makes the app's hook, or gives it a new token and secret; the URL stays.
 func (r *Runs) RotateHook(ctx context.Context, t records.Target) (Hook, error) {
-	if err := r.enabled(); err != nil {
+	if _, err := r.records.Resolve(t); err != nil {
 		return Hook{}, err
 	}
-	if _, err := r.records.Resolve(t); err != nil {
+	if err := r.enabled(); err != nil {
 		return Hook{}, err
 	}
 	pl, err := r.pipeline(ctx, t)
 	if err != nil {
 		return Hook{}, err
 	}
-	id := randomHex(16)
+	id := randomHex(HookIDLength / 2)
 	if existing, err := r.hookOf(t); err == nil {
 		id = existing.Labels[names.LabelHookID]
 	}
@@ -96,14 +112,14 @@ type DeliveryHook struct {
 // LookupHook finds hook id for a delivery: the app it builds and the credentials a push
 // must carry.
 func (r *Runs) LookupHook(id string) (DeliveryHook, error) {
-	if err := r.enabled(); err != nil {
-		return DeliveryHook{}, err
-	}
 	s, err := r.cache.Secrets.Secrets(r.cfg.Namespace).Get(names.HookSecret(id))
 	if apierrors.IsNotFound(err) || (err == nil && (s.Labels[names.LabelKind] != names.KindHook || s.Labels[names.LabelHookID] != id)) {
 		return DeliveryHook{}, apierror.NotFound("no such hook")
 	}
 	if err != nil {
+		return DeliveryHook{}, err
+	}
+	if err := r.enabled(); err != nil {
 		return DeliveryHook{}, err
 	}
 	tokenHash, err := hex.DecodeString(string(s.Data[pipelines.HookTokenKey]))

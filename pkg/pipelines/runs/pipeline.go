@@ -47,10 +47,10 @@ func (r *Runs) pipeline(ctx context.Context, t records.Target) (pipelines.Pipeli
 // PutPipeline stores an app's pipeline, after checking it and the run it makes with Argo's
 // validator, and installs the namespace's pipeline objects.
 func (r *Runs) PutPipeline(ctx context.Context, t records.Target, pl pipelines.Pipeline) (pipelines.Pipeline, error) {
-	if err := r.enabled(); err != nil {
+	if _, err := r.records.Resolve(t); err != nil {
 		return pipelines.Pipeline{}, err
 	}
-	if _, err := r.records.Resolve(t); err != nil {
+	if err := r.enabled(); err != nil {
 		return pipelines.Pipeline{}, err
 	}
 	if errs := pl.Validate(); len(errs) > 0 {
@@ -87,8 +87,11 @@ type Template struct {
 }
 
 // ListTemplates lists the WorkflowTemplates of a project's environments in envs (those the
-// caller may see), read from the apiserver.
+// caller may see), read from the apiserver; a project that does not exist is a 404.
 func (r *Runs) ListTemplates(ctx context.Context, project string, envs []string) ([]Template, error) {
+	if err := r.records.ProjectExists(project); err != nil {
+		return nil, err
+	}
 	out := []Template{}
 	for _, env := range envs {
 		list, err := r.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(names.Namespace(project, env)).List(ctx, metav1.ListOptions{})

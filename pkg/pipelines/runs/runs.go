@@ -57,10 +57,10 @@ func runTarget(t records.Target) pipelines.Target {
 
 // Start starts a run of the app's pipeline.
 func (r *Runs) Start(ctx context.Context, user string, t records.Target, req pipelines.RunRequest) (pipelines.Run, error) {
-	if err := r.enabled(); err != nil {
+	if _, err := r.records.Resolve(t); err != nil {
 		return pipelines.Run{}, err
 	}
-	if _, err := r.records.Resolve(t); err != nil {
+	if err := r.enabled(); err != nil {
 		return pipelines.Run{}, err
 	}
 	if errs := req.Validate(); len(errs) > 0 {
@@ -92,14 +92,22 @@ func (r *Runs) start(ctx context.Context, t records.Target, s pipelines.Start) (
 	return pipelines.RunFromWorkflow(created), nil
 }
 
-// List lists an app's runs in an environment, newest first, from the cache.
-func (r *Runs) List(t records.Target) ([]pipelines.Run, error) {
+// List lists an app's runs in an environment, newest first, from the cache. An app that has
+// no run, no pipeline and no Service there does not exist: a 404, not an empty list.
+func (r *Runs) List(ctx context.Context, t records.Target) ([]pipelines.Run, error) {
 	if _, err := r.records.Resolve(t); err != nil {
 		return nil, err
 	}
 	wfs, err := r.cache.Workflows.Workflows(t.Namespace()).List(labels.SelectorFromSet(labels.Set{names.LabelApp: t.App, names.LabelEnv: t.Env}))
 	if err != nil {
 		return nil, err
+	}
+	if len(wfs) == 0 && r.records.CachedService(t) == nil {
+		if _, err := r.pipeline(ctx, t); apierror.IsNotFound(err) {
+			return nil, apierror.NotFound("app %q has no pipeline and is not deployed in %q", t.App, t.Env)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	sort.Slice(wfs, func(i, j int) bool {
 		if !wfs[i].CreationTimestamp.Equal(&wfs[j].CreationTimestamp) {
