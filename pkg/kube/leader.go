@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
@@ -31,14 +32,15 @@ func (l *LeaderElection) SetDefaults() {
 
 // RunAsLeader runs lead while this replica holds the Lease, and gives the Lease up when ctx
 // ends, so another replica takes over without waiting for expiry. If leadership is lost,
-// lead's context is cancelled and the function returns.
-func RunAsLeader(ctx context.Context, c *Clients, le LeaderElection, log *slog.Logger, lead func(context.Context)) {
+// lead's context is cancelled and the function returns. leases is Clients.Leases: its own
+// request budget, and no circuit breaker.
+func RunAsLeader(ctx context.Context, leases coordinationv1.CoordinationV1Interface, le LeaderElection, log *slog.Logger, lead func(context.Context)) {
 	namespace, name := le.Namespace, le.Name
 	host, _ := os.Hostname()
 	id := host + "_" + uuid.NewString()
 	lock := &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: namespace, Name: name},
-		Client:     c.Kube.CoordinationV1(),
+		Client:     leases,
 		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
 	}
 	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{

@@ -56,8 +56,9 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 	handler := api.New(api.Options{
 		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs,
 		Ready: cache.Synced, Logger: log, Audit: trail,
-		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
-		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
+		// Reviews have a request budget of their own: a burst of writes cannot starve them.
+		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, cfg.Auth.CacheTTL.Duration),
+		Authorizer:    identity.NewSARAuthorizer(clients.Reviews, cfg.Auth.CacheTTL.Duration),
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks,
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, cfg: cfg, clients: clients,
@@ -96,7 +97,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if !s.Audit.Start(ctx) {
 		return fmt.Errorf("audit trail: informer did not sync")
 	}
-	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection, s.log, func(ctx context.Context) {
+	go kube.RunAsLeader(ctx, s.clients.Leases, s.cfg.LeaderElection, s.log, func(ctx context.Context) {
 		go s.pipelines.Run(ctx)
 		s.routing.Run(ctx, 2)
 	})
