@@ -38,7 +38,7 @@ func run(configPath, kubeconfig string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	clients, err := kube.NewClients(kube.WithBreaker(restConfig, cfg.Breaker))
+	clients, err := kube.NewClients(restConfig, cfg.Breaker)
 	if err != nil {
 		return err
 	}

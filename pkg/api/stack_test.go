@@ -108,7 +108,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	kc := kubefake.NewClientset(seedNamespaces()...)
 	sc := servingfake.NewSimpleClientset(seedServing()...)
 	ac := argofake.NewSimpleClientset()
-	clients := &kube.Clients{Kube: kc, Serving: sc, Argo: ac}
+	clients := &kube.Clients{Kube: kc, Serving: sc, Argo: ac, Reviews: kc, Leases: kc.CoordinationV1()}
 	cache := kube.NewCache(clients, 0, "slipway-system")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(func() {
@@ -137,7 +137,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	}
 	t.Cleanup(trail.Shutdown)
 	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
-		Authenticator: identity.NewTokenAuthenticator(kc, time.Minute), Authorizer: identity.NewSARAuthorizer(kc, time.Minute)})
+		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, time.Minute), Authorizer: identity.NewSARAuthorizer(clients.Reviews, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &stack{e: e, cache: cache, kube: kc, serving: sc, argo: ac, logs: logs}
 }

@@ -128,6 +128,7 @@ func (c *Config) validate() field.ErrorList {
 		}
 	}
 	errs = append(errs, c.Routing.Validate(field.NewPath("routing"))...)
+	errs = append(errs, c.LeaderElection.Validate(field.NewPath("leaderElection"))...)
 	if c.Pipelines.Enabled() {
 		errs = append(errs, c.Pipelines.Validate(field.NewPath("pipelines"))...)
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -33,6 +34,8 @@ func TestParseDefaults(t *testing.T) {
 		"ingressGateway":   {c.Routing.IngressGateway, "knative-serving/knative-ingress-gateway"},
 		"localGatewayHost": {c.Routing.LocalGatewayHost, "knative-local-gateway.istio-system.svc.cluster.local"},
 		"lease":            {c.LeaderElection.Namespace + "/" + c.LeaderElection.Name, "slipway-system/slipway-reconcilers"},
+		"lease timing": {fmt.Sprint(c.LeaderElection.LeaseDuration.Duration, c.LeaderElection.RenewDeadline.Duration, c.LeaderElection.RetryPeriod.Duration),
+			"15s 10s 2s"},
 		"logging.hostRoot": {c.Logging.HostRoot, "/var/log/slipway"},
 	}
 	for name, gw := range checks {

@@ -58,13 +58,13 @@ func (e *ErrCircuitOpen) Error() string {
 // answer itself still goes back to client-go, which turns it into its error.
 var errServerStatus = errors.New("apiserver answered 5xx")
 
-// WithBreaker returns a copy of cfg whose writes (every method but GET, HEAD
+// withBreaker returns a copy of cfg whose writes (every method but GET, HEAD
 // and OPTIONS, except token and access reviews) pass through one circuit breaker: after s.Failures failed
 // writes in a row (5xx, timeout, connection error) it opens and writes fail at
 // once with *ErrCircuitOpen; after s.OpenFor one write is tried, and its
 // success closes the circuit. Reads and watches are never held back: they
 // feed the caches, whose own retries are the right back-off for them.
-func WithBreaker(cfg *rest.Config, s BreakerSettings) *rest.Config {
+func withBreaker(cfg *rest.Config, s BreakerSettings) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	cb := gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
 		Name:        "kube-writes",

@@ -34,7 +34,7 @@ func TestBreakerTimesOutSlowWrites(t *testing.T) {
 		w.Write([]byte(`{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"x","namespace":"d"}}`))
 	}))
 	defer srv.Close()
-	cfg := WithBreaker(&rest.Config{Host: srv.URL}, BreakerSettings{Failures: 2, OpenFor: metav1.Duration{Duration: time.Second}, WriteTimeout: metav1.Duration{Duration: 100 * time.Millisecond}})
+	cfg := withBreaker(&rest.Config{Host: srv.URL}, BreakerSettings{Failures: 2, OpenFor: metav1.Duration{Duration: time.Second}, WriteTimeout: metav1.Duration{Duration: 100 * time.Millisecond}})
 	k, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -29,7 +30,17 @@ import (
 	"github.com/slipway-dev/slipway/pkg/names"
 )
 
-// Clients bundles the typed clients Slipway writes with.
+// Clients bundles the typed clients Slipway talks to the apiserver with. They draw on three
+// separate request budgets (client-go gives every rest.Config without a shared RateLimiter a
+// token bucket of its own), so that one kind of traffic cannot starve another: a burst of
+// API requests once made lease renewal wait behind the shared limiter until leadership was
+// lost.
+//   - Kube, Serving, Istio, Networking and Argo: reads (informers, live gets) and writes, with
+//     writes behind the circuit breaker.
+//   - Reviews: TokenReview and SubjectAccessReview, asked on behalf of callers; no breaker,
+//     since a review is a question, not a write.
+//   - Leases: leader election; no breaker, whose open state (breaker.openFor, 15 s by
+//     default) outlasts the renew deadline and would cost the Lease.
 type Clients struct {
 	Config  *rest.Config
 	Kube    kubernetes.Interface
@@ -39,7 +50,23 @@ type Clients struct {
 	Networking networkingclient.Interface
 	// Argo writes pipeline runs (Workflows) and templates.
 	Argo argoclient.Interface
+	// Reviews authenticates and authorizes callers (TokenReview, SubjectAccessReview).
+	Reviews kubernetes.Interface
+	// Leases holds the reconcilers' Lease.
+	Leases coordinationv1.CoordinationV1Interface
 }
+
+// Request budgets (queries per second, burst) of each kind of traffic; see Clients.
+const (
+	// The API fans out to the apiserver on writes only (reads hit caches); these keep bursts
+	// of writes from being throttled client-side.
+	requestQPS, requestBurst = 100, 200
+	// Reviews are cached per token and per question (auth.cacheTTL), so they follow the
+	// number of distinct callers, not requests.
+	reviewQPS, reviewBurst = 50, 100
+	// A renewal every retryPeriod (2 s) and a release; the headroom is for retries.
+	leaseQPS, leaseBurst = 5, 10
+)
 
 // RESTConfig loads a kubeconfig file, or the in-cluster config when path is empty.
 func RESTConfig(path string) (*rest.Config, error) {
@@ -53,36 +80,55 @@ func RESTConfig(path string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading Kubernetes client config: %w", err)
 	}
-	// The API fans out to the apiserver on writes only; reads hit caches. These limits keep
-	// bursts of writes from being throttled client-side.
-	cfg.QPS, cfg.Burst = 100, 200
+	// What the pod-mutator's clients get; NewClients sets platform-api's own budgets.
+	cfg.QPS, cfg.Burst = requestQPS, requestBurst
 	cfg.UserAgent = "slipway"
 	return cfg, nil
 }
 
-// NewClients builds the clients for cfg.
-func NewClients(cfg *rest.Config) (*Clients, error) {
-	k, err := kubernetes.NewForConfig(cfg)
+// NewClients builds the clients for cfg, each kind of traffic with its own budget, and writes
+// behind a circuit breaker shaped by breaker. cfg's own QPS, Burst and RateLimiter are not
+// used: the budgets are Slipway's (see Clients).
+func NewClients(cfg *rest.Config, breaker BreakerSettings) (*Clients, error) {
+	requests := withBreaker(budget(cfg, requestQPS, requestBurst), breaker)
+	k, err := kubernetes.NewForConfig(requests)
 	if err != nil {
 		return nil, err
 	}
-	s, err := servingclient.NewForConfig(cfg)
+	s, err := servingclient.NewForConfig(requests)
 	if err != nil {
 		return nil, err
 	}
-	i, err := istioclient.NewForConfig(cfg)
+	i, err := istioclient.NewForConfig(requests)
 	if err != nil {
 		return nil, err
 	}
-	n, err := networkingclient.NewForConfig(cfg)
+	n, err := networkingclient.NewForConfig(requests)
 	if err != nil {
 		return nil, err
 	}
-	a, err := argoclient.NewForConfig(cfg)
+	a, err := argoclient.NewForConfig(requests)
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: cfg, Kube: k, Serving: s, Istio: i, Networking: n, Argo: a}, nil
+	r, err := kubernetes.NewForConfig(budget(cfg, reviewQPS, reviewBurst))
+	if err != nil {
+		return nil, err
+	}
+	l, err := coordinationv1.NewForConfig(budget(cfg, leaseQPS, leaseBurst))
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: requests, Kube: k, Serving: s, Istio: i, Networking: n, Argo: a, Reviews: r, Leases: l}, nil
+}
+
+// budget is a copy of cfg with a token bucket of its own: client-go makes one limiter per
+// config unless RateLimiter is set, and a copied RateLimiter would be shared.
+func budget(cfg *rest.Config, qps float32, burst int) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	out.RateLimiter = nil
+	out.QPS, out.Burst = qps, burst
+	return out
 }
 
 // Cache holds informers for the objects Slipway reads: its project namespaces, and the

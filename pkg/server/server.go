@@ -8,7 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/apps"
@@ -31,6 +36,10 @@ type Server struct {
 	Records  *records.Store
 	Platform *apps.Platform
 	Handler  http.Handler
+	// Leader is this replica's leader election for the reconcilers.
+	Leader *kube.Leader
+	// Registry is what /metrics serves: HTTP, leader election, Go and process metrics.
+	Registry *prometheus.Registry
 
 	cfg       *config.Config
 	clients   *kube.Clients
@@ -53,15 +62,43 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		return nil, err
 	}
 	trail := audit.NewStore(clients.Kube, cfg.Audit.Namespace, cfg.Audit.MaxRecords, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	leader, err := kube.NewLeader(clients.Leases, cfg.LeaderElection, log.With("component", "leader"), reg)
+	if err != nil {
+		return nil, err
+	}
 	handler := api.New(api.Options{
 		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs,
-		Ready: cache.Synced, Logger: log, Audit: trail,
-		Authenticator: identity.NewTokenAuthenticator(clients.Kube, cfg.Auth.CacheTTL.Duration),
-		Authorizer:    identity.NewSARAuthorizer(clients.Kube, cfg.Auth.CacheTTL.Duration),
+		Ready: ready(cache, leader, log), Logger: log, Audit: trail, Registry: reg,
+		// Reviews have a request budget of their own: a burst of writes cannot starve them.
+		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, cfg.Auth.CacheTTL.Duration),
+		Authorizer:    identity.NewSARAuthorizer(clients.Reviews, cfg.Auth.CacheTTL.Duration),
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks, InFlight: cfg.Limits.InFlight,
 	})
-	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, cfg: cfg, clients: clients,
-		routing: routingCtl, pipelines: svc.PipelineNamespaces, log: log}, nil
+	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, Leader: leader, Registry: reg,
+		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, log: log}, nil
+}
+
+// ready is /readyz: the caches have synced and the leader election loop is healthy (see
+// kube.Leader.Healthy), so a replica that would never reconcile again is not called ready.
+// The reason is logged when readiness changes; /readyz itself answers only yes or no.
+func ready(cache *kube.Cache, leader *kube.Leader, log *slog.Logger) func() bool {
+	var was atomic.Bool
+	return func() bool {
+		if !cache.Synced() {
+			return false
+		}
+		err := leader.Healthy()
+		if ok := err == nil; was.Swap(ok) != ok {
+			if ok {
+				log.Info("ready")
+			} else {
+				log.Warn("not ready", "err", err)
+			}
+		}
+		return err == nil
+	}
 }
 
 // Services are the domain services over one set of clients and caches.
@@ -88,7 +125,8 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 }
 
 // Start runs the caches and, under the Lease, the reconcilers until ctx ends. It returns once
-// the caches have synced (or failed to).
+// the caches have synced (or failed to). A replica that loses the Lease stops its reconcilers
+// and campaigns again.
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.Cache.Start(ctx); err != nil {
 		return err
@@ -96,9 +134,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if !s.Audit.Start(ctx) {
 		return fmt.Errorf("audit trail: informer did not sync")
 	}
-	go kube.RunAsLeader(ctx, s.clients, s.cfg.LeaderElection, s.log, func(ctx context.Context) {
-		go s.pipelines.Run(ctx)
+	go s.Leader.Run(ctx, func(ctx context.Context) {
+		// Both return when the Lease is lost; the Leader campaigns again only after they have.
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.pipelines.Run(ctx)
+		}()
 		s.routing.Run(ctx, 2)
+		wg.Wait()
 	})
 	return nil
 }

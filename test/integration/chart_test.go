@@ -440,7 +440,7 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 	}
 
 	rec := &chartRequests{used: map[string]bool{}}
-	clients, err := kube.NewClients(kube.WithBreaker(impersonating(ns, sa, rec), cfg.Breaker))
+	clients, err := kube.NewClients(impersonating(ns, sa, rec), cfg.Breaker)
 	if err != nil {
 		t.Fatal(err)
 	}

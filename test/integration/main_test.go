@@ -79,7 +79,7 @@ func run(m *testing.M) int {
 	defer stack.Stop()
 	fmt.Printf("dev stack up in %s\n", time.Since(start).Round(time.Millisecond))
 
-	clients, err := kube.NewClients(kube.WithBreaker(stack.Config, cfg.Breaker))
+	clients, err := kube.NewClients(stack.Config, cfg.Breaker)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

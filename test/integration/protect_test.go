@@ -88,7 +88,7 @@ func TestRateLimitAndBreaker(t *testing.T) {
 	cfg := *env.cfg
 	cfg.Limits.PerUser.Rate, cfg.Limits.PerUser.Burst = 5, 10
 	cfg.Breaker.Failures, cfg.Breaker.OpenFor.Duration, cfg.Breaker.WriteTimeout.Duration = 3, 2*time.Second, 500*time.Millisecond
-	clients, err := kube.NewClients(kube.WithBreaker(&rest.Config{Host: proxy.URL}, cfg.Breaker))
+	clients, err := kube.NewClients(&rest.Config{Host: proxy.URL}, cfg.Breaker)
 	if err != nil {
 		t.Fatal(err)
 	}

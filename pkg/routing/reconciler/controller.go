@@ -3,12 +3,12 @@ package reconciler
 import (
 	"context"
 	"log/slog"
-	"time"
+	"sync"
 
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	istioinformers "istio.io/client-go/pkg/informers/externalversions"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
@@ -22,36 +22,48 @@ import (
 // the API's cache) and the VirtualServices Slipway labelled as its own. Any change to either
 // side queues the app, so a VirtualService edited or deleted by hand is rewritten as soon as
 // the watch event arrives.
+//
+// Run may be called again after it returned (a replica that lost the Lease and won it back):
+// each run has its own queue, its own VirtualService informer and its own handlers on the
+// shared Service informer, whose registration replays every Service it holds, so a new run
+// reconciles every app, including those changed while another replica led.
 type Controller struct {
 	reconciler *Reconciler
-	queue      workqueue.TypedRateLimitingInterface[cache.ObjectName]
-	synced     []cache.InformerSynced
-	start      func(<-chan struct{})
+	istio      istioclient.Interface
+	services   cache.SharedIndexInformer
 	log        *slog.Logger
 }
 
 // New wires the controller; Run starts it.
 func New(clients *kube.Clients, c *kube.Cache, d domains.Domains, cfg routing.Config, log *slog.Logger) (*Controller, error) {
-	factory := istioinformers.NewSharedInformerFactoryWithOptions(clients.Istio, 0,
+	return &Controller{
+		reconciler: &Reconciler{
+			Serving: clients.Serving, Istio: clients.Istio, Services: c.Services,
+			Domains: d, Routing: cfg, Log: log,
+		},
+		istio:    clients.Istio,
+		services: c.ServiceInformer,
+		log:      log,
+	}, nil
+}
+
+// Run reconciles until ctx ends, and returns once its workers have stopped.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "routing"})
+	defer queue.ShutDown()
+	factory := istioinformers.NewSharedInformerFactoryWithOptions(c.istio, 0,
 		istioinformers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.LabelSelector = names.LabelManagedBy + "=" + names.ManagedBy
 		}))
 	vsInformer := factory.Networking().V1().VirtualServices()
-	ctl := &Controller{
-		reconciler: &Reconciler{
-			Serving: clients.Serving, Istio: clients.Istio,
-			Services: c.Services, VirtualServices: vsInformer.Lister(),
-			Domains: d, Routing: cfg, Log: log,
-		},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "routing"}),
-		synced: []cache.InformerSynced{c.ServiceInformer.HasSynced, vsInformer.Informer().HasSynced},
-		start:  factory.Start,
-		log:    log,
-	}
+	reconciler := *c.reconciler
+	reconciler.VirtualServices = vsInformer.Lister()
+
 	enqueueService := func(obj any) {
 		if name, err := cache.DeletionHandlingObjectToName(obj); err == nil {
-			ctl.queue.Add(name)
+			queue.Add(name)
 		}
 	}
 	enqueueOwner := func(obj any) {
@@ -59,52 +71,63 @@ func New(clients *kube.Clients, c *kube.Cache, d domains.Domains, cfg routing.Co
 			obj = tomb.Obj
 		}
 		if m, ok := obj.(metav1.Object); ok && m.GetLabels()[names.LabelApp] != "" {
-			ctl.queue.Add(cache.NewObjectName(m.GetNamespace(), m.GetLabels()[names.LabelApp]))
+			queue.Add(cache.NewObjectName(m.GetNamespace(), m.GetLabels()[names.LabelApp]))
 		}
 	}
+	synced := []cache.InformerSynced{c.services.HasSynced, vsInformer.Informer().HasSynced}
 	for _, reg := range []struct {
 		informer cache.SharedIndexInformer
 		enqueue  func(any)
-	}{{c.ServiceInformer, enqueueService}, {vsInformer.Informer(), enqueueOwner}} {
-		if _, err := reg.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	}{{c.services, enqueueService}, {vsInformer.Informer(), enqueueOwner}} {
+		handle, err := reg.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    reg.enqueue,
 			UpdateFunc: func(_, obj any) { reg.enqueue(obj) },
 			DeleteFunc: reg.enqueue,
-		}); err != nil {
-			return nil, err
+		})
+		if err != nil {
+			c.log.Error("routing reconciler not started", "err", err)
+			return
 		}
+		defer reg.informer.RemoveEventHandler(handle)
+		synced = append(synced, handle.HasSynced)
 	}
-	return ctl, nil
-}
-
-// Run reconciles until ctx ends.
-func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	c.start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return
 	}
 	c.log.Info("routing reconciler started", "workers", workers)
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.work, time.Second)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.work(ctx, queue, &reconciler)
+		}()
 	}
 	<-ctx.Done()
+	queue.ShutDown()
+	wg.Wait()
+	c.log.Info("routing reconciler stopped")
 }
 
-func (c *Controller) work(ctx context.Context) {
+func (c *Controller) work(ctx context.Context, queue workqueue.TypedRateLimitingInterface[cache.ObjectName], r *Reconciler) {
 	for {
-		key, quit := c.queue.Get()
+		key, quit := queue.Get()
 		if quit {
 			return
 		}
-		err := c.reconciler.Reconcile(ctx, key.Namespace, key.Name)
+		if ctx.Err() != nil { // stopping: what is left is the next leader's
+			queue.Done(key)
+			return
+		}
+		err := r.Reconcile(ctx, key.Namespace, key.Name)
 		if err != nil {
 			c.log.Warn("routing reconcile failed; retrying", "namespace", key.Namespace, "app", key.Name, "err", err)
-			c.queue.AddRateLimited(key)
+			queue.AddRateLimited(key)
 		} else {
-			c.queue.Forget(key)
+			queue.Forget(key)
 		}
-		c.queue.Done(key)
+		queue.Done(key)
 	}
 }
