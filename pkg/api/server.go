@@ -115,7 +115,7 @@ func New(opts Options) *echo.Echo {
 
 func (s *Server) readyz(c echo.Context) error {
 	if !s.ready() {
-		return c.String(http.StatusServiceUnavailable, "caches not synced")
+		return c.String(http.StatusServiceUnavailable, "not ready: caches not synced, or the reconcilers' leader loop unhealthy (see the log)")
 	}
 	return c.String(http.StatusOK, "ok")
 }

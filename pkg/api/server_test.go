@@ -27,7 +27,7 @@ func TestReadyzAndMetrics(t *testing.T) {
 		{"healthz", synced, "/healthz", 200, "ok"},
 		{"readyz once synced", synced, "/readyz", 200, "ok"},
 		{"healthz before sync", notReady, "/healthz", 200, "ok"},
-		{"readyz before sync", notReady, "/readyz", 503, "caches not synced"},
+		{"readyz before sync", notReady, "/readyz", 503, "not ready: caches not synced, or the reconcilers' leader loop unhealthy (see the log)"},
 	}
 	for _, p := range probes {
 		t.Run(p.name, func(t *testing.T) {
