@@ -103,14 +103,5 @@ func TestLeaderCampaignsAgain(t *testing.T) {
 		"rules":   []map[string]any{{"match": map[string]any{"headers": map[string]any{"x-user-group": map[string]string{"exact": "beta"}}}, "revision": "web-00002"}},
 	}, nil)
 	local := env.cfg.Routing.LocalGatewayHost
-	eventually(t, 30*time.Second, "VirtualService of a rule set after leading again", func() error {
-		vs, err := getVS(ns, "web")
-		if err != nil {
-			return err
-		}
-		if got := routeSummary(vs); len(got) != 3 || got[1] != "[x-user-group=beta] → r00002-web.relead-test.svc.cluster.local via "+local {
-			return fmt.Errorf("routes %q", got)
-		}
-		return nil
-	})
+	waitOneRule(t, ns, "web", "VirtualService of a rule set after leading again", "[x-user-group=beta] → r00002-web.relead-test.svc.cluster.local via "+local)
 }

@@ -158,16 +158,7 @@ func TestHeaderRouting(t *testing.T) {
 		"targets": []map[string]any{{"revision": "web-00001", "percent": 100}},
 		"rules":   []map[string]any{{"lane": "feature-x", "revision": "web-00002"}},
 	}, nil)
-	eventually(t, 30*time.Second, "lane rule enacted", func() error {
-		vs, err := getVS(ns, "web")
-		if err != nil {
-			return err
-		}
-		if got := routeSummary(vs); len(got) != 3 || got[1] != "[x-slipway-lane=feature-x] → r00002-web.gray-test.svc.cluster.local via "+local {
-			return fmt.Errorf("routes %q", got)
-		}
-		return nil
-	})
+	waitOneRule(t, ns, "web", "lane rule enacted", "[x-slipway-lane=feature-x] → r00002-web.gray-test.svc.cluster.local via "+local)
 
 	// Without rules: no VirtualService, Knative's external route is back.
 	mustCall(t, http.StatusOK, http.MethodPut, base+"/traffic", map[string]any{
@@ -237,6 +228,22 @@ func TestShortDomain(t *testing.T) {
 		}
 		if fmt.Sprint(vs.Spec.Hosts) != "[r00002-shop.sls-dev.slipway.test shop.sls-dev.slipway.test]" && fmt.Sprint(vs.Spec.Hosts) != "[shop.sls-dev.slipway.test r00002-shop.sls-dev.slipway.test]" {
 			return fmt.Errorf("hosts %v", vs.Spec.Hosts)
+		}
+		return nil
+	})
+}
+
+// waitOneRule waits until the app's VirtualService has one rule route (between its tag and
+// default routes) that routeSummary renders as want.
+func waitOneRule(t *testing.T, ns, app, what, want string) {
+	t.Helper()
+	eventually(t, 30*time.Second, what, func() error {
+		vs, err := getVS(ns, app)
+		if err != nil {
+			return err
+		}
+		if got := routeSummary(vs); len(got) != 3 || got[1] != want {
+			return fmt.Errorf("routes %q", got)
 		}
 		return nil
 	})
