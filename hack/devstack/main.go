@@ -46,7 +46,7 @@ func run(dir, binDir, configPath, platformAPI, podMutator string, apiPort int, l
 		return err
 	}
 	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: binDir, APIServerPort: apiPort,
-		Domains: cfg.Domains, Logger: log})
+		Domains: cfg.Domains, Platform: cfg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -56,14 +56,14 @@ func run(dir, binDir, configPath, platformAPI, podMutator string, apiPort int, l
 		fmt.Println("stopped.")
 	}()
 	if err := stack.StartProcess("platform-api", nil, platformAPI,
-		"--config="+configPath, "--kubeconfig="+stack.Kubeconfig); err != nil {
+		"--config="+configPath, "--kubeconfig="+stack.KubeconfigFor(devstack.IdentityPlatformAPI)); err != nil {
 		return err
 	}
 	mutator, err := stack.SetUpPodMutator(ctx, podmutator.DefaultRegistration())
 	if err != nil {
 		return err
 	}
-	if err := stack.StartProcess("pod-mutator", nil, podMutator, mutator.Args(configPath, stack.Kubeconfig)...); err != nil {
+	if err := stack.StartProcess("pod-mutator", nil, podMutator, mutator.Args(configPath, stack.KubeconfigFor(devstack.IdentityPodMutator))...); err != nil {
 		return err
 	}
 	for name, url := range map[string]string{
@@ -81,6 +81,8 @@ Slipway dev stack is up (%s).
   pod-mutator    https://127.0.0.1:%d          (metrics: http://%s/metrics)
   kube-apiserver %s
   kubeconfig     %s      e.g. kubectl --kubeconfig %s get ksvc -A
+                 contexts: admin (current; Slipway's objects are changed through Slipway only),
+                 break-glass (exempt, for repairs by hand), user (dev-user)
   tokens         %s (cluster admin), %s (dev-user, no rights until granted)
                  every API call needs one: curl -H "Authorization: Bearer $(cat %s)" …
   logs           %s

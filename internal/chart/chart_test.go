@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipway-dev/slipway/pkg/boundary"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
@@ -169,6 +172,28 @@ func TestBuildersAndChartAgree(t *testing.T) {
 				got := into[rbacv1.ClusterRole](t, objs.Find("ClusterRole", "", want.Name))
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("ClusterRole %s (-want,+got):\n%s", want.Name, diff)
+				}
+			}
+			ids := boundary.Identities{
+				Writers:          []string{boundary.ServiceAccount(tc.rel.Namespace, "slipway-platform-api"), boundary.ServiceAccount(tc.rel.Namespace, tc.reg.Name)},
+				Controllers:      boundary.DefaultControllers,
+				BreakGlassGroups: []string{boundary.DefaultBreakGlassGroup},
+			}
+			for _, want := range boundary.Objects(ids) {
+				m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(want)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := &unstructured.Unstructured{Object: m}
+				got := objs.Find(w.GetKind(), "", w.GetName())
+				if got == nil {
+					t.Errorf("chart renders no %s %s", w.GetKind(), w.GetName())
+					continue
+				}
+				unstructured.RemoveNestedField(w.Object, "metadata", "creationTimestamp")
+				unstructured.RemoveNestedField(w.Object, "status")
+				if diff := cmp.Diff(w.Object, got.Object); diff != "" {
+					t.Errorf("%s %s (-want,+got):\n%s", w.GetKind(), w.GetName(), diff)
 				}
 			}
 			// The Service the webhook configuration calls exists with that port.

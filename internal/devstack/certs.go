@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +15,7 @@ import (
 )
 
 // writeSecrets creates the apiserver's serving certificate, the service-account signing key
-// and the static token file (admin and an unprivileged dev-user).
+// and the static token file (one token per identity, see identities.go).
 func (s *Stack) writeSecrets() error {
 	certPEM, keyPEM, err := cert.GenerateSelfSignedCertKey("127.0.0.1", []net.IP{net.ParseIP("127.0.0.1")}, []string{"localhost", "kubernetes.default.svc"})
 	if err != nil {
@@ -35,18 +34,10 @@ func (s *Stack) writeSecrets() error {
 		return err
 	}
 	saPubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPubDER})
-	s.AdminToken, s.UserToken = randomToken(), randomToken()
-	tokens := fmt.Sprintf("%s,admin,admin-uid,system:masters\n%s,dev-user,dev-user-uid,\n", s.AdminToken, s.UserToken)
 	s.caPEM = certPEM
-	files := map[string][]byte{
-		"pki/apiserver.crt": certPEM,
-		"pki/apiserver.key": keyPEM,
-		"pki/sa.key":        saKeyPEM,
-		"pki/sa.pub":        saPubPEM,
-		"pki/tokens.csv":    []byte(tokens),
-		"tokens/admin":      []byte(s.AdminToken + "\n"),
-		"tokens/user":       []byte(s.UserToken + "\n"),
-	}
+	files := s.writeTokens()
+	files["pki/apiserver.crt"], files["pki/apiserver.key"] = certPEM, keyPEM
+	files["pki/sa.key"], files["pki/sa.pub"] = saKeyPEM, saPubPEM
 	for name, data := range files {
 		path := filepath.Join(s.Dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

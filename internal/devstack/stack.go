@@ -26,12 +26,11 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	networkingclient "knative.dev/networking/pkg/client/clientset/versioned"
 
 	"github.com/slipway-dev/slipway/internal/devstack/kingresssim"
 	"github.com/slipway-dev/slipway/internal/testutil"
+	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
 )
@@ -66,18 +65,30 @@ type Options struct {
 	// Domains are written into Knative's config-domain and config-network, so Knative's
 	// hosts follow the same schemes platform-api computes.
 	Domains domains.Domains
-	Logger  *slog.Logger
+	// Platform is platform-api's configuration: the stack grants platform-api's identity
+	// the chart's RBAC rendered for it. Nil: platform-api's identity has no rights.
+	Platform *config.Config
+	// ExtraWriters are usernames the boundary policies let write Slipway's objects besides
+	// the stack's platform-api and pod-mutator (tests running the chart's ServiceAccounts).
+	ExtraWriters []string
+	Logger       *slog.Logger
 }
 
 // Stack is a running dev cluster.
 type Stack struct {
 	Options
-	// Kubeconfig is the admin kubeconfig's path.
+	// Kubeconfig is the path of the people's kubeconfig: contexts admin (the current one),
+	// break-glass and user.
 	Kubeconfig string
-	// Config is the admin REST config.
-	Config     *rest.Config
+	// Config is the break-glass identity's REST config: the stack's own installs and the
+	// tests' direct changes. ConfigFor gives every other identity's.
+	Config *rest.Config
+	// AdminToken is a cluster admin's (not exempt from the boundary policies); UserToken
+	// is dev-user's.
 	AdminToken string
 	UserToken  string
+
+	tokens map[string]string
 
 	caPEM  []byte
 	procs  []*process
@@ -178,7 +189,7 @@ func (s *Stack) startControlPlane(ctx context.Context) error {
 	}
 	s.Config = &rest.Config{
 		Host:            "https://127.0.0.1:" + strconv.Itoa(apiPort),
-		BearerToken:     s.AdminToken,
+		BearerToken:     s.tokens[IdentityBreakGlass],
 		TLSClientConfig: rest.TLSClientConfig{CAData: s.caPEM},
 		QPS:             200,
 		WarningHandler:  rest.NoWarnings{},
@@ -189,7 +200,7 @@ func (s *Stack) startControlPlane(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return s.writeKubeconfig()
+	return s.writeKubeconfigs()
 }
 
 func (s *Stack) apiserverReady(ctx context.Context) error {
@@ -202,15 +213,6 @@ func (s *Stack) apiserverReady(ctx context.Context) error {
 		return fmt.Errorf("%w: %s", err, body)
 	}
 	return nil
-}
-
-func (s *Stack) writeKubeconfig() error {
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["slipway-dev"] = &clientcmdapi.Cluster{Server: s.Config.Host, CertificateAuthorityData: s.caPEM}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: s.AdminToken}
-	cfg.Contexts["slipway-dev"] = &clientcmdapi.Context{Cluster: "slipway-dev", AuthInfo: "admin"}
-	cfg.CurrentContext = "slipway-dev"
-	return clientcmd.WriteToFile(*cfg, s.Kubeconfig)
 }
 
 func (s *Stack) installPlatform(ctx context.Context) error {
@@ -236,6 +238,12 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 		if err := ensure(client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{})); err != nil {
 			return err
 		}
+	}
+	if err := s.grantPlatformRBAC(ctx); err != nil {
+		return err
+	}
+	if err := s.installBoundary(ctx); err != nil {
+		return err
 	}
 	ports, err := testutil.FreePorts(4)
 	if err != nil {
@@ -267,7 +275,7 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			"WEBHOOK_PORT=" + strconv.Itoa(webhookPort),
 		}
 	}
-	webhook, err := s.start("knative-webhook", knEnv("webhook", ports[1]), s.bin("knative-webhook"), "--kubeconfig="+s.Kubeconfig)
+	webhook, err := s.start("knative-webhook", knEnv("webhook", ports[1]), s.bin("knative-webhook"), "--kubeconfig="+s.KubeconfigFor("knative-webhook"))
 	if err != nil {
 		return err
 	}
@@ -280,21 +288,21 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 		return nil
 	}
 
-	kubeconfigFlag := "--kubeconfig=" + s.Kubeconfig
-	if _, err := s.start("kube-controller-manager", nil, s.bin("kube-controller-manager"), kubeconfigFlag,
+	kubeconfigFlag := func(identity string) string { return "--kubeconfig=" + s.KubeconfigFor(identity) }
+	if _, err := s.start("kube-controller-manager", nil, s.bin("kube-controller-manager"), kubeconfigFlag("kube-controller-manager"),
 		"--controllers=*,-serviceaccount-token,-nodeipam", "--use-service-account-credentials=false",
 		"--secure-port=0", "--leader-elect=false", "--root-ca-file="+filepath.Join(s.Dir, "pki", "apiserver.crt"),
 		"--service-cluster-ip-range=10.96.0.0/16", "--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10"); err != nil {
 		return err
 	}
-	if _, err := s.start("kube-scheduler", nil, s.bin("kube-scheduler"), kubeconfigFlag, "--leader-elect=false", "--secure-port=0"); err != nil {
+	if _, err := s.start("kube-scheduler", nil, s.bin("kube-scheduler"), kubeconfigFlag("kube-scheduler"), "--leader-elect=false", "--secure-port=0"); err != nil {
 		return err
 	}
 	stages, err := kwokStages(ctx)
 	if err != nil {
 		return err
 	}
-	kwokArgs := []string{kubeconfigFlag, "--manage-all-nodes=false",
+	kwokArgs := []string{kubeconfigFlag("kwok"), "--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-lease-duration-seconds=40"}
 	for _, st := range stages {
 		kwokArgs = append(kwokArgs, "--config="+st)
@@ -302,13 +310,13 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if _, err := s.start("kwok", nil, s.bin("kwok"), kwokArgs...); err != nil {
 		return err
 	}
-	if _, err := s.start("knative-controller", knEnv("controller", ports[2]), s.bin("knative-controller"), kubeconfigFlag); err != nil {
+	if _, err := s.start("knative-controller", knEnv("controller", ports[2]), s.bin("knative-controller"), kubeconfigFlag("knative-controller")); err != nil {
 		return err
 	}
-	if _, err := s.start("knative-autoscaler-hpa", knEnv("autoscaler-hpa", ports[3]), s.bin("knative-autoscaler-hpa"), kubeconfigFlag); err != nil {
+	if _, err := s.start("knative-autoscaler-hpa", knEnv("autoscaler-hpa", ports[3]), s.bin("knative-autoscaler-hpa"), kubeconfigFlag("knative-autoscaler-hpa")); err != nil {
 		return err
 	}
-	netClient, err := networkingclient.NewForConfig(s.Config)
+	netClient, err := networkingclient.NewForConfig(s.ConfigFor("kingresssim"))
 	if err != nil {
 		return err
 	}

@@ -275,19 +275,23 @@ func TestMeAndProjectAccess(t *testing.T) {
 	r := s.doAs(t, viewerToken, http.MethodGet, "/api/v1/projects/"+project+"/access", "", "")
 	var acc struct {
 		ManageMembers bool
-		Envs          map[string]map[string]bool
+		Envs          map[string]struct {
+			Read, Change, Delete, StartRuns, ChangeRuns bool
+			Actions                                     map[string]bool
+		}
 	}
 	if err := json.Unmarshal(r.body, &acc); err != nil {
 		t.Fatal(err)
 	}
-	if acc.ManageMembers || !acc.Envs["test"]["read"] || acc.Envs["test"]["change"] || acc.Envs["prod"]["delete"] ||
-		acc.Envs["test"]["startRuns"] || acc.Envs["test"]["changeRuns"] || len(acc.Envs) != 2 {
+	if acc.ManageMembers || !acc.Envs["test"].Read || acc.Envs["test"].Change || acc.Envs["prod"].Delete ||
+		acc.Envs["test"].StartRuns || acc.Envs["test"].ChangeRuns || len(acc.Envs) != 2 ||
+		!acc.Envs["test"].Actions["readRuns"] || acc.Envs["test"].Actions["approveRuns"] {
 		t.Errorf("viewer's access = %+v", acc)
 	}
 	if err := json.Unmarshal(s.doAs(t, testerToken, http.MethodGet, "/api/v1/projects/"+project+"/access", "", "").body, &acc); err != nil {
 		t.Fatal(err)
 	}
-	if !acc.Envs["prod"]["startRuns"] || !acc.Envs["prod"]["changeRuns"] {
+	if !acc.Envs["prod"].StartRuns || !acc.Envs["prod"].ChangeRuns || !acc.Envs["prod"].Actions["approveRuns"] {
 		t.Errorf("tester's access = %+v", acc)
 	}
 	if r := s.doAs(t, viewerToken, http.MethodGet, "/api/v1/projects/bank/access", "", ""); r.status != http.StatusForbidden {

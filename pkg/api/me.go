@@ -28,11 +28,14 @@ type ProjectAccess struct {
 
 // EnvAccess is the caller's rights in one environment of a project.
 type EnvAccess struct {
-	Read   bool `json:"read"`
-	Change bool `json:"change"`
-	Delete bool `json:"delete"`
-	// StartRuns (start, retry) and ChangeRuns (cancel) are the pipeline runs' rights;
-	// approving a gate is Change, the right to deploy.
+	// Actions has every environment-scope action of the action table by name
+	// (identity.Actions), true where the caller has it.
+	Actions map[string]bool `json:"actions"`
+	// Read, Change (deploy, traffic and rollback, all three), Delete, StartRuns (start,
+	// retry) and ChangeRuns (cancel) summarise Actions for the console's pages.
+	Read       bool `json:"read"`
+	Change     bool `json:"change"`
+	Delete     bool `json:"delete"`
 	StartRuns  bool `json:"startRuns"`
 	ChangeRuns bool `json:"changeRuns"`
 }
@@ -63,23 +66,27 @@ func (s *Server) projectAccess(c echo.Context) error {
 	out := ProjectAccess{ManageMembers: true, Envs: map[string]EnvAccess{}}
 	for _, env := range s.projects.Environments() {
 		ns := names.Namespace(project, env.Name)
-		var a EnvAccess
-		for _, q := range []struct {
-			action identity.Action
-			into   *bool
-		}{{identity.ReadApps, &a.Read}, {identity.ChangeApps, &a.Change}, {identity.DeleteApps, &a.Delete},
-			{identity.StartRuns, &a.StartRuns}, {identity.ChangeRuns, &a.ChangeRuns}} {
-			ok, err := s.authz.Allowed(ctx, u, q.action, ns)
+		a := EnvAccess{Actions: map[string]bool{}}
+		allowed := map[identity.Action]bool{}
+		for _, g := range identity.Actions {
+			if g.Scope == identity.ScopeCluster {
+				continue
+			}
+			ok, err := s.authz.Allowed(ctx, u, g.Action, ns)
 			if err != nil {
 				return apierror.Unavailable(5, "authorization is unavailable: %v", err)
 			}
-			*q.into = ok
+			if g.Scope == identity.ScopeProject {
+				if g.Action == identity.ManageMembers {
+					out.ManageMembers = out.ManageMembers && ok
+				}
+				continue
+			}
+			a.Actions[g.Name], allowed[g.Action] = ok, ok
 		}
-		members, err := s.authz.Allowed(ctx, u, identity.ManageMembers, ns)
-		if err != nil {
-			return apierror.Unavailable(5, "authorization is unavailable: %v", err)
-		}
-		out.ManageMembers = out.ManageMembers && members
+		a.Read = allowed[identity.ReadApps]
+		a.Change = allowed[identity.Deploy] && allowed[identity.SetTraffic] && allowed[identity.Rollback]
+		a.Delete, a.StartRuns, a.ChangeRuns = allowed[identity.DeleteApps], allowed[identity.StartRuns], allowed[identity.CancelRuns]
 		out.Envs[env.Name] = a
 	}
 	return c.JSON(http.StatusOK, out)

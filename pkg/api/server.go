@@ -3,10 +3,14 @@
 package api
 
 import (
+	"fmt"
+
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/slipway-dev/slipway/pkg/identity"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -87,6 +91,9 @@ func New(opts Options) *echo.Echo {
 	limit := ratelimit.Middleware(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
 	for _, r := range s.routes() {
 		checkPathParams(r.path)
+		if r.access.scope != scopeUser && !identity.Known(r.access.action) {
+			panic(fmt.Sprintf("route %s %s checks %s, which is not in identity.Actions", r.method, r.path, r.access.action))
+		}
 		// Shedding first: a refused request costs no TokenReview.
 		chain := []echo.MiddlewareFunc{shed.Middleware(r.class()), auth, limit}
 		if r.method != http.MethodGet {

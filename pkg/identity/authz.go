@@ -11,51 +11,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// Action is what a request does, named by the Kubernetes verb and resource a
-// kubectl user would need to do the same.
-type Action struct {
-	Verb     string `json:"verb"`
-	Group    string `json:"group"`
-	Resource string `json:"resource"`
-}
-
-func (a Action) String() string {
-	if a.Group == "" {
-		return a.Verb + " " + a.Resource
-	}
-	return a.Verb + " " + a.Resource + "." + a.Group
-}
-
-const (
-	servingGroup = "serving.knative.dev"
-	argoGroup    = "argoproj.io"
-)
-
-// The actions of Slipway's API.
-var (
-	// ReadApps covers every read of an app: status, revisions, history, manifests.
-	ReadApps = Action{Verb: "get", Group: servingGroup, Resource: "services"}
-	// ListApps is seeing a project (or environment) at all.
-	ListApps = Action{Verb: "list", Group: servingGroup, Resource: "services"}
-	// ChangeApps covers deploy, traffic and rollback: each updates the Service.
-	ChangeApps = Action{Verb: "update", Group: servingGroup, Resource: "services"}
-	// DeleteApps removes an app from an environment.
-	DeleteApps = Action{Verb: "delete", Group: servingGroup, Resource: "services"}
-	// ManageMembers grants roles in a project (RoleBindings).
-	ManageMembers = Action{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "rolebindings"}
-	// ReadPlatform is seeing every project at once (operators: filebeat
-	// inputs, the whole audit trail).
-	ReadPlatform = Action{Verb: "list", Group: "", Resource: "namespaces"}
-	// CreateProjects makes namespaces (cluster-wide).
-	CreateProjects = Action{Verb: "create", Group: "", Resource: "namespaces"}
-	// ReadRuns lists and reads pipeline runs (Argo Workflows).
-	ReadRuns = Action{Verb: "list", Group: argoGroup, Resource: "workflows"}
-	// StartRuns starts (and retries) pipeline runs.
-	StartRuns = Action{Verb: "create", Group: argoGroup, Resource: "workflows"}
-	// ChangeRuns cancels pipeline runs.
-	ChangeRuns = Action{Verb: "update", Group: argoGroup, Resource: "workflows"}
-)
-
 // SARAuthorizer asks the apiserver with SubjectAccessReviews.
 type SARAuthorizer struct {
 	client  kubernetes.Interface

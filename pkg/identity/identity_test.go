@@ -3,8 +3,11 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,7 +41,7 @@ func reviewingClient(calls *atomic.Int32) *fake.Clientset {
 		calls.Add(1)
 		sar := a.(k8stesting.CreateAction).GetObject().(*authzv1.SubjectAccessReview)
 		ra := sar.Spec.ResourceAttributes
-		sar.Status.Allowed = sar.Spec.User == "alice" && ra.Namespace == "shop-prod" && ra.Verb == "get" && ra.Resource == "services"
+		sar.Status.Allowed = sar.Spec.User == "alice" && ra.Namespace == "shop-prod" && ra.Verb == "get" && ra.Group == Group && ra.Resource == "apps"
 		return true, sar, nil
 	})
 	return c
@@ -109,7 +112,7 @@ func TestSARAuthorizer(t *testing.T) {
 	}{
 		{alice, ReadApps, "shop-prod", true},
 		{alice, ReadApps, "bank-prod", false},
-		{alice, ChangeApps, "shop-prod", false},
+		{alice, Deploy, "shop-prod", false},
 		{User{Name: "bob"}, ReadApps, "shop-prod", false},
 	}
 	for range 3 {
@@ -161,7 +164,7 @@ func TestRolesNest(t *testing.T) {
 		}
 		return out
 	}
-	for i := 1; i < len(roles); i++ {
+	for i := 1; i < len(Roles); i++ {
 		for _, p := range flat(i - 1) {
 			if !allows(flat(i), p) {
 				t.Errorf("%s lacks %s of %s", roles[i].Name, p, roles[i-1].Name)
@@ -173,14 +176,64 @@ func TestRolesNest(t *testing.T) {
 		perm string
 		has  bool
 	}{
-		{0, servingGroup + "/services:update", false},
-		{1, servingGroup + "/services:update", true},
-		{1, "rbac.authorization.k8s.io/rolebindings:create", false},
-		{2, "rbac.authorization.k8s.io/rolebindings:create", true},
+		{0, Group + "/deployments:create", false},
+		{1, Group + "/deployments:create", true},
+		{1, Group + "/members:create", false},
+		{2, Group + "/members:create", true},
+		{3, Group + "/deployments:create", true},
+		{3, Group + "/traffic:update", false},
 	} {
 		if got := allows(flat(want.role), want.perm); got != want.has {
 			t.Errorf("%s has %s = %v, want %v", roles[want.role].Name, want.perm, got, want.has)
 		}
+	}
+}
+
+// No role writes a Kubernetes object: every change goes through platform-api.
+func TestRolesWriteNothingButSlipwayActions(t *testing.T) {
+	for _, r := range ClusterRoles() {
+		for _, rule := range r.Rules {
+			if slices.Equal(rule.APIGroups, []string{Group}) {
+				continue
+			}
+			for _, v := range rule.Verbs {
+				if !slices.Contains([]string{"get", "list", "watch"}, v) {
+					t.Errorf("%s may %s %v in %v", r.Name, v, rule.Resources, rule.APIGroups)
+				}
+			}
+		}
+	}
+	deployer := ClusterRoles()[len(Roles)]
+	if len(deployer.Rules) != 1 || !slices.Equal(deployer.Rules[0].Verbs, []string{"create"}) || deployer.Rules[0].Resources[0] != "deployments" {
+		t.Errorf("deployer rules = %+v, want deploy only", deployer.Rules)
+	}
+}
+
+func TestActionTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, g := range Actions {
+		if seen[g.Name] || seen[g.Action.String()] {
+			t.Errorf("%s (%s) is in the table twice", g.Name, g.Action)
+		}
+		seen[g.Name], seen[g.Action.String()] = true, true
+		if g.Action.Group != Group || g.Action.Verb == "" || g.Action.Resource == "" || g.What == "" {
+			t.Errorf("row %+v is incomplete", g)
+		}
+		switch g.Scope {
+		case ScopeCluster:
+			if len(g.Roles) != 0 {
+				t.Errorf("%s is cluster-wide but granted to project roles %v", g.Name, g.Roles)
+			}
+		case ScopeEnv, ScopeProject:
+			if len(g.Roles) == 0 {
+				t.Errorf("%s has no role", g.Name)
+			}
+		default:
+			t.Errorf("%s has scope %q", g.Name, g.Scope)
+		}
+	}
+	if !Known(Deploy) || Known(Action{Verb: "update", Group: "serving.knative.dev", Resource: "services"}) {
+		t.Error("Known disagrees with the table")
 	}
 }
 
@@ -193,5 +246,26 @@ func TestMemberBinding(t *testing.T) {
 	}
 	if a.RoleRef.Name != "slipway-developer" || a.Subjects[0].Name != "dev-user" || a.Namespace != "shop-prod" {
 		t.Errorf("binding = %+v", a)
+	}
+}
+
+// docs/security.md's action table is this table, row for row.
+func TestSecurityDocListsEveryAction(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range Actions {
+		row := fmt.Sprintf("| %s | %s %s | %s |", g.Name, g.Action.Verb, g.Action.Resource, g.Scope)
+		for _, role := range append(slices.Clone(Roles), RoleDeployer) {
+			mark := " "
+			if slices.Contains(g.Roles, role) {
+				mark = " ✓ "
+			}
+			row += mark + "|"
+		}
+		if !strings.Contains(string(doc), "\n"+row+"\n") {
+			t.Errorf("docs/security.md has no row\n%s", row)
+		}
 	}
 }

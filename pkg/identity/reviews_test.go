@@ -449,7 +449,7 @@ func TestRevocationWithinTTL(t *testing.T) {
 		z := NewSARAuthorizer(s.client(), ttl)
 		clock := fakeClock(z.reviews)
 		check(t, clock, &s, func() (bool, error) {
-			return z.Allowed(context.Background(), alice, ChangeApps, "shop-prod")
+			return z.Allowed(context.Background(), alice, Deploy, "shop-prod")
 		})
 	})
 }

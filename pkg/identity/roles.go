@@ -3,6 +3,7 @@ package identity
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,52 +16,66 @@ const (
 	RoleViewer    = names.RoleViewer
 	RoleDeveloper = names.RoleDeveloper
 	RoleAdmin     = names.RoleAdmin
+	// RoleDeployer is the pipeline runs' role: deploy, and nothing else.
+	RoleDeployer = names.RoleDeployer
 )
 
-// Roles lists the roles, least first.
+// Roles lists the roles members are granted, least first.
 var Roles = []string{RoleViewer, RoleDeveloper, RoleAdmin}
 
-var (
-	read  = []string{"get", "list", "watch"}
-	write = []string{"create", "update", "patch", "delete"}
-)
+var read = []string{"get", "list", "watch"}
 
-func viewerRules() []rbacv1.PolicyRule {
+// kubectlReads are what every project role's holder may read with kubectl: the objects
+// behind the platform's views. No project role writes any Kubernetes object: every change
+// goes through platform-api (the Actions table), where policy, history and audit apply.
+func kubectlReads() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
-		// Apps, their revisions and routes: what every read endpoint shows.
 		{APIGroups: []string{servingGroup}, Resources: []string{"services", "revisions", "routes", "configurations"}, Verbs: read},
-		// Pods and their logs: app status and log streams.
 		{APIGroups: []string{""}, Resources: []string{"pods", "pods/log"}, Verbs: read},
-		// Pipeline runs and templates.
-		{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows", "workflowtemplates"}, Verbs: read},
+		{APIGroups: []string{argoGroup}, Resources: []string{"workflows", "workflowtemplates"}, Verbs: read},
+		{APIGroups: []string{"networking.istio.io"}, Resources: []string{"virtualservices"}, Verbs: read},
 	}
 }
 
-func developerRules() []rbacv1.PolicyRule {
-	return append(viewerRules(),
-		// Deploy, traffic, rollback and delete change the app's Knative Service.
-		rbacv1.PolicyRule{APIGroups: []string{servingGroup}, Resources: []string{"services"}, Verbs: write},
-		// Start, cancel, retry and approve pipeline runs.
-		rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows"}, Verbs: write},
-	)
+const (
+	servingGroup = "serving.knative.dev"
+	argoGroup    = "argoproj.io"
+)
+
+// actionRules are role's rows of the action table as rules on Slipway's group, one per
+// resource, in the table's order.
+func actionRules(role string) []rbacv1.PolicyRule {
+	var out []rbacv1.PolicyRule
+	index := map[string]int{}
+	for _, g := range Actions {
+		if !slices.Contains(g.Roles, role) {
+			continue
+		}
+		i, ok := index[g.Action.Resource]
+		if !ok {
+			i = len(out)
+			index[g.Action.Resource] = i
+			out = append(out, rbacv1.PolicyRule{APIGroups: []string{Group}, Resources: []string{g.Action.Resource}})
+		}
+		out[i].Verbs = append(out[i].Verbs, g.Action.Verb)
+	}
+	return out
 }
 
-func adminRules() []rbacv1.PolicyRule {
-	return append(developerRules(),
-		// Members: grant and revoke roles in the project.
-		rbacv1.PolicyRule{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings"}, Verbs: append(read, write...)},
-	)
-}
-
-// ClusterRoles are the three roles' ClusterRoles.
+// ClusterRoles are the project roles' and the deployer's ClusterRoles. platform-api
+// applies them when it starts (as the chart does), so a change here reaches every
+// existing binding.
 func ClusterRoles() []*rbacv1.ClusterRole {
-	rules := map[string][]rbacv1.PolicyRule{RoleViewer: viewerRules(), RoleDeveloper: developerRules(), RoleAdmin: adminRules()}
-	out := make([]*rbacv1.ClusterRole, 0, len(Roles))
-	for _, role := range Roles {
+	out := make([]*rbacv1.ClusterRole, 0, len(Roles)+1)
+	for _, role := range append(slices.Clone(Roles), RoleDeployer) {
+		rules := actionRules(role)
+		if role != RoleDeployer {
+			rules = append(kubectlReads(), rules...)
+		}
 		out = append(out, &rbacv1.ClusterRole{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 			ObjectMeta: metav1.ObjectMeta{Name: names.ClusterRole(role), Labels: map[string]string{names.LabelManagedBy: names.ManagedBy}},
-			Rules:      rules[role],
+			Rules:      rules,
 		})
 	}
 	return out

@@ -42,6 +42,8 @@ func (c *Clients) Apply(ctx context.Context, o runtime.Object) error {
 		_, err = c.Kube.CoreV1().ServiceAccounts(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
 	case *rbacv1.Role:
 		_, err = c.Kube.RbacV1().Roles(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
+	case *rbacv1.ClusterRole:
+		_, err = c.Kube.RbacV1().ClusterRoles().Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
 	case *rbacv1.RoleBinding:
 		_, err = c.Kube.RbacV1().RoleBindings(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
 	case *wfv1.WorkflowTemplate:

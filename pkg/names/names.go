@@ -88,6 +88,8 @@ const (
 	RoleViewer    = "viewer"
 	RoleDeveloper = "developer"
 	RoleAdmin     = "admin"
+	// RoleDeployer is not a member role: the pipeline runs' ServiceAccount holds it.
+	RoleDeployer = "deployer"
 )
 
 // ClusterRole is the ClusterRole behind a project role.
@@ -100,4 +102,12 @@ const (
 	PipelineAccount       = "slipway-pipeline"
 	PipelineExecutorRole  = "slipway-pipeline-executor"
 	PipelineDeployBinding = PipelineAccount + "-deployer"
+)
+
+// The apiserver's own enforcement that Slipway is the only way in (pkg/boundary): one
+// ValidatingAdmissionPolicy, and its binding of the same name, for the objects in project
+// namespaces and one for the objects Slipway labels as its own elsewhere.
+const (
+	BoundaryProjects = "slipway-boundary-projects"
+	BoundaryManaged  = "slipway-boundary-managed"
 )

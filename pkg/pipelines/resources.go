@@ -10,9 +10,9 @@ import (
 )
 
 // DeployerClusterRole is the ClusterRole the runs' ServiceAccount is bound to in its own
-// namespace: the project developer's, so a run may deploy exactly where its project's
-// developers may, and nowhere else.
-var DeployerClusterRole = names.ClusterRole(names.RoleDeveloper)
+// namespace: Slipway's deploy action and nothing else, so a run deploys through platform-api
+// (which checks the run is this app's, in this environment) and has no Kubernetes write.
+var DeployerClusterRole = names.ClusterRole(names.RoleDeployer)
 
 // ServiceAccount is the identity runs execute as.
 func ServiceAccount(namespace string) *corev1.ServiceAccount {

@@ -128,6 +128,13 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 // the caches have synced (or failed to). A replica that loses the Lease stops its reconcilers
 // and campaigns again.
 func (s *Server) Start(ctx context.Context) error {
+	// Every replica applies the roles, so a release that changes what a role may do reaches
+	// bindings made before it (and a cluster where the chart's copy is older).
+	for _, role := range identity.ClusterRoles() {
+		if err := s.clients.Apply(ctx, role); err != nil {
+			return fmt.Errorf("applying ClusterRole %s: %w", role.Name, err)
+		}
+	}
 	if err := s.Cache.Start(ctx); err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func TestBadInputsWalk(t *testing.T) {
 	cfg := *env.cfg
 	cfg.Limits.PerUser.Rate, cfg.Limits.PerUser.Burst = 1e6, 1e6
 	cfg.Limits.Hooks.Rate, cfg.Limits.Hooks.Burst = 1e6, 1e6
-	platform := startPlatform(t, &cfg, env.clients)
+	platform := startPlatform(t, &cfg, env.platformClients)
 	n := apitest.Walk{
 		BaseURL: platform.URL, Token: env.stack.AdminToken,
 		Valid: map[string]string{"project": "walk", "app": "web", "env": "test", "revision": "web-00001", "run": "web-run-abcde",

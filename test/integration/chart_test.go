@@ -47,6 +47,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/chart"
 	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/audit"
+	"github.com/slipway-dev/slipway/pkg/boundary"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/logging"
@@ -327,6 +328,12 @@ func applyChartRBAC(t *testing.T, objs chart.Objects, namespace, sa string) []rb
 	var rules []rbacv1.PolicyRule
 	roles := map[string][]rbacv1.PolicyRule{}
 	for _, u := range objs.OfKind("ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding") {
+		if u.GetKind() == "ClusterRoleBinding" {
+			// The dev stack's platform-api holds the binding of the chart's name (a second
+			// release in one cluster would collide the same way); this one binds beside it.
+			u = u.DeepCopy()
+			u.SetName(u.GetName() + "-" + namespace)
+		}
 		if err := applier.apply(ctx, u, false); err != nil {
 			t.Fatalf("applying %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
@@ -402,6 +409,14 @@ func chartCall(t *testing.T, base string, want int, method, path string, body, o
 
 // TestChartRBACPlatformAPI runs platform-api as the chart's ServiceAccount through every
 // kind of write it makes: nothing may be Forbidden, and nothing granted may go unused.
+// chartWriters are the chart's ServiceAccounts these tests run platform-api and the
+// pod-mutator as: the dev stack's boundary policies let them write Slipway's objects, as the
+// chart's own policies would for its release.
+var chartWriters = []string{
+	boundary.ServiceAccount("chart-rbac", "slipway-platform-api"),
+	boundary.ServiceAccount("chart-rbac", "chart-pod-mutator"),
+}
+
 func TestChartRBACPlatformAPI(t *testing.T) {
 	ctx := context.Background()
 	const ns, sa, lease = "chart-rbac", "slipway-platform-api", "chart-rbac-reconcilers"
@@ -556,9 +571,11 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 	cancel()
 
 	excused := map[string]string{
-		"bind clusterroles.rbac.authorization.k8s.io": "not a request: the RoleBinding applies above passed RBAC's escalation check with it",
-		"bind roles.rbac.authorization.k8s.io":        "not a request: the runs' RoleBinding to the executor Role passed the escalation check with it",
-		"escalate roles.rbac.authorization.k8s.io":    "not a request: the executor Role's apply passed the escalation check with it",
+		"bind clusterroles.rbac.authorization.k8s.io":     "not a request: the RoleBinding applies above passed RBAC's escalation check with it",
+		"escalate clusterroles.rbac.authorization.k8s.io": "not a request: the project roles' apply at start passed the escalation check with it",
+		"create clusterroles.rbac.authorization.k8s.io":   "the dev stack made the roles first; an apply that creates one is authorized as create",
+		"bind roles.rbac.authorization.k8s.io":            "not a request: the runs' RoleBinding to the executor Role passed the escalation check with it",
+		"escalate roles.rbac.authorization.k8s.io":        "not a request: the executor Role's apply passed the escalation check with it",
 	}
 	// No step pods run on the dev stack (and no log may be fetched from its fake node).
 	excused["get pods/log"] = "no workflow pods run on the dev stack; the unit test TestRunLogs reads their output"

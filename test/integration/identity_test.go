@@ -87,7 +87,7 @@ func TestIdentityDoneWhen(t *testing.T) {
 
 	// The audit trail holds both users' actions, refusals included, and survives a restart:
 	// a new platform-api on the same cluster reads it back.
-	fresh := startPlatform(t, env.cfg, env.clients)
+	fresh := startPlatform(t, env.cfg, env.platformClients)
 	var records []audit.Record
 	eventually(t, 10*time.Second, "audit records", func() error {
 		req, _ := http.NewRequest(http.MethodGet, fresh.URL+"/api/v1/audit?limit=1000", nil)

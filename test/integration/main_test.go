@@ -30,9 +30,12 @@ import (
 )
 
 var env struct {
-	stack    *devstack.Stack
-	clients  *kube.Clients
-	platform *apps.Platform
+	stack *devstack.Stack
+	// clients are the tests' own hands: the break-glass identity.
+	clients *kube.Clients
+	// platformClients are platform-api's: its own identity with the chart's RBAC.
+	platformClients *kube.Clients
+	platform        *apps.Platform
 	// cache is the in-process platform-api's informer cache.
 	cache   *kube.Cache
 	server  *httptest.Server
@@ -70,7 +73,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: repoPath("bin"), WithoutKnativeControllers: benchOnly(),
-		Domains: cfg.Domains})
+		Domains: cfg.Domains, Platform: cfg, ExtraWriters: chartWriters})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the dev stack:", err)
 		dumpLogs(dir)
@@ -79,7 +82,14 @@ func run(m *testing.M) int {
 	defer stack.Stop()
 	fmt.Printf("dev stack up in %s\n", time.Since(start).Round(time.Millisecond))
 
+	// The tests' own hands (break-glass: they damage and inspect Slipway's objects directly).
 	clients, err := kube.NewClients(stack.Config, cfg.Breaker)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// platform-api runs as its own identity, with exactly the chart's RBAC.
+	platformClients, err := kube.NewClients(stack.ConfigFor(devstack.IdentityPlatformAPI), cfg.Breaker)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -90,7 +100,7 @@ func run(m *testing.M) int {
 		logOut = io.MultiWriter(&env.logs, os.Stderr)
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	srv, err := server.New(cfg, clients, log)
+	srv, err := server.New(cfg, platformClients, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -106,6 +116,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "starting the pod-mutator:", err)
 		return 1
 	}
+	env.platformClients = platformClients
 	env.stack, env.clients, env.platform, env.server, env.cfg, env.mutator = stack, clients, srv.Platform, httpServer, cfg, mutator
 	env.token = stack.AdminToken
 	env.cache = srv.Cache
@@ -144,7 +155,7 @@ func startPodMutator(ctx context.Context, stack *devstack.Stack, cfg *config.Con
 	}
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- podmutator.Run(ctx, stack.Config, podmutator.Options{
+		runErr <- podmutator.Run(ctx, stack.ConfigFor(devstack.IdentityPodMutator), podmutator.Options{
 			Registration: mutator.Registration, Logging: cfg.Logging,
 			Host: "127.0.0.1", Port: int(mutator.Registration.Port), CertDir: mutator.CertDir,
 			MetricsAddr: mutator.MetricsAddr(), HealthAddr: mutator.HealthAddr(),

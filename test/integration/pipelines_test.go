@@ -451,7 +451,7 @@ func TestPipelineHooks(t *testing.T) {
 	// platform-api allowing a burst of 2 refuses the third delivery in a row.
 	tight := *env.cfg
 	tight.Limits.Hooks = ratelimit.Bucket{Rate: 0.5, Burst: 2}
-	limited := startPlatform(t, &tight, env.clients)
+	limited := startPlatform(t, &tight, env.platformClients)
 	var codes []int
 	var retryAfter string
 	for range 3 {

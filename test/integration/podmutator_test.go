@@ -34,6 +34,7 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/slipway-dev/slipway/internal/devstack"
 	"github.com/slipway-dev/slipway/internal/latency"
 	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/apps"
@@ -587,7 +588,7 @@ func TestPodMutatorServesCertFiles(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- podmutator.Run(ctx, env.stack.Config, podmutator.Options{
+		runErr <- podmutator.Run(ctx, env.stack.ConfigFor(devstack.IdentityPodMutator), podmutator.Options{
 			Registration: reg, Logging: env.cfg.Logging, Host: "127.0.0.1", Port: ports[0], CertDir: dir, Certs: podmutator.CertsFromFiles,
 			MetricsAddr: "127.0.0.1:" + strconv.Itoa(ports[1]), HealthAddr: "127.0.0.1:" + strconv.Itoa(ports[2]),
 			Logger: slog.New(slog.DiscardHandler),

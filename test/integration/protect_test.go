@@ -16,6 +16,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/slipway-dev/slipway/internal/devstack"
 	"github.com/slipway-dev/slipway/pkg/kube"
 )
 
@@ -40,8 +41,8 @@ func newFaultProxy(t *testing.T) *faultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The proxy carries the admin's credentials and TLS; platform-api talks plain HTTP to it.
-	transport, err := rest.TransportFor(env.stack.Config)
+	// The proxy carries platform-api's credentials and TLS; platform-api talks plain HTTP to it.
+	transport, err := rest.TransportFor(env.stack.ConfigFor(devstack.IdentityPlatformAPI))
 	if err != nil {
 		t.Fatal(err)
 	}

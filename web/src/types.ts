@@ -15,6 +15,9 @@ export interface EnvAccess {
    * the console falls back to change. */
   startRuns?: boolean
   changeRuns?: boolean
+  /** Every environment-scope action of Slipway's action table by name (docs/security.md),
+   * e.g. deploy, setTraffic, approveRuns; older platform-apis omit it. */
+  actions?: Record<string, boolean>
 }
 
 export interface ProjectAccess {

@@ -30,7 +30,8 @@ export function RunPage({ project, app, env, run }: Props) {
   const r = usePoll<Run>(base, POLL_MS)
   const access = useAccess(project)
   const rights = access.data?.envs[env]
-  const canChange = !!rights?.change
+  // Approving a gate is its own action; older platform-apis tied it to the right to deploy.
+  const canApprove = !!(rights?.actions?.approveRuns ?? rights?.change)
   const canStart = !!(rights?.startRuns ?? rights?.change)
   const canCancel = !!(rights?.changeRuns ?? rights?.change)
   const action = useSubmit<'approve' | 'cancel' | 'retry'>()
@@ -95,8 +96,8 @@ export function RunPage({ project, app, env, run }: Props) {
       {data?.awaitingApproval && (
         <div className="banner warn approval" role="region" aria-label="Approval">
           <strong>Waiting for approval</strong> at <span className="mono">{data.awaitingApproval}</span>: the run goes on to deploy {app} in {env} once
-          someone allowed to deploy here approves.{' '}
-          {canChange ? (
+          someone allowed to approve runs here approves.{' '}
+          {canApprove ? (
             <button className="primary" onClick={() => act('approve')} disabled={busy}>
               {pending === 'approve' ? 'Approving…' : 'Approve'}
             </button>
