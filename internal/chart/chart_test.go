@@ -175,7 +175,7 @@ func TestBuildersAndChartAgree(t *testing.T) {
 				}
 			}
 			ids := boundary.Identities{
-				Writers:          []string{boundary.ServiceAccount(tc.rel.Namespace, "slipway-platform-api"), boundary.ServiceAccount(tc.rel.Namespace, tc.reg.Name)},
+				Writers:          []string{boundary.ServiceAccount(tc.rel.Namespace, "slipway-platform-api")},
 				Controllers:      boundary.DefaultControllers,
 				BreakGlassGroups: []string{boundary.DefaultBreakGlassGroup},
 			}

@@ -80,12 +80,12 @@ func Username(identity string) string {
 }
 
 // boundaryIdentities are whom the dev stack's boundary policies let through: its
-// platform-api and pod-mutator, its controller-manager (garbage collection, namespace
+// platform-api, its controller-manager (garbage collection, namespace
 // deletion, default ServiceAccounts; it runs without per-controller credentials), and the
 // break-glass group. Extra writers are the tests' other platform-api identities.
 func (s *Stack) boundaryIdentities() boundary.Identities {
 	return boundary.Identities{
-		Writers:          append([]string{Username(IdentityPlatformAPI), Username(IdentityPodMutator)}, s.ExtraWriters...),
+		Writers:          append([]string{Username(IdentityPlatformAPI)}, s.ExtraWriters...),
 		Controllers:      []string{controllerManagerUser},
 		BreakGlassGroups: []string{BreakGlassGroup},
 	}

@@ -1,6 +1,6 @@
 // Package boundary builds the apiserver's half of "Slipway is the only way in": the
 // ValidatingAdmissionPolicies (in-tree CEL, no webhook) that refuse create, update and
-// delete of Slipway's objects by anyone but platform-api, the pod-mutator and the cluster
+// delete of Slipway's objects by anyone but platform-api and the cluster
 // controllers that legitimately touch them. RBAC already gives project roles no write on
 // these objects (pkg/identity); the policies hold for everyone else too, cluster admins
 // included, unless they are in a break-glass group.
@@ -20,14 +20,15 @@ import (
 
 // Identities are whom the policies let through.
 type Identities struct {
-	// Writers are Slipway's own usernames: platform-api's and the pod-mutator's
-	// ServiceAccounts (system:serviceaccount:{namespace}:{name}).
+	// Writers are Slipway's own usernames: platform-api's ServiceAccount
+	// (system:serviceaccount:{namespace}:{name}); the pod-mutator writes none of these objects.
 	Writers []string
 	// Controllers are the cluster's controllers that write or delete Slipway's objects on
 	// its behalf: the garbage collector (an app's VirtualService goes with its Service), the
 	// namespace controller (everything in a deleted namespace), the ServiceAccount controller
-	// (each namespace's default ServiceAccount) and Argo's workflow controller (a run's
-	// progress is written on its Workflow).
+	// (each namespace's default ServiceAccount), Argo's workflow controller (a run's
+	// progress is written on its Workflow) and Knative Eventing's controller (it removes its
+	// finalizer from a PingSource being deleted).
 	Controllers []string
 	// BreakGlassGroups are exempt, for an operator's repair by hand; the apiserver's own
 	// audit log still records who did it. Empty: nobody is exempt.
@@ -42,6 +43,7 @@ var DefaultControllers = []string{
 	ServiceAccount("kube-system", "service-account-controller"),
 	"system:kube-controller-manager",
 	ServiceAccount("argo", "argo"),
+	ServiceAccount("knative-eventing", "eventing-controller"),
 }
 
 // DefaultBreakGlassGroup is the chart's default break-glass group.
@@ -60,8 +62,8 @@ var projectResources = []admissionregistrationv1.NamedRuleWithOperations{
 }
 
 // Objects anywhere that carry Slipway's managed-by label: the records in the platform's
-// namespace (audit trail, pipelines, hook credentials, the pod-mutator's certificates) and
-// the short hosts' claims.
+// namespace (audit trail, pipelines, hook credentials) and the short hosts' claims. Install
+// objects (the chart's) carry Helm's managed-by label, so an operator's helm upgrade is not refused.
 var managedResources = []admissionregistrationv1.NamedRuleWithOperations{
 	rule("", "configmaps", "secrets"),
 	rule("networking.internal.knative.dev", "clusterdomainclaims"),

@@ -12,7 +12,7 @@ import (
 )
 
 var testIdentities = Identities{
-	Writers:          []string{ServiceAccount("slipway-system", "slipway-platform-api"), ServiceAccount("slipway-system", "slipway-pod-mutator")},
+	Writers:          []string{ServiceAccount("slipway-system", "slipway-platform-api")},
 	Controllers:      []string{ServiceAccount("kube-system", "generic-garbage-collector"), ServiceAccount("argo", "argo")},
 	BreakGlassGroups: []string{"slipway:break-glass"},
 }
