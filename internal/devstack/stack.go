@@ -69,7 +69,7 @@ type Options struct {
 	// the chart's RBAC rendered for it. Nil: platform-api's identity has no rights.
 	Platform *config.Config
 	// ExtraWriters are usernames the boundary policies let write Slipway's objects besides
-	// the stack's platform-api and pod-mutator (tests running the chart's ServiceAccounts).
+	// the stack's platform-api (tests running the chart's ServiceAccount).
 	ExtraWriters []string
 	Logger       *slog.Logger
 }
