@@ -46,7 +46,7 @@ func run(dir, binDir, configPath, platformAPI, podMutator string, apiPort int, l
 		return err
 	}
 	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: binDir, APIServerPort: apiPort,
-		Domains: cfg.Domains, Logger: log})
+		Domains: cfg.Domains, Logging: cfg.Logging, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/logging"
 )
 
 const (
@@ -66,6 +67,8 @@ type Options struct {
 	// Domains are written into Knative's config-domain and config-network, so Knative's
 	// hosts follow the same schemes platform-api computes.
 	Domains domains.Domains
+	// Logging is the pod-mutator's: the Pod Security Policy admits its log volume.
+	Logging logging.Config
 	Logger  *slog.Logger
 }
 
@@ -237,6 +240,9 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.installPodSecurity(ctx, client); err != nil {
+		return err
+	}
 	ports, err := testutil.FreePorts(4)
 	if err != nil {
 		return err
@@ -347,6 +353,8 @@ func knativeConfig(d domains.Domains) map[string]map[string]string {
 		"config-autoscaler": {"pod-autoscaler-class": "hpa.autoscaling.knative.dev"},
 		"config-domain":     d.ConfigDomain(),
 		"config-network":    domains.ConfigNetwork(),
+		// Pods meet Pod Security's restricted profile (the Pod Security Policy enforces it).
+		"config-features": {"secure-pod-defaults": "enabled"},
 	}
 }
 

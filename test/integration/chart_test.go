@@ -697,7 +697,7 @@ func TestChartRBACPodMutator(t *testing.T) {
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "dev.local/chartpm/web:v1"}}},
 	}
-	created, err := env.clients.Kube.CoreV1().Pods(podNS.Name).Create(ctx, pod, metav1.CreateOptions{})
+	created, err := env.clients.Kube.CoreV1().Pods(podNS.Name).Create(ctx, meetRestricted(pod), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("labelled pod refused: %v", err)
 	}
@@ -787,7 +787,7 @@ func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 	var run pipelines.Run
 	chartCall(t, api, http.StatusCreated, http.MethodPost, base+"/runs", map[string]any{}, &run)
 	runPath := base + "/runs/" + run.Name
-	argo := argoRun{t: t, namespace: appNS, name: run.Name}
+	argo := argoRun{t: t, namespace: names.BuildNamespace("chartrbac"), name: run.Name}
 	argo.start()
 	argo.step(0, "clone", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputCommit: pipelineCommit})
 	argo.step(1, "build", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputDigest: "sha256:" + strings.Repeat("cd", 32)})
@@ -822,8 +822,8 @@ func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, nil)
 	var templates []runs.Template
 	chartCall(t, api, http.StatusOK, http.MethodGet, "/api/v1/projects/chartrbac/pipelines/templates", nil, &templates)
-	if len(templates) != 1 || !templates[0].Standard || templates[0].Env != "test" {
-		t.Errorf("templates %+v, want the standard one in test", templates)
+	if len(templates) != 1 || !templates[0].Standard || templates[0].Namespace != names.BuildNamespace("chartrbac") {
+		t.Errorf("templates %+v, want the standard one in the build namespace", templates)
 	}
 	var hook runs.Hook
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)

@@ -70,7 +70,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	stack, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: repoPath("bin"), WithoutKnativeControllers: benchOnly(),
-		Domains: cfg.Domains})
+		Domains: cfg.Domains, Logging: cfg.Logging})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the dev stack:", err)
 		dumpLogs(dir)
