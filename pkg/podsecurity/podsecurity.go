@@ -115,16 +115,20 @@ func Policy(cfg logging.Config) *admissionregistrationv1.ValidatingAdmissionPoli
 					},
 				}},
 			},
-			MatchConditions: []admissionregistrationv1.MatchCondition{{
-				// As Pod Security admission does: an update that leaves the spec alone (labels,
-				// annotations) is not judged again.
-				Name:       "spec-created-or-changed",
-				Expression: "request.operation == 'CREATE' || object.spec != oldObject.spec",
-			}},
+			MatchConditions: MatchConditions(),
 			Variables: append([]admissionregistrationv1.Variable{{Name: VarHostRoot, Expression: CELString(cfg.HostRoot)}}, Variables()...),
 			Validations: Validations(),
 		},
 	}
+}
+
+// MatchConditions: as Pod Security admission does, an update that leaves the spec alone
+// (labels, annotations) is not judged again.
+func MatchConditions() []admissionregistrationv1.MatchCondition {
+	return []admissionregistrationv1.MatchCondition{{
+		Name:       "spec-created-or-changed",
+		Expression: "request.operation == 'CREATE' || object.spec != oldObject.spec",
+	}}
 }
 
 // VarHostRoot is the Policy's variable holding logging's host root.

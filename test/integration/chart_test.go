@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -54,6 +55,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
+	"github.com/slipway-dev/slipway/pkg/podsecurity"
 	"github.com/slipway-dev/slipway/pkg/projects"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
@@ -161,10 +163,11 @@ func TestChartDryRun(t *testing.T) {
 		// Not slipway-system: the dev stack's own pod-mutator Service there (an ExternalName
 		// on another port) would merge with the chart's into an invalid object.
 		{"defaults", chart.Release{Name: "slipway", Namespace: "chart-dry-defaults"}, chartDevValues,
-			[]string{"Deployment", "MutatingWebhookConfiguration", "Secret", "ClusterRole", "PodDisruptionBudget"}},
+			[]string{"Deployment", "MutatingWebhookConfiguration", "Secret", "ClusterRole", "PodDisruptionBudget",
+				"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}},
 		{"everything on, chart's CA", chart.Release{Name: "sw", Namespace: "chart-dry"}, chartDevValues + `
 podMutator: {name: sw-pod-mutator, certificates: certManager}
-knative: {domains: {enabled: true}}
+knative: {domains: {enabled: true}, features: {enabled: true}}
 serviceMonitor: {enabled: true, labels: {release: prometheus}}
 networkPolicy:
   enabled: true
@@ -188,6 +191,30 @@ podMutator: {name: sw2-pod-mutator, certificates: certManager, certManager: {iss
 				}
 			}
 		})
+	}
+	// The namespaces platform-api makes, with their Pod Security labels, which the
+	// apiserver's Pod Security admission checks (a level it does not know is refused).
+	bogus := projects.BuildBuildNamespace("chartdry")
+	bogus.Labels[podsecurity.LabelEnforce] = "lenient"
+	for _, tc := range []struct {
+		ns   *corev1.Namespace
+		want string
+	}{
+		{projects.BuildNamespace("chartdry", "test"), ""},
+		{projects.BuildBuildNamespace("chartdry"), ""},
+		{bogus, "lenient"},
+	} {
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(tc.ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = applier.apply(ctx, &unstructured.Unstructured{Object: obj}, true)
+		if tc.want == "" && err != nil {
+			t.Errorf("namespace %s refused: %v", tc.ns.Name, err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("namespace %s with enforce %q: err = %v, want it refused", tc.ns.Name, tc.want, err)
+		}
 	}
 	// The check has teeth: a field the schema lacks is refused, in a built-in and a CRD kind.
 	objs := renderChart(t, chart.Release{Name: "sw", Namespace: "chart-dry"}, chartDevValues+"podMutator: {certificates: certManager}\nserviceMonitor: {enabled: true}\n")
