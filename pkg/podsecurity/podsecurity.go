@@ -116,8 +116,8 @@ func Policy(cfg logging.Config) *admissionregistrationv1.ValidatingAdmissionPoli
 				}},
 			},
 			MatchConditions: MatchConditions(),
-			Variables: append([]admissionregistrationv1.Variable{{Name: VarHostRoot, Expression: CELString(cfg.HostRoot)}}, Variables()...),
-			Validations: Validations(),
+			Variables:       append([]admissionregistrationv1.Variable{{Name: VarHostRoot, Expression: CELString(cfg.HostRoot)}}, Variables()...),
+			Validations:     Validations(),
 		},
 	}
 }
