@@ -201,7 +201,7 @@ func Variables() []admissionregistrationv1.Variable {
 		{Name: "podRunAsNonRoot", Expression: podSC("runAsNonRoot") + " && object.spec.securityContext.runAsNonRoot"},
 		{Name: "podSeccomp", Expression: podSC("seccompProfile") + " && object.spec.securityContext.seccompProfile.type in ['RuntimeDefault', 'Localhost']"},
 		{Name: "app", Expression: label(logging.LabelKnativeService)},
-		{Name: "logCollect", Expression: label(names.LabelLogCollect) + " == 'true'"},
+		{Name: "logCollect", Expression: "(" + label(names.LabelLogCollect) + ") == 'true'"},
 	}
 }
 
