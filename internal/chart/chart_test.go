@@ -26,11 +26,14 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipway-dev/slipway/internal/golden"
 	"github.com/slipway-dev/slipway/pkg/boundary"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/domains"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
+	"github.com/slipway-dev/slipway/pkg/podsecurity"
 )
 
 // minimal is what an operator must set: the chart has no cluster name or domains to guess.
@@ -155,7 +158,7 @@ func TestBuildersAndChartAgree(t *testing.T) {
 		reg    podmutator.Registration
 	}{
 		{"defaults", defaultRelease, minimal, podmutator.DefaultRegistration()},
-		{"own namespace and name", Release{Name: "sw", Namespace: "platform"}, minimal + "podMutator: {name: logs-webhook}\n",
+		{"own namespace and name", Release{Name: "sw", Namespace: "platform"}, minimal + "  logging: {hostRoot: /srv/logs}\npodMutator: {name: logs-webhook}\n",
 			podmutator.Registration{Name: "logs-webhook", Namespace: "platform", Port: 443}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,6 +198,16 @@ func TestBuildersAndChartAgree(t *testing.T) {
 				if diff := cmp.Diff(w.Object, got.Object); diff != "" {
 					t.Errorf("%s %s (-want,+got):\n%s", w.GetKind(), w.GetName(), diff)
 				}
+			}
+			// Pod Security: the same Policy (with the values' host root) and binding.
+			cfg := loadConfig(t, objs, tc.rel.Namespace)
+			policy := into[admissionregistrationv1.ValidatingAdmissionPolicy](t, objs.Find("ValidatingAdmissionPolicy", "", names.PodSecurityPolicy))
+			if diff := cmp.Diff(podsecurity.Policy(cfg.Logging), policy); diff != "" {
+				t.Errorf("ValidatingAdmissionPolicy (-want,+got):\n%s", diff)
+			}
+			binding := into[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, objs.Find("ValidatingAdmissionPolicyBinding", "", names.PodSecurityPolicyBinding))
+			if diff := cmp.Diff(podsecurity.Binding(), binding); diff != "" {
+				t.Errorf("ValidatingAdmissionPolicyBinding (-want,+got):\n%s", diff)
 			}
 			// The Service the webhook configuration calls exists with that port.
 			svc := into[corev1.Service](t, objs.Find("Service", tc.reg.Namespace, tc.reg.Name))
@@ -559,5 +572,35 @@ func TestBinariesDoNotImportHelm(t *testing.T) {
 		if strings.HasPrefix(pkg, "helm.sh/") || strings.HasSuffix(pkg, "/internal/chart") || strings.HasSuffix(pkg, "/internal/devstack") {
 			t.Errorf("a binary imports %s", pkg)
 		}
+	}
+}
+
+// TestPodSecurityRules: the chart's copy of the Policy's rules is the builder's (`go test
+// ./internal/chart -update` rewrites it).
+func TestPodSecurityRules(t *testing.T) {
+	raw, err := yaml.Marshal(map[string]any{
+		"matchConditions": podsecurity.MatchConditions(),
+		"variables":       podsecurity.Variables(),
+		"validations":     podsecurity.Validations(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join(Dir(), "files", "pod-security-rules.yaml"), raw)
+}
+
+// TestPodSecurityOptional: without podSecurity the chart renders neither object, and
+// knative.features renders Knative's secure-pod-defaults.
+func TestPodSecurityOptional(t *testing.T) {
+	objs := render(t, defaultRelease, minimal+"podSecurity: {enabled: false}\nknative: {features: {enabled: true}}\n")
+	if objs.Find("ValidatingAdmissionPolicy", "", names.PodSecurityPolicy) != nil || objs.Find("ValidatingAdmissionPolicyBinding", "", names.PodSecurityPolicyBinding) != nil {
+		t.Error("Pod Security objects rendered with podSecurity.enabled false")
+	}
+	cm := into[corev1.ConfigMap](t, objs.Find("ConfigMap", "knative-serving", "config-features"))
+	if diff := cmp.Diff(map[string]string{"secure-pod-defaults": "enabled"}, cm.Data); diff != "" {
+		t.Errorf("config-features (-want,+got):\n%s", diff)
+	}
+	if objs := render(t, defaultRelease, minimal); objs.Find("ConfigMap", "knative-serving", "config-features") != nil {
+		t.Error("config-features rendered by default (it belongs to Knative's installation)")
 	}
 }

@@ -245,6 +245,9 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if err := s.installBoundary(ctx); err != nil {
 		return err
 	}
+	if err := s.installPodSecurity(ctx, client); err != nil {
+		return err
+	}
 	ports, err := testutil.FreePorts(4)
 	if err != nil {
 		return err
@@ -355,6 +358,8 @@ func knativeConfig(d domains.Domains) map[string]map[string]string {
 		"config-autoscaler": {"pod-autoscaler-class": "hpa.autoscaling.knative.dev"},
 		"config-domain":     d.ConfigDomain(),
 		"config-network":    domains.ConfigNetwork(),
+		// Pods meet Pod Security's restricted profile (the Pod Security Policy enforces it).
+		"config-features": {"secure-pod-defaults": "enabled"},
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 )
 
-// listTemplates shows the templates of the environments the caller may see.
+// listTemplates shows the build namespace's templates to a caller who may read runs in one of the project's environments.
 func (s *Server) listTemplates(c echo.Context) error {
 	project := c.Param("project")
 	envs, err := s.allowedEnvs(c, identity.ReadRuns, project)

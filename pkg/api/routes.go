@@ -54,7 +54,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml", access{identity.ReadApps, scopeApp}},
 		{http.MethodGet, "/api/v1/audit", s.listAudit, "The audit trail, newest first (query: user, project, app, env, action, since, limit)", nil, []audit.Record{}, 200, "", access{scope: scopeUser}},
 		// Pipelines: a project's templates; an app's pipeline and hook in an environment, and its runs.
-		{http.MethodGet, "/api/v1/projects/:project/pipelines/templates", s.listTemplates, "List the WorkflowTemplates of a project's environments", nil, []runs.Template{}, 200, "", access{identity.ReadRuns, scopeProject}},
+		{http.MethodGet, "/api/v1/projects/:project/pipelines/templates", s.listTemplates, "List the WorkflowTemplates of a project's build namespace", nil, []runs.Template{}, 200, "", access{identity.ReadRuns, scopeProject}},
 		{http.MethodGet, appPath + "/pipeline", s.getPipeline, "Get the app's pipeline (repository, branch, build context, stages)", nil, pipelines.Pipeline{}, 200, "", access{identity.ReadApps, scopeApp}},
 		{http.MethodPut, appPath + "/pipeline", s.putPipeline, "Set the app's pipeline; stages are checked with Argo's validator", pipelines.Pipeline{}, pipelines.Pipeline{}, 200, "", access{identity.SetPipeline, scopeApp}},
 		{http.MethodGet, appPath + "/pipeline/hook", s.getHook, "The app's Git hook URL (without credentials)", nil, runs.Hook{}, 200, "", access{identity.ReadApps, scopeApp}},

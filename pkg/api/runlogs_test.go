@@ -44,13 +44,14 @@ func TestRunLogs(t *testing.T) {
 		if step.typ != wfv1.NodeTypePod || step.name == "build" {
 			continue // the build's pod is gone: its step has no output to show
 		}
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: wf.Name + "-" + step.name, Namespace: testNS,
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: wf.Name + "-" + step.name, Namespace: wf.Namespace,
 			Labels: map[string]string{"workflows.argoproj.io/workflow": wf.Name}, Annotations: map[string]string{"workflows.argoproj.io/node-id": id}}}
-		if _, err := s.kube.CoreV1().Pods(testNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		if _, err := s.kube.CoreV1().Pods(wf.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.argo.ArgoprojV1alpha1().Workflows(testNS).Create(ctx, wf, metav1.CreateOptions{}); err != nil {
+	// The run and its pods are in the project's build namespace.
+	if _, err := s.argo.ArgoprojV1alpha1().Workflows(wf.Namespace).Create(ctx, wf, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 

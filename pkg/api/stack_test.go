@@ -37,6 +37,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/projects"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
@@ -145,11 +146,10 @@ func newStack(t testing.TB, o stackOptions) *stack {
 func seedNamespaces() []runtime.Object {
 	var out []runtime.Object
 	for _, env := range []string{"test", "prod"} {
-		out = append(out, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			Name:   project + "-" + env,
-			Labels: map[string]string{names.LabelProject: project, names.LabelEnv: env, names.LabelManagedBy: names.ManagedBy},
-		}})
+		out = append(out, projects.BuildNamespace(project, env))
 	}
+	// The project's build namespace: not an environment, so no listing may show it as one.
+	out = append(out, projects.BuildBuildNamespace(project))
 	// A namespace of no project: the cache must not see it.
 	out = append(out, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}})
 	return out

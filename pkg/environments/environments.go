@@ -6,6 +6,8 @@ package environments
 import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // Environment is an operator-defined deploy target with its policy.
@@ -44,6 +46,10 @@ func (l List) Validate(path *field.Path) field.ErrorList {
 		p := path.Index(i)
 		if msgs := validation.IsDNS1123Label(e.Name); len(msgs) > 0 {
 			errs = append(errs, field.Invalid(p.Child("name"), e.Name, msgs[0]))
+		}
+		if e.Name == names.BuildEnv {
+			// {project}-build is the project's build namespace (names.BuildNamespace).
+			errs = append(errs, field.Invalid(p.Child("name"), e.Name, "is reserved: {project}-"+names.BuildEnv+" is the project's build namespace"))
 		}
 		if seen[e.Name] {
 			errs = append(errs, field.Duplicate(p.Child("name"), e.Name))

@@ -73,6 +73,21 @@ const (
 // Namespace is the namespace of a project in an environment.
 func Namespace(project, env string) string { return project + "-" + env }
 
+// BuildEnv is the environment name no environment may have (environments.List.Validate
+// refuses it), so that Namespace(project, env) never equals BuildNamespace(project).
+const BuildEnv = "build"
+
+// BuildNamespace is the project's build namespace: its pipeline runs' Workflows and pods,
+// which need more than the restricted Pod Security profile (rootless BuildKit), away from
+// its apps.
+func BuildNamespace(project string) string { return Namespace(project, BuildEnv) }
+
+// The Pod Security ValidatingAdmissionPolicy for environment namespaces and its binding.
+const (
+	PodSecurityPolicy        = "slipway-pod-security"
+	PodSecurityPolicyBinding = PodSecurityPolicy
+)
+
 // VirtualService is the name of the app's Slipway-owned VirtualService. Knative names its own
 // VirtualServices {app}-ingress and {app}-mesh; this suffix keeps clear of both.
 func VirtualService(app string) string { return app + "-slipway-routes" }
@@ -95,8 +110,9 @@ const (
 // ClusterRole is the ClusterRole behind a project role.
 func ClusterRole(role string) string { return "slipway-" + role }
 
-// Pipeline objects in a project namespace: the standard WorkflowTemplate, the runs'
-// ServiceAccount, the Role Argo's executor needs and the runs' deployer binding.
+// Pipeline objects: in the build namespace the standard WorkflowTemplate, the runs'
+// ServiceAccount and the Role Argo's executor needs (and its binding); in each environment
+// namespace with a pipeline, the runs' deployer binding.
 const (
 	StandardTemplate      = "slipway-standard"
 	PipelineAccount       = "slipway-pipeline"

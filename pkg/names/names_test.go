@@ -20,4 +20,7 @@ func TestNamespace(t *testing.T) {
 	if got := Namespace("shop", "prod"); got != "shop-prod" {
 		t.Errorf("Namespace = %q, want shop-prod", got)
 	}
+	if got := BuildNamespace("shop"); got != "shop-build" || got != Namespace("shop", BuildEnv) {
+		t.Errorf("BuildNamespace = %q, want shop-build (the reserved env's namespace)", got)
+	}
 }

@@ -28,11 +28,11 @@ func container(image string, args ...string) Template {
 }
 
 func TestStandardTemplateIsValid(t *testing.T) {
-	tmpl := StandardTemplate("shop-test", testConfig)
+	tmpl := StandardTemplate("shop", testConfig)
 	if err := ValidateStandard(tmpl); err != nil {
 		t.Fatalf("Argo refuses the standard template: %v", err)
 	}
-	if tmpl.Name != names.StandardTemplate || tmpl.Namespace != "shop-test" || tmpl.Spec.ServiceAccountName != names.PipelineAccount {
+	if tmpl.Name != names.StandardTemplate || tmpl.Namespace != "shop-build" || tmpl.Spec.ServiceAccountName != names.PipelineAccount {
 		t.Errorf("template %s/%s runs as %q", tmpl.Namespace, tmpl.Name, tmpl.Spec.ServiceAccountName)
 	}
 	// Parameters reach scripts only through the environment.
@@ -105,7 +105,7 @@ func TestBuildRun(t *testing.T) {
 					t.Errorf("label %s = %q, want %q", k, wf.Labels[k], want)
 				}
 			}
-			if wf.GenerateName != "web-run-" || wf.Name != "" || wf.Namespace != "shop-test" {
+			if wf.GenerateName != "web-run-" || wf.Name != "" || wf.Namespace != "shop-build" {
 				t.Errorf("name %q, generateName %q, namespace %q", wf.Name, wf.GenerateName, wf.Namespace)
 			}
 			if got := *wf.Spec.TTLStrategy.SecondsAfterCompletion; got != int32((48 * time.Hour).Seconds()) {

@@ -9,25 +9,27 @@ import (
 	"github.com/slipway-dev/slipway/pkg/names"
 )
 
-// DeployerClusterRole is the ClusterRole the runs' ServiceAccount is bound to in its own
-// namespace: Slipway's deploy action and nothing else, so a run deploys through platform-api
-// (which checks the run is this app's, in this environment) and has no Kubernetes write.
+// DeployerClusterRole is the ClusterRole the runs' ServiceAccount is bound to in each
+// environment namespace of its project where an app has a pipeline: Slipway's deploy action
+// and nothing else, so a run deploys through platform-api (which checks the run is this
+// app's, in this environment) and has no Kubernetes write.
 var DeployerClusterRole = names.ClusterRole(names.RoleDeployer)
 
-// ServiceAccount is the identity runs execute as.
-func ServiceAccount(namespace string) *corev1.ServiceAccount {
+// ServiceAccount is the identity runs execute as, in the project's build namespace.
+func ServiceAccount(project string) *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta: metav1.ObjectMeta{Name: names.PipelineAccount, Namespace: namespace, Labels: managedLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: names.PipelineAccount, Namespace: names.BuildNamespace(project), Labels: managedLabels()},
 	}
 }
 
-// ExecutorRole is what Argo's executor (in every step's pod) needs: reporting step results
-// and outputs as WorkflowTaskResults, and annotating its own pod.
-func ExecutorRole(namespace string) *rbacv1.Role {
+// ExecutorRole is what Argo's executor (in every step's pod) needs, in the build namespace:
+// reporting step results and outputs as WorkflowTaskResults, and annotating its own pod.
+// It is the runs' only Kubernetes write; they deploy through platform-api.
+func ExecutorRole(project string) *rbacv1.Role {
 	return &rbacv1.Role{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-		ObjectMeta: metav1.ObjectMeta{Name: names.PipelineExecutorRole, Namespace: namespace, Labels: managedLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: names.PipelineExecutorRole, Namespace: names.BuildNamespace(project), Labels: managedLabels()},
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "patch"}},
@@ -35,21 +37,31 @@ func ExecutorRole(namespace string) *rbacv1.Role {
 	}
 }
 
-// RoleBindings bind the ServiceAccount to the executor's Role and to the deployer's ClusterRole.
-func RoleBindings(namespace string) []*rbacv1.RoleBinding {
-	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: names.PipelineAccount, Namespace: namespace}}
-	binding := func(name, kind, role string) *rbacv1.RoleBinding {
-		return &rbacv1.RoleBinding{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: managedLabels()},
-			Subjects:   subject,
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role},
-		}
+// runsAccount is the runs' ServiceAccount as a subject.
+func runsAccount(project string) []rbacv1.Subject {
+	return []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: names.PipelineAccount, Namespace: names.BuildNamespace(project)}}
+}
+
+func binding(namespace, name, kind, role string, subjects []rbacv1.Subject) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: managedLabels()},
+		Subjects:   subjects,
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role},
 	}
-	return []*rbacv1.RoleBinding{
-		binding(names.PipelineExecutorRole, "Role", names.PipelineExecutorRole),
-		binding(names.PipelineDeployBinding, "ClusterRole", DeployerClusterRole),
-	}
+}
+
+// ExecutorBinding binds the runs' ServiceAccount to the executor's Role in the build namespace.
+func ExecutorBinding(project string) *rbacv1.RoleBinding {
+	return binding(names.BuildNamespace(project), names.PipelineExecutorRole, "Role", names.PipelineExecutorRole, runsAccount(project))
+}
+
+// DeployerBinding binds the runs' ServiceAccount (of the build namespace) to
+// DeployerClusterRole in one environment namespace of the project: what platform-api checks
+// when the deploy step calls it. Which app and environment a run may deploy is checked per
+// run (runs.Source).
+func DeployerBinding(project, env string) *rbacv1.RoleBinding {
+	return binding(names.Namespace(project, env), names.PipelineDeployBinding, "ClusterRole", DeployerClusterRole, runsAccount(project))
 }
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }

@@ -41,11 +41,11 @@ func managedLabels() map[string]string {
 	return map[string]string{names.LabelManagedBy: names.ManagedBy, "app.kubernetes.io/component": "pipelines"}
 }
 
-// StandardTemplate is the WorkflowTemplate every project namespace gets: the clone, build
-// and deploy steps that runs reference, and an entrypoint running them in order for anyone
-// submitting it by hand. Parameters reach the scripts as environment variables, never
-// spliced into shell text.
-func StandardTemplate(namespace string, cfg Config) *wfv1.WorkflowTemplate {
+// StandardTemplate is the WorkflowTemplate of every project's build namespace: the clone,
+// build and deploy steps that runs reference, and an entrypoint running them in order for
+// anyone submitting it by hand. Parameters reach the scripts as environment variables,
+// never spliced into shell text.
+func StandardTemplate(project string, cfg Config) *wfv1.WorkflowTemplate {
 	param := func(name string) string { return "{{workflow.parameters." + name + "}}" }
 	input := func(name string) string { return "{{inputs.parameters." + name + "}}" }
 	mount := []corev1.VolumeMount{{Name: workVolume, MountPath: workDir}}
@@ -117,8 +117,9 @@ test -s /tmp/digest
 					{Name: "IMAGE", Value: param(ParamImage)}, {Name: "DIGEST", Value: input(OutputDigest)}, {Name: "COMMIT", Value: input(OutputCommit)},
 				},
 			},
-			// The ServiceAccount's token may deploy in this namespace only; platform-api
-			// reads the commit from this run's clone step, not from the message.
+			// The ServiceAccount's token may deploy in the project's environments (where it
+			// has a pipeline) only, and platform-api admits only this run's app and env;
+			// it reads the commit from this run's clone step, not from the message.
 			Source: `set -eu
 case "$DIGEST" in sha256:*) ;; *) echo "no image digest: $DIGEST" >&2; exit 1 ;; esac
 body=$(printf '{"image":"%s@%s","pipelineRun":"%s","message":"pipeline run %s"}' "$IMAGE" "$DIGEST" "$RUN" "$RUN")
@@ -131,7 +132,7 @@ curl -sS --fail-with-body -X POST -H "Content-Type: application/json" \
 	main := wfv1.Template{Name: entrypoint, Steps: standardSteps(stepRef(stepBuild))}
 	return &wfv1.WorkflowTemplate{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "WorkflowTemplate"},
-		ObjectMeta: metav1.ObjectMeta{Name: names.StandardTemplate, Namespace: namespace, Labels: managedLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: names.StandardTemplate, Namespace: names.BuildNamespace(project), Labels: managedLabels()},
 		Spec: wfv1.WorkflowSpec{
 			Entrypoint:           entrypoint,
 			Arguments:            wfv1.Arguments{Parameters: args},

@@ -26,7 +26,8 @@ const (
 	TriggerRetry  = "retry"
 )
 
-// Target is the app and environment a run builds and deploys.
+// Target is the app and environment a run builds and deploys; Namespace is the
+// environment's (the run itself executes in names.BuildNamespace(Project)).
 type Target struct {
 	Project, App, Env, Namespace string
 }
@@ -51,7 +52,8 @@ type Start struct {
 	RetryOf string
 }
 
-// BuildRun is the Workflow of one run: the standard steps by reference to the namespace's
+// BuildRun is the Workflow of one run, in the project's build namespace, labelled with the
+// app and environment it is for: the standard steps by reference to the build namespace's
 // StandardTemplate, with the project's stages around them, checked with Argo's own
 // validator. The error of an invalid run is Argo's message.
 func BuildRun(s Start, cfg Config) (*wfv1.Workflow, error) {
@@ -68,7 +70,7 @@ func BuildRun(s Start, cfg Config) (*wfv1.Workflow, error) {
 	labels := managedLabels()
 	labels[names.LabelProject], labels[names.LabelApp], labels[names.LabelEnv], labels[names.LabelTrigger] = t.Project, t.App, t.Env, s.Trigger
 	meta := metav1.ObjectMeta{
-		Namespace:   t.Namespace,
+		Namespace:   names.BuildNamespace(t.Project),
 		Labels:      labels,
 		Annotations: map[string]string{names.AnnoStartedBy: s.StartedBy, names.AnnoBranch: branch},
 	}
@@ -104,7 +106,7 @@ func BuildRun(s Start, cfg Config) (*wfv1.Workflow, error) {
 			PodMetadata: &wfv1.Metadata{Labels: map[string]string{names.LabelProject: t.Project, names.LabelApp: t.App, names.LabelEnv: t.Env}},
 		},
 	}
-	if err := Validate(wf, StandardTemplate(t.Namespace, cfg)); err != nil {
+	if err := Validate(wf, StandardTemplate(t.Project, cfg)); err != nil {
 		return nil, err
 	}
 	return wf, nil

@@ -45,9 +45,10 @@ func (r *MemberRequest) Validate() field.ErrorList {
 	return errs
 }
 
-// AddMember grants a role in every namespace of the project (a 404 for a project that does
-// not exist, before the request is looked at). Granting again is harmless;
-// a member may hold several roles (the highest counts).
+// AddMember grants a role in every namespace of the project — each environment's, and the
+// build namespace, where the role's reads let kubectl users follow runs and their pods (a
+// 404 for a project that does not exist, before the request is looked at). Granting again
+// is harmless; a member may hold several roles (the highest counts).
 func (p *Projects) AddMember(ctx context.Context, project string, req MemberRequest) (identity.Member, error) {
 	if err := p.exists(project); err != nil {
 		return identity.Member{}, err
@@ -56,12 +57,22 @@ func (p *Projects) AddMember(ctx context.Context, project string, req MemberRequ
 		return identity.Member{}, apierror.Invalid(errs)
 	}
 	m := identity.Member{Kind: req.Kind, Name: req.Name, Role: req.Role}
-	for _, env := range p.envs {
-		if err := p.clients.Apply(ctx, identity.MemberBinding(names.Namespace(project, env.Name), m)); err != nil {
+	for _, ns := range p.memberNamespaces(project) {
+		if err := p.clients.Apply(ctx, identity.MemberBinding(ns, m)); err != nil {
 			return identity.Member{}, err
 		}
 	}
 	return m, nil
+}
+
+// memberNamespaces are where a member's role is bound: every environment's namespace and
+// the build namespace.
+func (p *Projects) memberNamespaces(project string) []string {
+	out := []string{names.BuildNamespace(project)}
+	for _, env := range p.envs {
+		out = append(out, names.Namespace(project, env.Name))
+	}
+	return out
 }
 
 // ListMembers lists the project's members, read from the apiserver.

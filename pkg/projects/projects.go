@@ -1,9 +1,12 @@
-// Package projects is a team's group of apps: its namespaces (one per environment), its
-// members (RoleBindings to the project roles), and the log collector's inputs for them.
+// Package projects is a team's group of apps: its namespaces (one per environment, and one
+// build namespace for its pipeline runs), its members (RoleBindings to the project roles),
+// and the log collector's inputs for them.
 package projects
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +22,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/logging"
 	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/podsecurity"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -60,6 +64,9 @@ func (p *Projects) List() ([]Project, error) {
 	byName := map[string]*Project{}
 	for _, ns := range nss {
 		name, env := ns.Labels[names.LabelProject], ns.Labels[names.LabelEnv]
+		if env == "" {
+			continue // the build namespace: not an environment
+		}
 		pr, ok := byName[name]
 		if !ok {
 			pr = &Project{Name: name, Namespaces: map[string]string{}}
@@ -75,8 +82,9 @@ func (p *Projects) List() ([]Project, error) {
 	return out, nil
 }
 
-// Create creates the project's namespaces and makes creator its admin. Applying them one by
-// one is safe to repeat: a request that failed half-way is completed by the next.
+// Create creates the project's namespaces (its build namespace first) and makes creator
+// its admin. Applying them one by one is safe to repeat: a request that failed half-way is
+// completed by the next.
 func (p *Projects) Create(ctx context.Context, req CreateRequest, creator identity.User) (Project, error) {
 	if errs := revisions.ValidateName(field.NewPath("name"), req.Name, records.MaxProjectNameLength); len(errs) > 0 {
 		return Project{}, apierror.Invalid(errs)
@@ -96,14 +104,26 @@ func (p *Projects) Create(ctx context.Context, req CreateRequest, creator identi
 	if complete {
 		return Project{}, apierror.Conflict("project %q already exists", req.Name)
 	}
+	build, err := p.clients.Kube.CoreV1().Namespaces().Get(ctx, names.BuildNamespace(req.Name), metav1.GetOptions{})
+	if err == nil && build.Labels[names.LabelProject] != req.Name {
+		return Project{}, apierror.Conflict("namespace %q already exists and does not belong to project %q", build.Name, req.Name)
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		return Project{}, err
+	}
 	pr := Project{Name: req.Name, Namespaces: map[string]string{}}
+	if err := p.clients.Apply(ctx, BuildBuildNamespace(req.Name)); err != nil {
+		return Project{}, err
+	}
 	for _, env := range p.envs {
 		ns := BuildNamespace(req.Name, env.Name)
 		if err := p.clients.Apply(ctx, ns); err != nil {
 			return Project{}, err
 		}
 		pr.Namespaces[env.Name] = ns.Name
-		if err := p.clients.Apply(ctx, identity.MemberBinding(ns.Name, identity.Member{Kind: rbacv1.UserKind, Name: creator.Name, Role: identity.RoleAdmin})); err != nil {
+	}
+	for _, ns := range p.memberNamespaces(req.Name) {
+		if err := p.clients.Apply(ctx, identity.MemberBinding(ns, identity.Member{Kind: rbacv1.UserKind, Name: creator.Name, Role: identity.RoleAdmin})); err != nil {
 			return Project{}, err
 		}
 	}
@@ -130,19 +150,61 @@ func (p *Projects) exists(project string) error {
 	return err
 }
 
-// BuildNamespace is the namespace of a project in an environment.
+// BuildNamespace is the namespace of a project in an environment, with Pod Security's warn
+// and audit labels at restricted (podsecurity.EnvNamespaceLabels; the Policy enforces).
 func BuildNamespace(project, env string) *corev1.Namespace {
+	ns := namespace(names.Namespace(project, env), project, podsecurity.EnvNamespaceLabels())
+	ns.Labels[names.LabelEnv] = env
+	return ns
+}
+
+// BuildBuildNamespace is the project's build namespace (names.BuildNamespace), where its
+// pipeline runs execute: no environment label, so nothing treats it as an environment and
+// the Pod Security Policy does not apply; Pod Security labels at the least level rootless
+// BuildKit runs at (podsecurity.BuildNamespaceLabels).
+func BuildBuildNamespace(project string) *corev1.Namespace {
+	return namespace(names.BuildNamespace(project), project, podsecurity.BuildNamespaceLabels())
+}
+
+func namespace(name, project string, podSecurity map[string]string) *corev1.Namespace {
+	labels := map[string]string{names.LabelManagedBy: names.ManagedBy, names.LabelProject: project}
+	maps.Copy(labels, podSecurity)
 	return &corev1.Namespace{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: names.Namespace(project, env),
-			Labels: map[string]string{
-				names.LabelManagedBy: names.ManagedBy,
-				names.LabelProject:   project,
-				names.LabelEnv:       env,
-			},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 	}
+}
+
+// Relabel brings every existing project's namespaces to what this version builds: its
+// environment namespaces (those it has) get their labels again, by server-side apply, and
+// a missing build namespace is created. platform-api calls it on start, so namespaces
+// made before Pod Security labels (or before build namespaces) catch up.
+func (p *Projects) Relabel(ctx context.Context) error {
+	projects, err := p.List()
+	if err != nil {
+		return err
+	}
+	for _, pr := range projects {
+		for _, ns := range RelabelNamespaces(pr, p.envs) {
+			if err := p.clients.Apply(ctx, ns); err != nil {
+				return fmt.Errorf("relabelling namespace %s: %w", ns.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// RelabelNamespaces are the namespaces Relabel applies for pr: its build namespace, and each
+// configured environment's namespace that pr has (a namespace of an environment no longer
+// configured is left alone, and none is created for an environment added since).
+func RelabelNamespaces(pr Project, envs environments.List) []*corev1.Namespace {
+	out := []*corev1.Namespace{BuildBuildNamespace(pr.Name)}
+	for _, env := range envs {
+		if ns, ok := pr.Namespaces[env.Name]; ok && ns == names.Namespace(pr.Name, env.Name) {
+			out = append(out, BuildNamespace(pr.Name, env.Name))
+		}
+	}
+	return out
 }
 
 // FilebeatInputs renders the collector's inputs for every project namespace: the

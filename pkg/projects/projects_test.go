@@ -7,22 +7,67 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/pkg/environments"
 )
 
 func TestBuildNamespace(t *testing.T) {
-	want := &corev1.Namespace{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: "shop-prod",
-			Labels: map[string]string{
-				"app.kubernetes.io/managed-by": "slipway",
-				"slipway.dev/project":          "shop",
-				"slipway.dev/env":              "prod",
-			},
-		},
+	ns := func(name string, labels map[string]string) *corev1.Namespace {
+		return &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
 	}
-	if diff := cmp.Diff(want, BuildNamespace("shop", "prod")); diff != "" {
-		t.Errorf("BuildNamespace (-want,+got):\n%s", diff)
+	for _, tc := range []struct {
+		name string
+		got  *corev1.Namespace
+		want *corev1.Namespace
+	}{
+		{"environment", BuildNamespace("shop", "prod"), ns("shop-prod", map[string]string{
+			"app.kubernetes.io/managed-by": "slipway",
+			"slipway.dev/project":          "shop",
+			"slipway.dev/env":              "prod",
+			// No enforce: the Pod Security Policy enforces restricted less the log volume.
+			"pod-security.kubernetes.io/warn":          "restricted",
+			"pod-security.kubernetes.io/warn-version":  "latest",
+			"pod-security.kubernetes.io/audit":         "restricted",
+			"pod-security.kubernetes.io/audit-version": "latest",
+		})},
+		// No env label: not an environment, and outside the Policy.
+		{"build", BuildBuildNamespace("shop"), ns("shop-build", map[string]string{
+			"app.kubernetes.io/managed-by":               "slipway",
+			"slipway.dev/project":                        "shop",
+			"pod-security.kubernetes.io/enforce":         "privileged",
+			"pod-security.kubernetes.io/enforce-version": "latest",
+			"pod-security.kubernetes.io/warn":            "baseline",
+			"pod-security.kubernetes.io/warn-version":    "latest",
+			"pod-security.kubernetes.io/audit":           "baseline",
+			"pod-security.kubernetes.io/audit-version":   "latest",
+		})},
+	} {
+		if diff := cmp.Diff(tc.want, tc.got); diff != "" {
+			t.Errorf("%s namespace (-want,+got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestRelabelNamespaces(t *testing.T) {
+	envs := environments.List{{Name: "test"}, {Name: "prod"}}
+	for _, tc := range []struct {
+		name string
+		pr   Project
+		want []string
+	}{
+		{"complete", Project{Name: "shop", Namespaces: map[string]string{"test": "shop-test", "prod": "shop-prod"}}, []string{"shop-build", "shop-test", "shop-prod"}},
+		// A half-made project gets its build namespace, and no environment namespace it lacks.
+		{"half-made", Project{Name: "shop", Namespaces: map[string]string{"prod": "shop-prod"}}, []string{"shop-build", "shop-prod"}},
+		// An environment no longer configured is not touched.
+		{"unconfigured env", Project{Name: "shop", Namespaces: map[string]string{"pre": "shop-pre"}}, []string{"shop-build"}},
+	} {
+		var got []string
+		for _, ns := range RelabelNamespaces(tc.pr, envs) {
+			got = append(got, ns.Name)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want,+got):\n%s", tc.name, diff)
+		}
 	}
 }
 

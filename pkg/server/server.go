@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/apps"
@@ -45,6 +46,7 @@ type Server struct {
 	clients   *kube.Clients
 	routing   *routingreconciler.Controller
 	pipelines *pipelinesreconciler.Controller
+	projects  *projects.Projects
 	log       *slog.Logger
 }
 
@@ -77,7 +79,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks, InFlight: cfg.Limits.InFlight,
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, Leader: leader, Registry: reg,
-		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, log: log}, nil
+		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, projects: svc.Projects, log: log}, nil
 }
 
 // ready is /readyz: the caches have synced and the leader election loop is healthy (see
@@ -124,7 +126,20 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 		Apps: platform, Runs: pipelineRuns, PipelineNamespaces: namespaces}
 }
 
-// Start runs the caches and, under the Lease, the reconcilers until ctx ends. It returns once
+// relabel brings the namespaces of projects created by an earlier version to what this one
+// builds (Pod Security labels, the build namespace), retrying until it has or ctx ends.
+func (s *Server) relabel(ctx context.Context) {
+	_ = wait.PollUntilContextCancel(ctx, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		if err := s.projects.Relabel(ctx); err != nil {
+			s.log.Warn("project namespaces not relabelled; retrying", "err", err)
+			return false, nil
+		}
+		return true, nil
+	})
+}
+
+// Start runs the caches and, under the Lease, the relabelling of project namespaces and the
+// reconcilers until ctx ends. It returns once
 // the caches have synced (or failed to). A replica that loses the Lease stops its reconcilers
 // and campaigns again.
 func (s *Server) Start(ctx context.Context) error {
@@ -144,7 +159,11 @@ func (s *Server) Start(ctx context.Context) error {
 	go s.Leader.Run(ctx, func(ctx context.Context) {
 		// Both return when the Lease is lost; the Leader campaigns again only after they have.
 		var wg sync.WaitGroup
-		wg.Add(1)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s.relabel(ctx)
+		}()
 		go func() {
 			defer wg.Done()
 			s.pipelines.Run(ctx)

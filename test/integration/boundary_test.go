@@ -207,6 +207,12 @@ func TestPlatformIsTheOnlyWayIn(t *testing.T) {
 			_, err := admin.Resource(workflowGVR).Namespace(testNS).Create(ctx, privilegedWorkflow(testNS), metav1.CreateOptions{})
 			return err
 		}},
+		// Only platform-api writes Workflows where builds may run unconfined.
+		{"create a Workflow in the build namespace", names.BoundaryProjects, func() error {
+			buildNS := names.BuildNamespace(project)
+			_, err := admin.Resource(workflowGVR).Namespace(buildNS).Create(ctx, privilegedWorkflow(buildNS), metav1.CreateOptions{})
+			return err
+		}},
 		{"delete the app's VirtualService", names.BoundaryProjects, func() error {
 			return admin.Resource(vsGVR).Namespace(testNS).Delete(ctx, names.VirtualService("web"), metav1.DeleteOptions{})
 		}},

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -55,6 +56,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
+	"github.com/slipway-dev/slipway/pkg/podsecurity"
 	"github.com/slipway-dev/slipway/pkg/projects"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
@@ -166,7 +168,7 @@ func TestChartDryRun(t *testing.T) {
 				"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}},
 		{"everything on, chart's CA", chart.Release{Name: "sw", Namespace: "chart-dry"}, chartDevValues + `
 podMutator: {name: sw-pod-mutator, certificates: certManager}
-knative: {domains: {enabled: true}}
+knative: {domains: {enabled: true}, features: {enabled: true}}
 serviceMonitor: {enabled: true, labels: {release: prometheus}}
 networkPolicy:
   enabled: true
@@ -190,6 +192,30 @@ podMutator: {name: sw2-pod-mutator, certificates: certManager, certManager: {iss
 				}
 			}
 		})
+	}
+	// The namespaces platform-api makes, with their Pod Security labels, which the
+	// apiserver's Pod Security admission checks (a level it does not know is refused).
+	bogus := projects.BuildBuildNamespace("chartdry")
+	bogus.Labels[podsecurity.LabelEnforce] = "lenient"
+	for _, tc := range []struct {
+		ns   *corev1.Namespace
+		want string
+	}{
+		{projects.BuildNamespace("chartdry", "test"), ""},
+		{projects.BuildBuildNamespace("chartdry"), ""},
+		{bogus, "lenient"},
+	} {
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(tc.ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = applier.apply(ctx, &unstructured.Unstructured{Object: obj}, true)
+		if tc.want == "" && err != nil {
+			t.Errorf("namespace %s refused: %v", tc.ns.Name, err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("namespace %s with enforce %q: err = %v, want it refused", tc.ns.Name, tc.want, err)
+		}
 	}
 	// The check has teeth: a field the schema lacks is refused, in a built-in and a CRD kind.
 	objs := renderChart(t, chart.Release{Name: "sw", Namespace: "chart-dry"}, chartDevValues+"podMutator: {certificates: certManager}\nserviceMonitor: {enabled: true}\n")
@@ -712,7 +738,7 @@ func TestChartRBACPodMutator(t *testing.T) {
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "user-container", Image: "dev.local/chartpm/web:v1"}}},
 	}
-	created, err := env.clients.Kube.CoreV1().Pods(podNS.Name).Create(ctx, pod, metav1.CreateOptions{})
+	created, err := env.clients.Kube.CoreV1().Pods(podNS.Name).Create(ctx, meetRestricted(pod), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("labelled pod refused: %v", err)
 	}
@@ -802,7 +828,7 @@ func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 	var run pipelines.Run
 	chartCall(t, api, http.StatusCreated, http.MethodPost, base+"/runs", map[string]any{}, &run)
 	runPath := base + "/runs/" + run.Name
-	argo := argoRun{t: t, namespace: appNS, name: run.Name}
+	argo := argoRun{t: t, namespace: names.BuildNamespace("chartrbac"), name: run.Name}
 	argo.start()
 	argo.step(0, "clone", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputCommit: pipelineCommit})
 	argo.step(1, "build", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputDigest: "sha256:" + strings.Repeat("cd", 32)})
@@ -837,8 +863,8 @@ func chartPipelineFlow(t *testing.T, api, base, appNS string) {
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, nil)
 	var templates []runs.Template
 	chartCall(t, api, http.StatusOK, http.MethodGet, "/api/v1/projects/chartrbac/pipelines/templates", nil, &templates)
-	if len(templates) != 1 || !templates[0].Standard || templates[0].Env != "test" {
-		t.Errorf("templates %+v, want the standard one in test", templates)
+	if len(templates) != 1 || !templates[0].Standard || templates[0].Namespace != names.BuildNamespace("chartrbac") {
+		t.Errorf("templates %+v, want the standard one in the build namespace", templates)
 	}
 	var hook runs.Hook
 	chartCall(t, api, http.StatusOK, http.MethodPost, base+"/pipeline/hook/rotate", nil, &hook)

@@ -56,6 +56,8 @@ func TestPipelineRun(t *testing.T) {
 	const project, app = "builds", "web"
 	createProject(t, project)
 	ns := names.Namespace(project, "test")
+	// Runs, their ServiceAccount and the standard template are in the build namespace.
+	buildNS := names.BuildNamespace(project)
 	base := appPath(project, app, "test")
 	ctx := context.Background()
 
@@ -83,18 +85,21 @@ func TestPipelineRun(t *testing.T) {
 	if stored.Branch != "main" || stored.Dockerfile != "Dockerfile" {
 		t.Errorf("defaults not applied: %+v", stored)
 	}
-	// The namespace got what runs need, built by pkg/pipelines.
-	templates := env.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(ns)
+	// The build namespace got what runs need, built by pkg/pipelines.
+	templates := env.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(buildNS)
 	installed, err := templates.Get(ctx, names.StandardTemplate, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("standard template: %v", err)
 	}
-	if _, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).Get(ctx, names.PipelineAccount, metav1.GetOptions{}); err != nil {
+	if _, err := env.clients.Kube.CoreV1().ServiceAccounts(buildNS).Get(ctx, names.PipelineAccount, metav1.GetOptions{}); err != nil {
 		t.Errorf("pipeline ServiceAccount: %v", err)
+	}
+	if _, err := env.clients.Kube.RbacV1().RoleBindings(ns).Get(ctx, names.PipelineDeployBinding, metav1.GetOptions{}); err != nil {
+		t.Errorf("the runs' deployer binding in the environment: %v", err)
 	}
 	var listed0 []runs.Template
 	mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects/"+project+"/pipelines/templates", nil, &listed0)
-	if len(listed0) != 1 || listed0[0].Name != names.StandardTemplate || listed0[0].Entrypoint != "pipeline" ||
+	if len(listed0) != 1 || listed0[0].Name != names.StandardTemplate || listed0[0].Namespace != buildNS || listed0[0].Entrypoint != "pipeline" ||
 		strings.Join(listed0[0].Steps, ",") != "pipeline,clone,build,deploy" {
 		t.Errorf("templates %+v", listed0)
 	}
@@ -117,7 +122,7 @@ func TestPipelineRun(t *testing.T) {
 	events := make(chan []string, 1)
 	go func() { events <- followRun(t, runPath+"/logs") }()
 
-	argo := argoRun{t: t, namespace: ns, name: run.Name}
+	argo := argoRun{t: t, namespace: buildNS, name: run.Name}
 	argo.start()
 	argo.step(0, "clone", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputCommit: pipelineCommit})
 	argo.step(1, "unit", wfv1.NodeTypePod, wfv1.NodeSucceeded, nil)
@@ -168,7 +173,7 @@ func TestPipelineRun(t *testing.T) {
 		}
 		return nil
 	})
-	stored2, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(ns).Get(ctx, run.Name, metav1.GetOptions{})
+	stored2, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(buildNS).Get(ctx, run.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +184,7 @@ func TestPipelineRun(t *testing.T) {
 
 	// The deploy step, as the run's pod would: the ServiceAccount's token, the built digest.
 	argo.step(4, "deploy", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
-	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
+	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(buildNS).CreateToken(ctx, names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +220,7 @@ func TestPipelineRun(t *testing.T) {
 	mustCall(t, http.StatusOK, http.MethodGet, base+"/history", nil, &history)
 	last := history[len(history)-1]
 	if last.Source == nil || last.Source.PipelineRun != run.Name || last.Source.Commit != pipelineCommit ||
-		last.User != "system:serviceaccount:"+ns+":"+names.PipelineAccount {
+		last.User != "system:serviceaccount:"+buildNS+":"+names.PipelineAccount {
 		t.Errorf("last history entry %+v", last)
 	}
 
@@ -262,7 +267,7 @@ func TestPipelineRun(t *testing.T) {
 	}
 	var cancelled pipelines.Run
 	mustCall(t, http.StatusOK, http.MethodPost, base+"/runs/"+retry.Name+"/cancel", nil, &cancelled)
-	wf, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(ns).Get(ctx, retry.Name, metav1.GetOptions{})
+	wf, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(buildNS).Get(ctx, retry.Name, metav1.GetOptions{})
 	if err != nil || wf.Spec.Shutdown != wfv1.ShutdownStrategyTerminate || !cancelled.CancelRequested {
 		t.Errorf("cancelled run's shutdown %q (%v), view %+v", wf.Spec.Shutdown, err, cancelled)
 	}
@@ -358,7 +363,7 @@ func hubSignature(secret string, body []byte) string {
 func TestPipelineHooks(t *testing.T) {
 	const project, app = "hooks", "web"
 	createProject(t, project)
-	ns := names.Namespace(project, "test")
+	ns := names.BuildNamespace(project) // where runs are
 	base := appPath(project, app, "test")
 	mustCall(t, http.StatusNotFound, http.MethodPost, base+"/pipeline/hook/rotate", nil, nil)
 	mustCall(t, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/hooks/web"}, nil)
@@ -494,7 +499,7 @@ func BenchmarkHookToWorkflow(b *testing.B) {
 		return nil
 	})
 	cfg := env.cfg.Pipelines
-	workflows := env.clients.Argo.ArgoprojV1alpha1().Workflows(names.Namespace("bench", "test"))
+	workflows := env.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace("bench"))
 	var ours, bare latency.Samples
 	i := 0
 	for b.Loop() {

@@ -43,8 +43,9 @@ import (
 	"github.com/slipway-dev/slipway/pkg/podmutator"
 )
 
-// labelledPod is a pod as Knative would make it for Service app, opted in to
-// log collection with the given annotation (none when empty).
+// labelledPod is a pod as Knative would make it for Service app (meeting the restricted
+// profile, as Knative's secure-pod-defaults make it), opted in to log collection with the
+// given annotation (none when empty).
 func labelledPod(app, logPaths string) *corev1.Pod {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
@@ -60,7 +61,7 @@ func labelledPod(app, logPaths string) *corev1.Pod {
 	if logPaths != "" {
 		pod.Annotations[names.AnnoLogPaths] = logPaths
 	}
-	return pod
+	return meetRestricted(pod)
 }
 
 func hasLogVolume(pod *corev1.Pod) bool {

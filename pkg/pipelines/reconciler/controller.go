@@ -12,9 +12,9 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 )
 
-// Controller feeds the Reconciler every pipelines.resyncEvery with each namespace that has
-// a pipeline (from the cache of the platform's namespace). WorkflowTemplates are not
-// watched, so a hand edit is healed at the next resync, or on the next run's start.
+// Controller feeds the Reconciler every pipelines.resyncEvery with each project that has a
+// pipeline (from the cache of the platform's namespace). WorkflowTemplates are not watched,
+// so a hand edit is healed at the next resync, or on the next run's start.
 type Controller struct {
 	Reconciler *Reconciler
 	cache      *kube.Cache
@@ -42,12 +42,18 @@ func (c *Controller) resync(ctx context.Context) {
 		c.log.Warn("listing pipelines", "err", err)
 		return
 	}
-	for _, ns := range Namespaces(stored) {
-		if _, err := c.cache.Namespaces.Get(ns); err != nil {
-			continue // the project is gone
+	for _, pr := range Projects(stored) {
+		if _, err := c.cache.Namespaces.Get(names.BuildNamespace(pr.Name)); err != nil {
+			continue // the project is gone (or platform-api has not relabelled it yet)
 		}
-		if err := c.Reconciler.Reconcile(ctx, ns); err != nil {
-			c.log.Warn("pipeline objects not reconciled; retrying at the next resync", "namespace", ns, "err", err)
+		var envs []string
+		for _, env := range pr.Envs {
+			if _, err := c.cache.Namespaces.Get(names.Namespace(pr.Name, env)); err == nil {
+				envs = append(envs, env)
+			}
+		}
+		if err := c.Reconciler.Reconcile(ctx, pr.Name, envs); err != nil {
+			c.log.Warn("pipeline objects not reconciled; retrying at the next resync", "project", pr.Name, "err", err)
 		}
 	}
 }

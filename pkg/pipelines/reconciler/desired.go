@@ -10,30 +10,46 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 )
 
-// Namespaces are the project namespaces that need pipeline objects: those where an app has
-// a pipeline (stored in the platform's namespace, labelled with the app's project and env),
-// sorted, each once.
-func Namespaces(stored []*corev1.ConfigMap) []string {
-	seen := map[string]bool{}
-	var out []string
+// Project is a project whose apps have pipelines, and the environments they have them in.
+type Project struct {
+	Name string
+	// Envs are sorted, each once.
+	Envs []string
+}
+
+// Projects are the projects that need pipeline objects: those where an app has a pipeline
+// (stored in the platform's namespace, labelled with the app's project and env), sorted by
+// name, with the environments of those pipelines.
+func Projects(stored []*corev1.ConfigMap) []Project {
+	envs := map[string]map[string]bool{}
 	for _, cm := range stored {
-		ns := names.Namespace(cm.Labels[names.LabelProject], cm.Labels[names.LabelEnv])
-		if !seen[ns] {
-			seen[ns] = true
-			out = append(out, ns)
+		p, e := cm.Labels[names.LabelProject], cm.Labels[names.LabelEnv]
+		if envs[p] == nil {
+			envs[p] = map[string]bool{}
 		}
+		envs[p][e] = true
 	}
-	sort.Strings(out)
+	out := make([]Project, 0, len(envs))
+	for p, set := range envs {
+		pr := Project{Name: p}
+		for e := range set {
+			pr.Envs = append(pr.Envs, e)
+		}
+		sort.Strings(pr.Envs)
+		out = append(out, pr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// Objects are what runs in namespace need, in the order they are applied: the runs'
-// ServiceAccount, the executor's Role, their RoleBindings, and last the standard
-// WorkflowTemplate (its presence says the rest was written).
-func Objects(namespace string, cfg pipelines.Config) []runtime.Object {
-	objects := []runtime.Object{pipelines.ServiceAccount(namespace), pipelines.ExecutorRole(namespace)}
-	for _, rb := range pipelines.RoleBindings(namespace) {
-		objects = append(objects, rb)
+// Objects are what a project's runs need, in the order they are applied: in its build
+// namespace the runs' ServiceAccount, the executor's Role and its binding; in each of envs
+// the runs' deployer binding; and last the build namespace's standard WorkflowTemplate (its
+// presence says the rest was written).
+func Objects(project string, envs []string, cfg pipelines.Config) []runtime.Object {
+	objects := []runtime.Object{pipelines.ServiceAccount(project), pipelines.ExecutorRole(project), pipelines.ExecutorBinding(project)}
+	for _, env := range envs {
+		objects = append(objects, pipelines.DeployerBinding(project, env))
 	}
-	return append(objects, pipelines.StandardTemplate(namespace, cfg))
+	return append(objects, pipelines.StandardTemplate(project, cfg))
 }

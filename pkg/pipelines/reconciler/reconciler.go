@@ -1,6 +1,7 @@
-// Package reconciler keeps the pipeline objects of every project namespace where an app has
-// a pipeline as the platform's configuration builds them: installed after a crash between
-// writes, restored after a hand edit, upgraded after a change of configuration.
+// Package reconciler keeps the pipeline objects of every project where an app has a
+// pipeline as the platform's configuration builds them — in its build namespace, and the
+// runs' deployer binding in each environment with a pipeline: installed after a crash
+// between writes, restored after a hand edit, upgraded after a change of configuration.
 package reconciler
 
 import (
@@ -22,25 +23,25 @@ type Reconciler struct {
 	Log     *slog.Logger
 }
 
-// Reconcile installs namespace's pipeline objects when its standard template is missing or
-// differs from the one this configuration builds: one read on a run's path, the writes only
-// after a change of configuration (or a hand edit).
-func (r *Reconciler) Reconcile(ctx context.Context, namespace string) error {
-	want := pipelines.StandardTemplate(namespace, r.Config)
-	got, err := r.Clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(namespace).Get(ctx, want.Name, metav1.GetOptions{})
+// Reconcile installs the project's pipeline objects (with the deployer binding in envs) when
+// its standard template is missing or differs from the one this configuration builds: one
+// read on a run's path, the writes only after a change of configuration (or a hand edit).
+func (r *Reconciler) Reconcile(ctx context.Context, project string, envs []string) error {
+	want := pipelines.StandardTemplate(project, r.Config)
+	got, err := r.Clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(want.Namespace).Get(ctx, want.Name, metav1.GetOptions{})
 	if err == nil && equality.Semantic.DeepEqual(got.Spec, want.Spec) {
 		return nil
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
-	return r.Install(ctx, namespace)
+	return r.Install(ctx, project, envs)
 }
 
-// Install server-side applies every pipeline object of namespace (upgraded in place when the
-// platform's configuration changed).
-func (r *Reconciler) Install(ctx context.Context, namespace string) error {
-	for _, o := range Objects(namespace, r.Config) {
+// Install server-side applies every pipeline object of the project, with the deployer
+// binding in envs (upgraded in place when the platform's configuration changed).
+func (r *Reconciler) Install(ctx context.Context, project string, envs []string) error {
+	for _, o := range Objects(project, envs, r.Config) {
 		if err := r.Clients.Apply(ctx, o); err != nil {
 			return err
 		}

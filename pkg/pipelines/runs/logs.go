@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/records"
 )
@@ -127,7 +128,7 @@ func (r *Runs) Stream(ctx context.Context, t records.Target, name string, emit f
 // reports whether the pod was there; a pod whose output cannot be read is an error event,
 // not the end of the stream.
 func (r *Runs) streamStepLogs(ctx context.Context, t records.Target, run string, s pipelines.Step, follow bool, emit func(Event) error) (bool, error) {
-	pods, err := r.clients.Kube.CoreV1().Pods(t.Namespace()).List(ctx, metav1.ListOptions{LabelSelector: argoLabelWorkflow + "=" + run})
+	pods, err := r.clients.Kube.CoreV1().Pods(names.BuildNamespace(t.Project)).List(ctx, metav1.ListOptions{LabelSelector: argoLabelWorkflow + "=" + run})
 	if err != nil {
 		return false, emit(Event{Kind: EventError, Step: s.Name, Message: "listing the run's pods: " + err.Error()})
 	}
@@ -140,7 +141,7 @@ func (r *Runs) streamStepLogs(ctx context.Context, t records.Target, run string,
 	if pod == nil {
 		return false, nil
 	}
-	stream, err := r.clients.Kube.CoreV1().Pods(t.Namespace()).GetLogs(pod.Name, &corev1.PodLogOptions{Container: argoMainContainer, Follow: follow}).Stream(ctx)
+	stream, err := r.clients.Kube.CoreV1().Pods(names.BuildNamespace(t.Project)).GetLogs(pod.Name, &corev1.PodLogOptions{Container: argoMainContainer, Follow: follow}).Stream(ctx)
 	if err != nil {
 		return true, emit(Event{Kind: EventError, Step: s.Name, Message: "reading the output of pod " + pod.Name + ": " + err.Error()})
 	}

@@ -45,7 +45,8 @@ func (r *Runs) pipeline(ctx context.Context, t records.Target) (pipelines.Pipeli
 }
 
 // PutPipeline stores an app's pipeline, after checking it and the run it makes with Argo's
-// validator, and installs the namespace's pipeline objects.
+// validator, and installs the project's pipeline objects (with the runs' deployer binding in
+// this environment).
 func (r *Runs) PutPipeline(ctx context.Context, t records.Target, pl pipelines.Pipeline) (pipelines.Pipeline, error) {
 	if _, err := r.records.Resolve(t); err != nil {
 		return pipelines.Pipeline{}, err
@@ -60,7 +61,7 @@ func (r *Runs) PutPipeline(ctx context.Context, t records.Target, pl pipelines.P
 	if _, err := pipelines.BuildRun(pipelines.Start{Target: runTarget(t), Pipeline: pl, Trigger: pipelines.TriggerManual}, r.cfg); err != nil {
 		return pipelines.Pipeline{}, apierror.Invalid(field.ErrorList{field.Invalid(field.NewPath("stages"), "", "Argo refuses the pipeline: "+err.Error())})
 	}
-	if err := r.namespaces.Install(ctx, t.Namespace()); err != nil {
+	if err := r.namespaces.Install(ctx, t.Project, []string{t.Env}); err != nil {
 		return pipelines.Pipeline{}, err
 	}
 	cm, err := pipelines.PipelineConfigMap(r.cfg.Namespace, runTarget(t), pl)
@@ -73,11 +74,12 @@ func (r *Runs) PutPipeline(ctx context.Context, t records.Target, pl pipelines.P
 	return pl, nil
 }
 
-// Template describes a WorkflowTemplate in a project's environment: the standard one
-// Slipway installs, or one of the project's own.
+// Template describes a WorkflowTemplate in a project's build namespace, where its runs
+// execute: the standard one Slipway installs, or one of the project's own.
 type Template struct {
-	Name       string   `json:"name"`
-	Env        string   `json:"env"`
+	Name string `json:"name"`
+	// Namespace is the project's build namespace.
+	Namespace  string   `json:"namespace"`
 	Entrypoint string   `json:"entrypoint"`
 	Parameters []string `json:"parameters"`
 	// Steps are the template's own templates (steps a pipeline's stages may not reuse by name).
@@ -86,29 +88,33 @@ type Template struct {
 	Standard bool `json:"standard"`
 }
 
-// ListTemplates lists the WorkflowTemplates of a project's environments in envs (those the
-// caller may see), read from the apiserver; a project that does not exist is a 404.
+// ListTemplates lists the WorkflowTemplates of a project's build namespace, read from the
+// apiserver, for a caller who may read runs in at least one of its environments (envs,
+// those the caller may see; with none, the list is empty); a project that does not exist
+// is a 404.
 func (r *Runs) ListTemplates(ctx context.Context, project string, envs []string) ([]Template, error) {
 	if err := r.records.ProjectExists(project); err != nil {
 		return nil, err
 	}
 	out := []Template{}
-	for _, env := range envs {
-		list, err := r.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(names.Namespace(project, env)).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
+	if len(envs) == 0 {
+		return out, nil
+	}
+	ns := names.BuildNamespace(project)
+	list, err := r.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, wt := range list.Items {
+		t := Template{Name: wt.Name, Namespace: ns, Entrypoint: wt.Spec.Entrypoint, Parameters: []string{}, Steps: []string{},
+			Standard: wt.Name == names.StandardTemplate}
+		for _, param := range wt.Spec.Arguments.Parameters {
+			t.Parameters = append(t.Parameters, param.Name)
 		}
-		for _, wt := range list.Items {
-			t := Template{Name: wt.Name, Env: env, Entrypoint: wt.Spec.Entrypoint, Parameters: []string{}, Steps: []string{},
-				Standard: wt.Name == names.StandardTemplate}
-			for _, param := range wt.Spec.Arguments.Parameters {
-				t.Parameters = append(t.Parameters, param.Name)
-			}
-			for _, tmpl := range wt.Spec.Templates {
-				t.Steps = append(t.Steps, tmpl.Name)
-			}
-			out = append(out, t)
+		for _, tmpl := range wt.Spec.Templates {
+			t.Steps = append(t.Steps, tmpl.Name)
 		}
+		out = append(out, t)
 	}
 	return out, nil
 }

@@ -79,10 +79,10 @@ func (r *Runs) start(ctx context.Context, t records.Target, s pipelines.Start) (
 	if err != nil {
 		return pipelines.Run{}, apierror.Invalid(field.ErrorList{field.Invalid(field.NewPath("stages"), "", "Argo refuses the run: "+err.Error())})
 	}
-	if err := r.namespaces.Reconcile(ctx, t.Namespace()); err != nil {
+	if err := r.namespaces.Reconcile(ctx, t.Project, []string{t.Env}); err != nil {
 		return pipelines.Run{}, err
 	}
-	created, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(t.Namespace()).Create(ctx, wf, metav1.CreateOptions{FieldManager: names.FieldManager})
+	created, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace(t.Project)).Create(ctx, wf, metav1.CreateOptions{FieldManager: names.FieldManager})
 	if apierrors.IsAlreadyExists(err) && s.Delivery != "" {
 		return pipelines.Run{}, apierror.Conflict("delivery %q was received before (run %s): replays are refused", s.Delivery, wf.Name)
 	}
@@ -92,13 +92,14 @@ func (r *Runs) start(ctx context.Context, t records.Target, s pipelines.Start) (
 	return pipelines.RunFromWorkflow(created), nil
 }
 
-// List lists an app's runs in an environment, newest first, from the cache. An app that has
+// List lists an app's runs in an environment (in the project's build namespace, by their
+// app and env labels), newest first, from the cache. An app that has
 // no run, no pipeline and no Service there does not exist: a 404, not an empty list.
 func (r *Runs) List(ctx context.Context, t records.Target) ([]pipelines.Run, error) {
 	if _, err := r.records.Resolve(t); err != nil {
 		return nil, err
 	}
-	wfs, err := r.cache.Workflows.Workflows(t.Namespace()).List(labels.SelectorFromSet(labels.Set{names.LabelApp: t.App, names.LabelEnv: t.Env}))
+	wfs, err := r.cache.Workflows.Workflows(names.BuildNamespace(t.Project)).List(labels.SelectorFromSet(labels.Set{names.LabelApp: t.App, names.LabelEnv: t.Env}))
 	if err != nil {
 		return nil, err
 	}
@@ -137,9 +138,9 @@ func (r *Runs) workflow(ctx context.Context, t records.Target, name string) (*wf
 	if _, err := r.records.Resolve(t); err != nil {
 		return nil, err
 	}
-	wf, err := r.cache.Workflows.Workflows(t.Namespace()).Get(name)
+	wf, err := r.cache.Workflows.Workflows(names.BuildNamespace(t.Project)).Get(name)
 	if apierrors.IsNotFound(err) {
-		wf, err = r.clients.Argo.ArgoprojV1alpha1().Workflows(t.Namespace()).Get(ctx, name, metav1.GetOptions{})
+		wf, err = r.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace(t.Project)).Get(ctx, name, metav1.GetOptions{})
 	}
 	if apierrors.IsNotFound(err) || (err == nil && (wf.Labels[names.LabelApp] != t.App || wf.Labels[names.LabelEnv] != t.Env)) {
 		return nil, apierror.NotFound("app %q has no run %q in %q", t.App, name, t.Env)
@@ -158,7 +159,7 @@ func (r *Runs) Cancel(ctx context.Context, t records.Target, name string) (pipel
 		return pipelines.Run{}, apierror.Conflict("run %s has already finished (%s)", name, wf.Status.Phase)
 	}
 	patch := []byte(`{"spec":{"shutdown":"` + string(wfv1.ShutdownStrategyTerminate) + `"}}`)
-	out, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(t.Namespace()).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: names.FieldManager})
+	out, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace(t.Project)).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: names.FieldManager})
 	if err != nil {
 		return pipelines.Run{}, err
 	}
@@ -200,7 +201,7 @@ func (r *Runs) Approve(ctx context.Context, user string, t records.Target, name 
 	if err != nil {
 		return pipelines.Run{}, err
 	}
-	out, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(t.Namespace()).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: names.FieldManager})
+	out, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace(t.Project)).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: names.FieldManager})
 	if apierrors.IsConflict(err) {
 		return pipelines.Run{}, apierror.Conflict("run %s changed while approving; try again", name)
 	}
