@@ -29,7 +29,7 @@ func as(token string, f func()) {
 
 // serviceAccountToken makes a ServiceAccount in slipway-system and returns
 // a token the apiserver issues for it (TokenRequest), with its user name.
-func serviceAccountToken(t *testing.T, name string) (token, user string) {
+func serviceAccountToken(t testing.TB, name string) (token, user string) {
 	t.Helper()
 	ctx := context.Background()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "slipway-system"}}

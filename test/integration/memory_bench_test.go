@@ -3,8 +3,7 @@
 package integration
 
 import (
-	"bytes"
-	"context"
+		"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -61,6 +60,34 @@ func BenchmarkMemory2000Apps(b *testing.B) {
 	}
 	b.Logf("created %d Services and %d Revisions in %s", apps, apps*revs, time.Since(setup).Round(time.Second))
 
+	proc := startPlatformProcess(b, nil)
+	for b.Loop() {
+		var list []struct {
+			Name string
+			Envs map[string]struct{ Revisions []any }
+		}
+		if code, body := callAt(b, proc.base, env.token, http.MethodGet, "/api/v1/projects/mem/apps", nil, &list); code != http.StatusOK || len(list) != apps ||
+			len(list[0].Envs["test"].Revisions) != revs {
+			b.Fatalf("GET apps = %d, %d apps: %.300s", code, len(list), body)
+		}
+	}
+	rss, peak := procMemory(b, proc.cmd.Process.Pid)
+	b.ReportMetric(rss, "rss-MB")
+	b.ReportMetric(peak, "peak-rss-MB")
+}
+
+// platformProcess is cmd/platform-api running as its own process, as its own identity (the
+// chart's RBAC), on the dev stack.
+type platformProcess struct {
+	base string
+	cmd  *exec.Cmd
+	logs *testutil.Buffer
+}
+
+// startPlatformProcess builds and starts cmd/platform-api with config/dev.yaml on a free
+// port, edited by edit (nil: as it is), and waits until it is ready.
+func startPlatformProcess(b *testing.B, edit func(config string) string) *platformProcess {
+	b.Helper()
 	bin := filepath.Join(b.TempDir(), "platform-api")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/platform-api").CombinedOutput(); err != nil {
 		b.Fatalf("building platform-api: %v\n%s", err, out)
@@ -73,44 +100,35 @@ func BenchmarkMemory2000Apps(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cfg := strings.Replace(string(raw), "listen: 127.0.0.1:8080", "listen: 127.0.0.1:"+strconv.Itoa(port), 1)
+	if edit != nil {
+		cfg = edit(cfg)
+	}
 	cfgPath := filepath.Join(b.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfgPath, bytes.Replace(raw, []byte("listen: 127.0.0.1:8080"), []byte("listen: 127.0.0.1:"+strconv.Itoa(port)), 1), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--config="+cfgPath, "--kubeconfig="+env.stack.KubeconfigFor(devstack.IdentityPlatformAPI))
-	var logs testutil.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	p := &platformProcess{base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &testutil.Buffer{},
+		cmd: exec.Command(bin, "--config="+cfgPath, "--kubeconfig="+env.stack.KubeconfigFor(devstack.IdentityPlatformAPI))}
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	b.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
 	started := time.Now()
-	eventually(b, 3*time.Minute, "the process ready (caches synced)", func() error {
-		resp, err := http.Get(base + "/readyz")
+	eventually(b, 3*time.Minute, "platform-api ready (caches synced)", func() error {
+		resp, err := http.Get(p.base + "/readyz")
 		if err != nil {
 			return err
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz %d; log: %.500s", resp.StatusCode, logs.String())
+			return fmt.Errorf("readyz %d; log: %.500s", resp.StatusCode, p.logs.String())
 		}
 		return nil
 	})
-	b.Logf("ready in %s", time.Since(started).Round(time.Millisecond))
-	for b.Loop() {
-		var list []struct {
-			Name string
-			Envs map[string]struct{ Revisions []any }
-		}
-		if code, body := callAt(b, base, env.token, http.MethodGet, "/api/v1/projects/mem/apps", nil, &list); code != http.StatusOK || len(list) != apps ||
-			len(list[0].Envs["test"].Revisions) != revs {
-			b.Fatalf("GET apps = %d, %d apps: %.300s", code, len(list), body)
-		}
-	}
-	rss, peak := procMemory(b, cmd.Process.Pid)
-	b.ReportMetric(rss, "rss-MB")
-	b.ReportMetric(peak, "peak-rss-MB")
+	b.Logf("platform-api ready in %s", time.Since(started).Round(time.Millisecond))
+	return p
 }
 
 // createMemApp makes an app's Service (revision revs current, revs deploys in its history)

@@ -1,0 +1,196 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/internal/latency"
+)
+
+// BenchmarkOverload: authorized reads (a project's apps, an app, its revisions, its history)
+// from 40 ServiceAccount identities, each a project member, against a platform-api process
+// that leads a Lease of its own. First its saturation rate (closed loop, 64 callers), then
+// open-loop offered load at 1×, 2× and 4× that rate: goodput (2xx/s), p99 of the answered
+// and of the refused, time to the first good answer after the burst, and whether the Lease
+// was held throughout. Bounded: 3 s + 3 × 5 s of load, at most 2,000 requests in flight,
+// loopback only. One iteration is the whole run (-benchtime 1x).
+func BenchmarkOverload(b *testing.B) {
+	const identities, phase = 40, 5 * time.Second
+	createProject(b, "load")
+	mustCall(b, http.StatusCreated, http.MethodPost, appPath("load", "web", "test")+"/deployments", map[string]string{"image": "dev.local/load/web:v1"}, nil)
+	tokens := make([]string, identities)
+	for i := range tokens {
+		token, user := serviceAccountToken(b, fmt.Sprintf("load-%02d", i))
+		mustCall(b, http.StatusCreated, http.MethodPost, "/api/v1/projects/load/members", map[string]string{"name": user, "role": "viewer"}, nil)
+		tokens[i] = token
+	}
+	proc := startPlatformProcess(b, func(cfg string) string {
+		// Its own Lease, so it leads (and must keep leading) while it is overloaded.
+		return strings.Replace(cfg, "leaderElection:\n", "leaderElection:\n  name: overload-reconcilers\n", 1)
+	})
+	eventually(b, 30*time.Second, "the process leads", func() error { return leading(proc.base, 1) })
+	before, err := metric(proc.base, "slipway_leader_transitions_total")
+	if err != nil {
+		b.Fatal(err)
+	}
+	paths := []string{"/api/v1/projects/load/apps", appPath("load", "web", "test"), appPath("load", "web", "test") + "/revisions", appPath("load", "web", "test") + "/history"}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2000, MaxConnsPerHost: 2000}}
+	var seq atomic.Int64
+	send := func() (int, time.Duration) {
+		n := seq.Add(1)
+		req, _ := http.NewRequest(http.MethodGet, proc.base+paths[n%int64(len(paths))], nil)
+		req.Header.Set("Authorization", "Bearer "+tokens[n%identities])
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, time.Since(start)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+
+	for b.Loop() {
+		// Saturation: what 64 callers sending back to back get answered.
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(3 * time.Second)
+		for range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					if code, _ := send(); code == http.StatusOK {
+						ok.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		saturation := float64(ok.Load()) / 3
+		b.ReportMetric(saturation, "saturation-req/s")
+		for _, x := range []int{1, 2, 4} {
+			r := offer(send, saturation*float64(x), phase)
+			b.Logf("%d× (%.0f req/s offered): %d sent, %d 2xx (%.0f/s), %d 503, %d other; p99 2xx %s, p99 503 %s",
+				x, saturation*float64(x), r.sent, r.good, float64(r.good)/phase.Seconds(), r.shed, r.other,
+				r.goodLatency.Percentile(99), r.shedLatency.Percentile(99))
+			b.ReportMetric(float64(r.good)/phase.Seconds(), fmt.Sprintf("goodput-%dx-req/s", x))
+			b.ReportMetric(float64(r.goodLatency.Percentile(99).Microseconds())/1000, fmt.Sprintf("p99-%dx-ms", x))
+			if r.shed > 0 {
+				b.ReportMetric(float64(r.shedLatency.Percentile(99).Microseconds())/1000, fmt.Sprintf("p99-refused-%dx-ms", x))
+			}
+		}
+		start := time.Now()
+		for {
+			if code, _ := send(); code == http.StatusOK {
+				break
+			}
+			if time.Since(start) > time.Minute {
+				b.Fatal("no good answer within a minute of the burst")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "first-good-after-ms")
+	}
+	if err := leading(proc.base, 1); err != nil {
+		b.Errorf("after the burst: %v", err)
+	}
+	after, err := metric(proc.base, "slipway_leader_transitions_total")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(after-before, "leader-transitions")
+}
+
+type offered struct {
+	sent, good, shed, other  int
+	goodLatency, shedLatency latency.Samples
+}
+
+// offer sends rate requests a second for d, each on time whether or not earlier ones were
+// answered (open loop), with at most 2,000 in flight (beyond that a send is counted, not made).
+func offer(send func() (int, time.Duration), rate float64, d time.Duration) offered {
+	var mu sync.Mutex
+	var r offered
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 2000)
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := 0; ; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if at.Sub(start) >= d {
+			break
+		}
+		time.Sleep(time.Until(at))
+		r.sent++
+		select {
+		case slots <- struct{}{}:
+		default:
+			mu.Lock()
+			r.other++
+			mu.Unlock()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			code, took := send()
+			mu.Lock()
+			defer mu.Unlock()
+			switch code {
+			case http.StatusOK:
+				r.good++
+				r.goodLatency = append(r.goodLatency, took)
+			case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+				r.shed++
+				r.shedLatency = append(r.shedLatency, took)
+			default:
+				r.other++
+			}
+		}()
+	}
+	wg.Wait()
+	return r
+}
+
+// leading checks the process's slipway_leader gauge.
+func leading(base string, want float64) error {
+	got, err := metric(base, "slipway_leader")
+	if err == nil && got != want {
+		err = fmt.Errorf("slipway_leader %v, want %v", got, want)
+	}
+	return err
+}
+
+// metric reads one unlabelled-or-single-series metric from base's /metrics.
+func metric(base, name string) (float64, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err != nil {
+			return 0, err
+		}
+		return v, nil
+	}
+	return 0, fmt.Errorf("no %s in /metrics", name)
+}
+
