@@ -3,7 +3,7 @@
 package integration
 
 import (
-		"context"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
