@@ -85,8 +85,10 @@ func Username(identity string) string {
 // break-glass group. Extra writers are the tests' other platform-api identities.
 func (s *Stack) boundaryIdentities() boundary.Identities {
 	return boundary.Identities{
-		Writers:          append([]string{Username(IdentityPlatformAPI)}, s.ExtraWriters...),
-		Controllers:      []string{controllerManagerUser},
+		Writers: append([]string{Username(IdentityPlatformAPI)}, s.ExtraWriters...),
+		// Knative's controller as on a cluster, where net-istio (not run here) writes Routes'
+		// VirtualServices under its ServiceAccount.
+		Controllers:      []string{controllerManagerUser, Username("knative-controller")},
 		BreakGlassGroups: []string{BreakGlassGroup},
 	}
 }

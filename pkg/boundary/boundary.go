@@ -27,8 +27,9 @@ type Identities struct {
 	// its behalf: the garbage collector (an app's VirtualService goes with its Service), the
 	// namespace controller (everything in a deleted namespace), the ServiceAccount controller
 	// (each namespace's default ServiceAccount), Argo's workflow controller (a run's
-	// progress is written on its Workflow) and Knative Eventing's controller (it removes its
-	// finalizer from a PingSource being deleted).
+	// progress is written on its Workflow), Knative Eventing's controller (it removes its
+	// finalizer from a PingSource being deleted) and Knative Serving's controllers (net-istio
+	// writes the VirtualServices of every Knative Route in the Route's namespace).
 	Controllers []string
 	// BreakGlassGroups are exempt, for an operator's repair by hand; the apiserver's own
 	// audit log still records who did it. Empty: nobody is exempt.
@@ -44,6 +45,7 @@ var DefaultControllers = []string{
 	"system:kube-controller-manager",
 	ServiceAccount("argo", "argo"),
 	ServiceAccount("knative-eventing", "eventing-controller"),
+	ServiceAccount("knative-serving", "controller"),
 }
 
 // DefaultBreakGlassGroup is the chart's default break-glass group.
