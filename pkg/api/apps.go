@@ -45,6 +45,7 @@ func (s *Server) deploy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(auditAfterKey, res.Summary)
 	return c.JSON(http.StatusCreated, res)
 }
 
@@ -60,6 +61,7 @@ func (s *Server) deleteApp(c echo.Context) error {
 	if err := s.apps.DeleteApp(c.Request().Context(), target(c)); err != nil {
 		return err
 	}
+	c.Set(auditAfterKey, apps.SummaryOf(nil))
 	return c.NoContent(http.StatusNoContent)
 }
 

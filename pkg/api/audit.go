@@ -12,7 +12,6 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/audit"
 	"github.com/slipway-dev/slipway/pkg/identity"
-	"github.com/slipway-dev/slipway/pkg/records"
 )
 
 // AuditStore keeps the audit trail (audit.Store in production).
@@ -21,26 +20,21 @@ type AuditStore interface {
 	List(f audit.Filter, allow func(audit.Record) bool) ([]audit.Record, error)
 }
 
-// auditAfterKey lets a handler describe what a project-level change made.
+// auditAfterKey lets a handler describe what its change made: the summary of the object it
+// wrote (deploy, traffic, rollback) or a line of its own (project-level changes).
 const auditAfterKey = "slipway.audit.after"
 
-// auditCall records a mutating route's call, refused or not, with the app's state before and
-// after when the route names an app. Request bodies are never recorded: they may hold secrets.
+// auditBeforeKey holds the app's state before the change, taken by auditBefore.
+const auditBeforeKey = "slipway.audit.before"
+
+// auditCall records a mutating route's call, refused or not, with the app's state before
+// (taken once the call is authorized, by auditBefore) and after (what the handler wrote).
+// Request bodies are never recorded: they may hold secrets. No read of the apiserver happens
+// here: both states come from the cache and from the handler's write.
 func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
-			var t *records.Target
-			// The app's state is read only for a path checkPath lets through: a malformed
-			// one is refused before anything is looked up with it.
-			if c.Param("app") != "" && s.pathError(c) == nil {
-				tt := target(c)
-				t = &tt
-			}
-			var before string
-			if t != nil {
-				before = s.apps.Summary(ctx, *t)
-			}
 			err := next(c)
 			status := c.Response().Status
 			if err != nil {
@@ -49,9 +43,12 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 					status = ae.Status
 				}
 			}
+			before, _ := c.Get(auditBeforeKey).(string)
 			after, _ := c.Get(auditAfterKey).(string)
-			if t != nil && status < 400 {
-				after = s.apps.Summary(ctx, *t)
+			if after == "" && before != "" && status < 400 {
+				// An app route whose handler describes nothing (its pipeline, hook or runs):
+				// the app itself is as it was.
+				after = before
 			}
 			u := caller(c)
 			id := c.Response().Header().Get(echo.HeaderXRequestID)
@@ -63,6 +60,17 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 			})
 			return err
 		}
+	}
+}
+
+// auditBefore takes the app's state for the audit record once the call is authorized, from
+// the cache: a refused call (or a malformed path) looks nothing up.
+func (s *Server) auditBefore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Param("app") != "" {
+			c.Set(auditBeforeKey, s.apps.Summary(target(c)))
+		}
+		return next(c)
 	}
 }
 

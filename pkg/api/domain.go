@@ -41,7 +41,7 @@ type Apps interface {
 	History(t records.Target) ([]revisions.HistoryEntry, error)
 	Manifests(t records.Target) ([]byte, error)
 	// Summary describes the app's state in one line for the audit trail.
-	Summary(ctx context.Context, t records.Target) string
+	Summary(t records.Target) string
 }
 
 // Runs are apps' pipelines and their runs.

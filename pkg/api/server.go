@@ -101,7 +101,11 @@ func New(opts Options) *echo.Echo {
 			chain = append(chain, s.auditCall(actionName(r.method, r.path)))
 		}
 		// Path parameters are checked (params.go) before authorization looks anything up.
-		e.Add(r.method, r.path, r.handler, append(chain, s.checkPath, s.authorize(r.access))...)
+		chain = append(chain, s.checkPath, s.authorize(r.access))
+		if r.method != http.MethodGet {
+			chain = append(chain, s.auditBefore)
+		}
+		e.Add(r.method, r.path, r.handler, chain...)
 	}
 	// Git hooks carry their own credential (token or signature) instead of a bearer token.
 	// Each hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.

@@ -17,6 +17,7 @@ func (s *Server) setTraffic(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(auditAfterKey, res.Summary)
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -29,5 +30,6 @@ func (s *Server) rollback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(auditAfterKey, res.Summary)
 	return c.JSON(http.StatusOK, res)
 }

@@ -18,6 +18,8 @@ type DeployResult struct {
 	Image    string             `json:"image"`
 	Traffic  []revisions.Target `json:"traffic"`
 	Rules    []revisions.Rule   `json:"rules,omitempty"`
+	// Summary is the audit trail's "after": the Service as written.
+	Summary string `json:"-"`
 }
 
 // Deploy creates the app's next revision and moves traffic by the request's strategy.
@@ -50,7 +52,7 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 		}
 	}
 	var result DeployResult
-	_, err = p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
+	written, err := p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
 		app := revisions.App{Project: t.Project, Name: t.App, Env: t.Env, Namespace: t.Namespace()}
 		var serving []revisions.Target
 		if current != nil {
@@ -89,6 +91,9 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 		result = DeployResult{Revision: rev, Image: app.Template.Image, Traffic: app.Traffic, Rules: app.Rules}
 		return revisions.BuildService(app), nil
 	})
+	if err == nil {
+		result.Summary = SummaryOf(written)
+	}
 	if err == nil && currentScheme == domains.SchemeShort && scheme != domains.SchemeShort {
 		err = p.claims.Release(ctx, t.App, t.Namespace())
 	}

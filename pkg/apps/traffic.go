@@ -14,6 +14,8 @@ import (
 type TrafficResult struct {
 	Traffic []revisions.Target `json:"traffic"`
 	Rules   []revisions.Rule   `json:"rules,omitempty"`
+	// Summary is the audit trail's "after": the Service as written.
+	Summary string `json:"-"`
 }
 
 // SetTraffic replaces the app's percentage split and header rules.
@@ -54,7 +56,7 @@ func (p *Platform) changeTraffic(ctx context.Context, t Target, change func(app 
 		return TrafficResult{}, err
 	}
 	var result TrafficResult
-	_, err := p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
+	written, err := p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
 		if current == nil {
 			return nil, apierror.NotFound("app %q has been deleted from %q", t.App, t.Env)
 		}
@@ -72,5 +74,8 @@ func (p *Platform) changeTraffic(ctx context.Context, t Target, change func(app 
 		result = TrafficResult{Traffic: app.Traffic, Rules: app.Rules}
 		return revisions.BuildService(app), nil
 	})
+	if err == nil {
+		result.Summary = SummaryOf(written)
+	}
 	return result, err
 }

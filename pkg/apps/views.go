@@ -2,14 +2,12 @@ package apps
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -332,15 +330,18 @@ func (p *Platform) Manifests(t Target) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Summary describes an app's state in one line for the audit trail, read from the apiserver
-// (the cache may not have seen a write made a moment ago).
-func (p *Platform) Summary(ctx context.Context, t Target) string {
-	svc, err := p.clients.Serving.ServingV1().Services(t.Namespace()).Get(ctx, t.App, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+// Summary describes an app's state in one line for the audit trail ("before" a change),
+// from the cache: platform-api's writes to an app take turns and start from the cached
+// Service too, so this is the state the change was decided on.
+func (p *Platform) Summary(t Target) string {
+	return SummaryOf(p.records.CachedService(t))
+}
+
+// SummaryOf describes svc in one line for the audit trail; "absent" for nil. A change's
+// "after" is the summary of the Service it wrote.
+func SummaryOf(svc *servingv1.Service) string {
+	if svc == nil {
 		return "absent"
-	}
-	if err != nil {
-		return "unknown (" + string(apierrors.ReasonForError(err)) + ")"
 	}
 	app, err := revisions.AppWithoutHistory(svc)
 	if err != nil {
