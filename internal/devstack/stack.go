@@ -89,6 +89,9 @@ type Stack struct {
 	UserToken  string
 
 	tokens map[string]string
+	// apiserver and its flags, for RestartAPIServer.
+	apiserver     *process
+	apiserverArgs []string
 
 	caPEM  []byte
 	procs  []*process
@@ -170,7 +173,7 @@ func (s *Stack) startControlPlane(ctx context.Context) error {
 		}
 	}
 	pki := filepath.Join(s.Dir, "pki")
-	apiserver, err := s.start("kube-apiserver", nil, s.bin("kube-apiserver"),
+	s.apiserverArgs = []string{
 		"--etcd-servers="+etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port="+strconv.Itoa(apiPort),
 		"--tls-cert-file="+filepath.Join(pki, "apiserver.crt"), "--tls-private-key-file="+filepath.Join(pki, "apiserver.key"),
@@ -183,10 +186,12 @@ func (s *Stack) startControlPlane(ctx context.Context) error {
 		"--allow-privileged=true",
 		"--enable-priority-and-fairness=false",
 		"--endpoint-reconciler-type=none",
-		"--v=1")
+		"--v=1"}
+	apiserver, err := s.start("kube-apiserver", nil, s.bin("kube-apiserver"), s.apiserverArgs...)
 	if err != nil {
 		return err
 	}
+	s.apiserver = apiserver
 	s.Config = &rest.Config{
 		Host:            "https://127.0.0.1:" + strconv.Itoa(apiPort),
 		BearerToken:     s.tokens[IdentityBreakGlass],
@@ -523,4 +528,28 @@ func containsAll(s string, subs ...string) bool {
 func (s *Stack) StartProcess(name string, env []string, bin string, args ...string) error {
 	_, err := s.start(name, env, bin, args...)
 	return err
+}
+
+// RestartAPIServer stops the kube-apiserver, keeps it down for down, then starts it again
+// with the same flags, port and etcd data and waits until it is ready: a fault every client
+// of the stack must ride out.
+func (s *Stack) RestartAPIServer(ctx context.Context, down time.Duration) error {
+	s.apiserver.stop(10 * time.Second)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(down):
+	}
+	p, err := s.start("kube-apiserver-restarted", nil, s.bin("kube-apiserver"), s.apiserverArgs...)
+	if err != nil {
+		return err
+	}
+	for i, q := range s.procs {
+		if q == s.apiserver {
+			s.procs = append(s.procs[:i], s.procs[i+1:]...)
+			break
+		}
+	}
+	s.apiserver = p
+	return waitFor(ctx, "kube-apiserver after its restart", componentTimeout, p, s.apiserverReady)
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/flowcontrol"
 	networkingclient "knative.dev/networking/pkg/client/clientset/versioned"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned"
 	servinginformers "knative.dev/serving/pkg/client/informers/externalversions"
@@ -35,8 +36,8 @@ import (
 // token bucket of its own), so that one kind of traffic cannot starve another: a burst of
 // API requests once made lease renewal wait behind the shared limiter until leadership was
 // lost.
-//   - Kube, Serving, Istio, Networking and Argo: reads (informers, live gets) and writes, with
-//     writes behind the circuit breaker.
+//   - Kube, Serving, Istio, Networking and Argo: reads (informers, live gets) and writes, each
+//     with a budget of its own shared by the five clients, writes behind the circuit breaker.
 //   - Reviews: TokenReview and SubjectAccessReview, asked on behalf of callers; no breaker,
 //     since a review is a question, not a write.
 //   - Leases: leader election; no breaker, whose open state (breaker.openFor, 15 s by
@@ -59,7 +60,8 @@ type Clients struct {
 // Request budgets (queries per second, burst) of each kind of traffic; see Clients.
 const (
 	// The API fans out to the apiserver on writes only (reads hit caches); these keep bursts
-	// of writes from being throttled client-side.
+	// of writes from being throttled client-side. Reads (informers' lists and watches, live
+	// gets on conflicts and for runs not yet cached) have as much again, apart.
 	requestQPS, requestBurst = 100, 200
 	// Reviews are cached per token and per question (auth.cacheTTL), so they follow the
 	// number of distinct callers, not requests.
@@ -86,11 +88,14 @@ func RESTConfig(path string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// NewClients builds the clients for cfg, each kind of traffic with its own budget, and writes
+// NewClients builds the clients for cfg, each kind of traffic with its own budget (reads and
+// writes apart, reviews, the Lease), and writes
 // behind a circuit breaker shaped by breaker. cfg's own QPS, Burst and RateLimiter are not
 // used: the budgets are Slipway's (see Clients).
 func NewClients(cfg *rest.Config, breaker BreakerSettings) (*Clients, error) {
-	requests := withBreaker(budget(cfg, requestQPS, requestBurst), breaker)
+	requests := withBreaker(withReadWriteBudgets(cfg,
+		flowcontrol.NewTokenBucketRateLimiter(requestQPS, requestBurst),
+		flowcontrol.NewTokenBucketRateLimiter(requestQPS, requestBurst)), breaker)
 	k, err := kubernetes.NewForConfig(requests)
 	if err != nil {
 		return nil, err

@@ -112,6 +112,16 @@ func BenchmarkOverload(b *testing.B) {
 	if err := leading(proc.base, 1); err != nil {
 		b.Errorf("after the burst: %v", err)
 	}
+	// The refusals' own time, measured by platform-api (slipway_http_request_duration_seconds):
+	// from its middleware's start to the answer, without the wait for a CPU before it.
+	for _, le := range []string{"0.004", "0.008"} {
+		share, n, err := shareWithin(proc.base, "503", le)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%d refusals (503); %.1f %% answered within %s s by platform-api's own clock", n, share, le)
+		b.ReportMetric(share, "refused-within-"+le+"s-%")
+	}
 	after, err := metric(proc.base, "slipway_leader_transitions_total")
 	if err != nil {
 		b.Fatal(err)
@@ -190,6 +200,40 @@ func offer(send func() (int, time.Duration), rate float64, d time.Duration) offe
 	}
 	wg.Wait()
 	return r
+}
+
+// shareWithin is the percentage of base's requests answered with status that its
+// request-duration histogram puts at or below le seconds, and how many there were.
+func shareWithin(base, status, le string) (float64, int, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	var within, total float64
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.Contains(line, `status="`+status+`"`) {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "slipway_http_request_duration_seconds_bucket{") && strings.Contains(line, `le="`+le+`"`):
+			within += v
+		case strings.HasPrefix(line, "slipway_http_request_duration_seconds_count{"):
+			total += v
+		}
+	}
+	if total == 0 {
+		return 0, 0, nil
+	}
+	return 100 * within / total, int(total), nil
 }
 
 // leading checks the process's slipway_leader gauge.
