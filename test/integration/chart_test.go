@@ -607,6 +607,11 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 	if used, _ := rec.snapshot(); !used["get workflows.argoproj.io"] {
 		excused["get workflows.argoproj.io"] = "every run was already in the cache when read"
 	}
+	// A Service is read live only by a write that lost an optimistic-concurrency race or
+	// whose cached copy lagged; the flow may meet neither.
+	if used, _ := rec.snapshot(); !used["get services.serving.knative.dev"] {
+		excused["get services.serving.knative.dev"] = "no write lost a race or met a lagging cache"
+	}
 	// TestMain's platform-api reconciles the same Services; when its apply creates the
 	// VirtualService first, this one's apply is an update (authorized as patch only).
 	if used, _ := rec.snapshot(); !used["create virtualservices.networking.istio.io"] {
