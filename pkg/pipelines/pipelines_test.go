@@ -282,3 +282,15 @@ func BenchmarkBuildRun(b *testing.B) {
 		}
 	}
 }
+
+// One push delivered to two environments' hooks is two runs in the build namespace; the same
+// delivery again is the same name (a replay).
+func TestDeliveryRunNames(t *testing.T) {
+	test, prod := DeliveryRunName("web", "test", "github:d-1"), DeliveryRunName("web", "prod", "github:d-1")
+	if test == prod {
+		t.Errorf("test and prod runs of one delivery share the name %s", test)
+	}
+	if again := DeliveryRunName("web", "test", "github:d-1"); again != test {
+		t.Errorf("the same delivery got %s, then %s", test, again)
+	}
+}

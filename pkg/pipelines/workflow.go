@@ -75,7 +75,7 @@ func BuildRun(s Start, cfg Config) (*wfv1.Workflow, error) {
 		Annotations: map[string]string{names.AnnoStartedBy: s.StartedBy, names.AnnoBranch: branch},
 	}
 	if s.Delivery != "" {
-		meta.Name = DeliveryRunName(t.App, s.Delivery)
+		meta.Name = DeliveryRunName(t.App, t.Env, s.Delivery)
 		labels[names.LabelDelivery] = meta.Name[len(meta.Name)-deliveryHashLen:]
 	} else {
 		meta.GenerateName = runPrefix(t.App)
@@ -219,9 +219,12 @@ func ImageName(cfg Config, t Target) string {
 
 const deliveryHashLen = 16
 
-// DeliveryRunName is the run name of a hook delivery: the same delivery, the same name.
-func DeliveryRunName(app, delivery string) string {
-	sum := sha256.Sum256([]byte(delivery))
+// DeliveryRunName is the run name of a hook delivery: the same delivery to the same app and
+// environment, the same name. Every environment's runs share the project's build namespace,
+// so the environment is part of it: one push delivered to the test and the prod hook is two
+// runs, not a replay.
+func DeliveryRunName(app, env, delivery string) string {
+	sum := sha256.Sum256([]byte(env + "\x00" + delivery))
 	return runPrefix(app) + hex.EncodeToString(sum[:])[:deliveryHashLen]
 }
 
