@@ -36,7 +36,8 @@ type Apps interface {
 	DeleteApp(ctx context.Context, t records.Target) error
 	ListRevisions(t records.Target) ([]apps.Revision, error)
 	GetRevision(t records.Target, name string) (apps.Revision, error)
-	SetTraffic(ctx context.Context, user string, t records.Target, req revisions.TrafficRequest) (apps.TrafficResult, error)
+	Traffic(t records.Target) (apps.TrafficResult, error)
+	SetTraffic(ctx context.Context, user string, t records.Target, req revisions.TrafficRequest, readVersions []string) (apps.TrafficResult, error)
 	Rollback(ctx context.Context, user string, t records.Target, req revisions.RollbackRequest) (apps.TrafficResult, error)
 	History(t records.Target) ([]revisions.HistoryEntry, error)
 	Manifests(t records.Target) ([]byte, error)

@@ -43,13 +43,17 @@ func etag() echo.MiddlewareFunc {
 				return nil // nothing written: the handler left the response empty and uncommitted
 			}
 			h := orig.Header()
-			if bw.status != http.StatusOK || h.Get("ETag") != "" {
+			if bw.status != http.StatusOK {
 				bw.release()
 				return nil
 			}
-			sum := sha256.Sum256(bw.buf.Bytes())
-			tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-			h.Set("ETag", tag)
+			// A handler may set the tag itself: the version a later If-Match names.
+			tag := h.Get("ETag")
+			if tag == "" {
+				sum := sha256.Sum256(bw.buf.Bytes())
+				tag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+				h.Set("ETag", tag)
+			}
 			h.Add("Vary", "Authorization")
 			if h.Get("Cache-Control") == "" {
 				// Stored only by the caller's browser, and revalidated every time.

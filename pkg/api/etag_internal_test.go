@@ -58,8 +58,11 @@ func TestETagMiddleware(t *testing.T) {
 	if r := serve(http.MethodGet, "/api/v1/accepted", "*"); r.Code != http.StatusAccepted || r.Header().Get("ETag") != "" {
 		t.Errorf("non-200 = %d ETag %q, want 202 without ETag", r.Code, r.Header().Get("ETag"))
 	}
-	if r := serve(http.MethodGet, "/api/v1/tagged", `"own"`); r.Code != 200 || r.Header().Get("ETag") != `"own"` {
+	if r := serve(http.MethodGet, "/api/v1/tagged", `"other"`); r.Code != 200 || r.Header().Get("ETag") != `"own"` {
 		t.Errorf("a handler's own ETag = %d %q, want it kept as is", r.Code, r.Header().Get("ETag"))
+	}
+	if r := serve(http.MethodGet, "/api/v1/tagged", `"own"`); r.Code != http.StatusNotModified || r.Body.Len() != 0 {
+		t.Errorf("conditional GET on a handler's own ETag = %d %q, want a bare 304", r.Code, r.Body.String())
 	}
 	if r := serve(http.MethodGet, "/other", "*"); r.Code != 200 || r.Header().Get("ETag") != "" {
 		t.Errorf("outside /api/ = %d ETag %q", r.Code, r.Header().Get("ETag"))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3gen"
@@ -33,7 +32,7 @@ func (s *Server) openAPIDocument(routes []route) *openapi3.T {
 		path := openAPIPath(r.path)
 		op := &openapi3.Operation{
 			Summary:     r.summary,
-			OperationID: operationID(r.method, path),
+			OperationID: r.id,
 			Responses:   openapi3.NewResponses(),
 		}
 		problems := map[int]string{}
@@ -83,15 +82,9 @@ func schemaFor(v any, components openapi3.Schemas) *openapi3.SchemaRef {
 	return ref
 }
 
-func operationID(method, path string) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(method))
-	for _, part := range strings.Split(path, "/") {
-		part = strings.Trim(part, "{}")
-		if part == "" || part == "api" || part == "v1" {
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
+// Contract is the API's document as clients are generated from it (api/openapi.json): the
+// served document without what the operator's configuration adds (the environment names).
+func Contract() *openapi3.T {
+	s := &Server{}
+	return s.openAPIDocument(s.routes())
 }

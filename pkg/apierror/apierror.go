@@ -59,6 +59,12 @@ func Conflict(format string, args ...any) *Error {
 	return &Error{Status: http.StatusConflict, Title: "Conflict", Detail: fmt.Sprintf(format, args...)}
 }
 
+// PreconditionFailed reports a conditional request (If-Match) whose condition no longer
+// holds: the object changed since the caller read it (412).
+func PreconditionFailed(format string, args ...any) *Error {
+	return &Error{Status: http.StatusPreconditionFailed, Title: "Precondition failed", Detail: fmt.Sprintf(format, args...)}
+}
+
 // Unavailable reports a dependency that is not ready yet (503).
 func Unavailable(retryAfter int, format string, args ...any) *Error {
 	return &Error{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: fmt.Sprintf(format, args...), RetryAfterSeconds: retryAfter}
