@@ -2,8 +2,11 @@ package api
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3gen"
@@ -72,10 +75,43 @@ func (s *Server) openAPIDocument(routes []route) *openapi3.T {
 	return doc
 }
 
+// describeFields says of each field of a struct what its Go type says: a field without
+// omitempty is required (encoding/json always writes it), and an optional pointer to a
+// scalar keeps its pointer in the generated Go client (x-go-type-skip-optional-pointer),
+// because its zero value means something (minScale 0 is not minScale unset).
+func describeFields(_ string, t reflect.Type, _ reflect.StructTag, schema *openapi3.Schema) error {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		prop, ok := schema.Properties[name]
+		if !f.IsExported() || name == "-" || !ok {
+			continue
+		}
+		switch {
+		case !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero"):
+			if !slices.Contains(schema.Required, name) {
+				schema.Required = append(schema.Required, name)
+			}
+		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() != reflect.Struct && prop.Value != nil:
+			if prop.Value.Extensions == nil {
+				prop.Value.Extensions = map[string]any{}
+			}
+			prop.Value.Extensions["x-go-type-skip-optional-pointer"] = false
+		}
+	}
+	return nil
+}
+
 func schemaFor(v any, components openapi3.Schemas) *openapi3.SchemaRef {
 	ref, err := openapi3gen.NewSchemaRefForValue(v, components, openapi3gen.CreateComponentSchemas(openapi3gen.ExportComponentSchemasOptions{
 		ExportComponentSchemas: true, ExportTopLevelSchema: true,
-	}))
+	}), openapi3gen.SchemaCustomizer(describeFields))
 	if err != nil {
 		panic(fmt.Sprintf("openapi schema for %T: %v", v, err)) // the types are fixed at compile time
 	}

@@ -21,279 +21,279 @@ import (
 
 // AppStatus defines model for AppStatus.
 type AppStatus struct {
-	App                   *string           `json:"app,omitempty"`
-	Env                   *string           `json:"env,omitempty"`
-	Hosts                 *[]Host           `json:"hosts,omitempty"`
-	Image                 *string           `json:"image,omitempty"`
-	LatestCreatedRevision *string           `json:"latestCreatedRevision,omitempty"`
-	LatestReadyRevision   *string           `json:"latestReadyRevision,omitempty"`
-	LogPaths              *[]LogPath        `json:"logPaths,omitempty"`
-	Namespace             *string           `json:"namespace,omitempty"`
-	Project               *string           `json:"project,omitempty"`
-	Ready                 *bool             `json:"ready,omitempty"`
-	Reason                *string           `json:"reason,omitempty"`
-	Revisions             *[]string         `json:"revisions,omitempty"`
-	Routing               *EffectiveRouting `json:"routing,omitempty"`
-	Rules                 *[]Rule           `json:"rules,omitempty"`
-	ServedTraffic         *[]ServedTarget   `json:"servedTraffic,omitempty"`
-	Traffic               *[]Target         `json:"traffic,omitempty"`
-	Url                   *string           `json:"url,omitempty"`
+	App                   string           `json:"app"`
+	Env                   string           `json:"env"`
+	Hosts                 []Host           `json:"hosts"`
+	Image                 string           `json:"image"`
+	LatestCreatedRevision string           `json:"latestCreatedRevision,omitempty,omitzero"`
+	LatestReadyRevision   string           `json:"latestReadyRevision,omitempty,omitzero"`
+	LogPaths              []LogPath        `json:"logPaths,omitempty,omitzero"`
+	Namespace             string           `json:"namespace"`
+	Project               string           `json:"project"`
+	Ready                 bool             `json:"ready"`
+	Reason                string           `json:"reason,omitempty,omitzero"`
+	Revisions             []string         `json:"revisions,omitempty,omitzero"`
+	Routing               EffectiveRouting `json:"routing"`
+	Rules                 []Rule           `json:"rules,omitempty,omitzero"`
+	ServedTraffic         []ServedTarget   `json:"servedTraffic"`
+	Traffic               []Target         `json:"traffic"`
+	Url                   string           `json:"url,omitempty,omitzero"`
 }
 
 // AppSummary defines model for AppSummary.
 type AppSummary struct {
-	Envs *map[string]AppStatus `json:"envs,omitempty"`
-	Name *string               `json:"name,omitempty"`
+	Envs map[string]AppStatus `json:"envs"`
+	Name string               `json:"name"`
 }
 
 // CookieMatch defines model for CookieMatch.
 type CookieMatch struct {
-	Name  *string `json:"name,omitempty"`
-	Value *string `json:"value,omitempty"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // CreateRequest defines model for CreateRequest.
 type CreateRequest struct {
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 }
 
 // DeployRequest defines model for DeployRequest.
 type DeployRequest struct {
-	Domain      *string        `json:"domain,omitempty"`
-	Env         *[]EnvVar      `json:"env,omitempty"`
-	Image       *string        `json:"image,omitempty"`
-	LogPaths    *[]LogPath     `json:"logPaths,omitempty"`
-	Message     *string        `json:"message,omitempty"`
-	PipelineRun *string        `json:"pipelineRun,omitempty"`
-	Port        *int32         `json:"port,omitempty"`
-	Resources   *ResourcesSpec `json:"resources,omitempty"`
-	Scaling     *Scaling       `json:"scaling,omitempty"`
-	Strategy    *Strategy      `json:"strategy,omitempty"`
+	Domain      string        `json:"domain,omitempty,omitzero"`
+	Env         []EnvVar      `json:"env,omitempty,omitzero"`
+	Image       string        `json:"image"`
+	LogPaths    []LogPath     `json:"logPaths,omitempty,omitzero"`
+	Message     string        `json:"message,omitempty,omitzero"`
+	PipelineRun string        `json:"pipelineRun,omitempty,omitzero"`
+	Port        int32         `json:"port,omitempty,omitzero"`
+	Resources   ResourcesSpec `json:"resources,omitempty,omitzero"`
+	Scaling     Scaling       `json:"scaling,omitempty,omitzero"`
+	Strategy    Strategy      `json:"strategy,omitempty,omitzero"`
 }
 
 // DeployResult defines model for DeployResult.
 type DeployResult struct {
-	Image    *string   `json:"image,omitempty"`
-	Revision *string   `json:"revision,omitempty"`
-	Rules    *[]Rule   `json:"rules,omitempty"`
-	Traffic  *[]Target `json:"traffic,omitempty"`
+	Image    string   `json:"image"`
+	Revision string   `json:"revision"`
+	Rules    []Rule   `json:"rules,omitempty,omitzero"`
+	Traffic  []Target `json:"traffic"`
 }
 
 // EffectiveRouting defines model for EffectiveRouting.
 type EffectiveRouting struct {
-	Percentages *[]Target     `json:"percentages,omitempty"`
-	Rules       *[]RoutedRule `json:"rules,omitempty"`
+	Percentages []Target     `json:"percentages"`
+	Rules       []RoutedRule `json:"rules"`
 }
 
 // EnvAccess defines model for EnvAccess.
 type EnvAccess struct {
-	Actions    *map[string]bool `json:"actions,omitempty"`
-	Change     *bool            `json:"change,omitempty"`
-	ChangeRuns *bool            `json:"changeRuns,omitempty"`
-	Delete     *bool            `json:"delete,omitempty"`
-	Read       *bool            `json:"read,omitempty"`
-	StartRuns  *bool            `json:"startRuns,omitempty"`
+	Actions    map[string]bool `json:"actions"`
+	Change     bool            `json:"change"`
+	ChangeRuns bool            `json:"changeRuns"`
+	Delete     bool            `json:"delete"`
+	Read       bool            `json:"read"`
+	StartRuns  bool            `json:"startRuns"`
 }
 
 // EnvVar defines model for EnvVar.
 type EnvVar struct {
-	Name  *string `json:"name,omitempty"`
-	Value *string `json:"value,omitempty"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Environment defines model for Environment.
 type Environment struct {
-	Description *string `json:"description,omitempty"`
-	MaxScale    *int32  `json:"maxScale,omitempty"`
-	MinScale    *int32  `json:"minScale,omitempty"`
-	Name        *string `json:"name,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
+	MaxScale    int32  `json:"maxScale,omitempty,omitzero"`
+	MinScale    int32  `json:"minScale"`
+	Name        string `json:"name"`
 }
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	Field   *string `json:"field,omitempty"`
-	Message *string `json:"message,omitempty"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // HistoryEntry defines model for HistoryEntry.
 type HistoryEntry struct {
-	Action   *string    `json:"action,omitempty"`
-	Image    *string    `json:"image,omitempty"`
-	Message  *string    `json:"message,omitempty"`
-	Revision *string    `json:"revision,omitempty"`
-	Source   *Source    `json:"source,omitempty"`
-	Time     *time.Time `json:"time,omitempty"`
-	Traffic  *[]Target  `json:"traffic,omitempty"`
-	User     *string    `json:"user,omitempty"`
+	Action   string    `json:"action"`
+	Image    string    `json:"image,omitempty,omitzero"`
+	Message  string    `json:"message,omitempty,omitzero"`
+	Revision string    `json:"revision,omitempty,omitzero"`
+	Source   Source    `json:"source,omitempty,omitzero"`
+	Time     time.Time `json:"time"`
+	Traffic  []Target  `json:"traffic"`
+	User     string    `json:"user"`
 }
 
 // Hook defines model for Hook.
 type Hook struct {
-	Branch *string `json:"branch,omitempty"`
-	Secret *string `json:"secret,omitempty"`
-	Token  *string `json:"token,omitempty"`
-	Url    *string `json:"url,omitempty"`
+	Branch string `json:"branch"`
+	Secret string `json:"secret,omitempty,omitzero"`
+	Token  string `json:"token,omitempty,omitzero"`
+	Url    string `json:"url"`
 }
 
 // Host defines model for Host.
 type Host struct {
-	Host *string `json:"host,omitempty"`
-	Tag  *string `json:"tag,omitempty"`
+	Host string `json:"host"`
+	Tag  string `json:"tag,omitempty,omitzero"`
 }
 
 // LogPath defines model for LogPath.
 type LogPath struct {
-	Container *string `json:"container,omitempty"`
-	Name      *string `json:"name,omitempty"`
-	Path      *string `json:"path,omitempty"`
+	Container string `json:"container,omitempty,omitzero"`
+	Name      string `json:"name,omitempty,omitzero"`
+	Path      string `json:"path"`
 }
 
 // Match defines model for Match.
 type Match struct {
-	Cookie  *CookieMatch            `json:"cookie,omitempty"`
-	Headers *map[string]StringMatch `json:"headers,omitempty"`
+	Cookie  CookieMatch            `json:"cookie,omitempty,omitzero"`
+	Headers map[string]StringMatch `json:"headers,omitempty,omitzero"`
 }
 
 // Me defines model for Me.
 type Me struct {
-	CreateProjects *bool     `json:"createProjects,omitempty"`
-	Groups         *[]string `json:"groups,omitempty"`
-	Name           *string   `json:"name,omitempty"`
-	ReadPlatform   *bool     `json:"readPlatform,omitempty"`
+	CreateProjects bool     `json:"createProjects"`
+	Groups         []string `json:"groups,omitempty,omitzero"`
+	Name           string   `json:"name,omitempty,omitzero"`
+	ReadPlatform   bool     `json:"readPlatform"`
 }
 
 // Member defines model for Member.
 type Member struct {
-	Kind *string `json:"kind,omitempty"`
-	Name *string `json:"name,omitempty"`
-	Role *string `json:"role,omitempty"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Role string `json:"role"`
 }
 
 // MemberRequest defines model for MemberRequest.
 type MemberRequest struct {
-	Kind *string `json:"kind,omitempty"`
-	Name *string `json:"name,omitempty"`
-	Role *string `json:"role,omitempty"`
+	Kind string `json:"kind,omitempty,omitzero"`
+	Name string `json:"name"`
+	Role string `json:"role"`
 }
 
 // Pipeline defines model for Pipeline.
 type Pipeline struct {
-	Branch     *string  `json:"branch,omitempty"`
-	ContextDir *string  `json:"contextDir,omitempty"`
-	Dockerfile *string  `json:"dockerfile,omitempty"`
-	Repo       *string  `json:"repo,omitempty"`
-	Stages     *[]Stage `json:"stages,omitempty"`
+	Branch     string  `json:"branch,omitempty,omitzero"`
+	ContextDir string  `json:"contextDir,omitempty,omitzero"`
+	Dockerfile string  `json:"dockerfile,omitempty,omitzero"`
+	Repo       string  `json:"repo"`
+	Stages     []Stage `json:"stages,omitempty,omitzero"`
 }
 
 // Problem defines model for Problem.
 type Problem struct {
-	Detail   *string       `json:"detail,omitempty"`
-	Errors   *[]FieldError `json:"errors,omitempty"`
-	Instance *string       `json:"instance,omitempty"`
-	Status   *int          `json:"status,omitempty"`
-	Title    *string       `json:"title,omitempty"`
-	Type     *string       `json:"type,omitempty"`
+	Detail   string       `json:"detail,omitempty,omitzero"`
+	Errors   []FieldError `json:"errors,omitempty,omitzero"`
+	Instance string       `json:"instance,omitempty,omitzero"`
+	Status   int          `json:"status"`
+	Title    string       `json:"title"`
+	Type     string       `json:"type"`
 }
 
 // Project defines model for Project.
 type Project struct {
-	Name       *string            `json:"name,omitempty"`
-	Namespaces *map[string]string `json:"namespaces,omitempty"`
+	Name       string            `json:"name"`
+	Namespaces map[string]string `json:"namespaces"`
 }
 
 // ProjectAccess defines model for ProjectAccess.
 type ProjectAccess struct {
-	Envs          *map[string]EnvAccess `json:"envs,omitempty"`
-	ManageMembers *bool                 `json:"manageMembers,omitempty"`
+	Envs          map[string]EnvAccess `json:"envs"`
+	ManageMembers bool                 `json:"manageMembers"`
 }
 
 // Record defines model for Record.
 type Record struct {
-	Action    *string    `json:"action,omitempty"`
-	After     *string    `json:"after,omitempty"`
-	App       *string    `json:"app,omitempty"`
-	Before    *string    `json:"before,omitempty"`
-	Env       *string    `json:"env,omitempty"`
-	Groups    *[]string  `json:"groups,omitempty"`
-	Id        *string    `json:"id,omitempty"`
-	Method    *string    `json:"method,omitempty"`
-	Path      *string    `json:"path,omitempty"`
-	Project   *string    `json:"project,omitempty"`
-	RequestId *string    `json:"requestId,omitempty"`
-	Result    *string    `json:"result,omitempty"`
-	Status    *int       `json:"status,omitempty"`
-	Time      *time.Time `json:"time,omitempty"`
-	User      *string    `json:"user,omitempty"`
+	Action    string    `json:"action"`
+	After     string    `json:"after,omitempty,omitzero"`
+	App       string    `json:"app,omitempty,omitzero"`
+	Before    string    `json:"before,omitempty,omitzero"`
+	Env       string    `json:"env,omitempty,omitzero"`
+	Groups    []string  `json:"groups,omitempty,omitzero"`
+	Id        string    `json:"id"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Project   string    `json:"project,omitempty,omitzero"`
+	RequestId string    `json:"requestId,omitempty,omitzero"`
+	Result    string    `json:"result"`
+	Status    int       `json:"status"`
+	Time      time.Time `json:"time"`
+	User      string    `json:"user"`
 }
 
 // ResourcesSpec defines model for ResourcesSpec.
 type ResourcesSpec struct {
-	Limits   *map[string]string `json:"limits,omitempty"`
-	Requests *map[string]string `json:"requests,omitempty"`
+	Limits   map[string]string `json:"limits,omitempty,omitzero"`
+	Requests map[string]string `json:"requests,omitempty,omitzero"`
 }
 
 // Revision defines model for Revision.
 type Revision struct {
-	Created    *time.Time `json:"created,omitempty"`
-	DeployedBy *string    `json:"deployedBy,omitempty"`
-	Image      *string    `json:"image,omitempty"`
-	LogPaths   *[]LogPath `json:"logPaths,omitempty"`
-	Message    *string    `json:"message,omitempty"`
-	Name       *string    `json:"name,omitempty"`
-	Percent    *int64     `json:"percent,omitempty"`
-	Ready      *bool      `json:"ready,omitempty"`
-	Reason     *string    `json:"reason,omitempty"`
-	Source     *Source    `json:"source,omitempty"`
-	Tags       *[]string  `json:"tags,omitempty"`
+	Created    time.Time `json:"created"`
+	DeployedBy string    `json:"deployedBy"`
+	Image      string    `json:"image"`
+	LogPaths   []LogPath `json:"logPaths,omitempty,omitzero"`
+	Message    string    `json:"message,omitempty,omitzero"`
+	Name       string    `json:"name"`
+	Percent    int64     `json:"percent"`
+	Ready      bool      `json:"ready"`
+	Reason     string    `json:"reason,omitempty,omitzero"`
+	Source     Source    `json:"source,omitempty,omitzero"`
+	Tags       []string  `json:"tags,omitempty,omitzero"`
 }
 
 // RollbackRequest defines model for RollbackRequest.
 type RollbackRequest struct {
-	Message  *string `json:"message,omitempty"`
-	Revision *string `json:"revision,omitempty"`
+	Message  string `json:"message,omitempty,omitzero"`
+	Revision string `json:"revision"`
 }
 
 // RoutedRule defines model for RoutedRule.
 type RoutedRule struct {
-	Host     *string `json:"host,omitempty"`
-	Match    *Match  `json:"match,omitempty"`
-	Revision *string `json:"revision,omitempty"`
-	Tag      *string `json:"tag,omitempty"`
+	Host     string `json:"host"`
+	Match    Match  `json:"match"`
+	Revision string `json:"revision"`
+	Tag      string `json:"tag"`
 }
 
 // Rule defines model for Rule.
 type Rule struct {
-	Lane     *string `json:"lane,omitempty"`
-	Match    *Match  `json:"match,omitempty"`
-	Revision *string `json:"revision,omitempty"`
+	Lane     string `json:"lane,omitempty,omitzero"`
+	Match    Match  `json:"match"`
+	Revision string `json:"revision"`
 }
 
 // Run defines model for Run.
 type Run struct {
-	App              *string    `json:"app,omitempty"`
-	AwaitingApproval *string    `json:"awaitingApproval,omitempty"`
-	Branch           *string    `json:"branch,omitempty"`
-	CancelRequested  *bool      `json:"cancelRequested,omitempty"`
-	Commit           *string    `json:"commit,omitempty"`
-	Created          *time.Time `json:"created,omitempty"`
-	Env              *string    `json:"env,omitempty"`
-	Finished         *time.Time `json:"finished,omitempty"`
-	Message          *string    `json:"message,omitempty"`
-	Name             *string    `json:"name,omitempty"`
-	Phase            *string    `json:"phase,omitempty"`
-	Project          *string    `json:"project,omitempty"`
-	RetryOf          *string    `json:"retryOf,omitempty"`
-	Revision         *string    `json:"revision,omitempty"`
-	Started          *time.Time `json:"started,omitempty"`
-	StartedBy        *string    `json:"startedBy,omitempty"`
-	Steps            *[]Step    `json:"steps,omitempty"`
-	Trigger          *string    `json:"trigger,omitempty"`
+	App              string    `json:"app"`
+	AwaitingApproval string    `json:"awaitingApproval,omitempty,omitzero"`
+	Branch           string    `json:"branch,omitempty,omitzero"`
+	CancelRequested  bool      `json:"cancelRequested,omitempty,omitzero"`
+	Commit           string    `json:"commit,omitempty,omitzero"`
+	Created          time.Time `json:"created"`
+	Env              string    `json:"env"`
+	Finished         time.Time `json:"finished,omitempty,omitzero"`
+	Message          string    `json:"message,omitempty,omitzero"`
+	Name             string    `json:"name"`
+	Phase            string    `json:"phase"`
+	Project          string    `json:"project"`
+	RetryOf          string    `json:"retryOf,omitempty,omitzero"`
+	Revision         string    `json:"revision"`
+	Started          time.Time `json:"started,omitempty,omitzero"`
+	StartedBy        string    `json:"startedBy"`
+	Steps            []Step    `json:"steps"`
+	Trigger          string    `json:"trigger"`
 }
 
 // RunRequest defines model for RunRequest.
 type RunRequest struct {
-	Branch *string `json:"branch,omitempty"`
-	Commit *string `json:"commit,omitempty"`
+	Branch string `json:"branch,omitempty,omitzero"`
+	Commit string `json:"commit,omitempty,omitzero"`
 }
 
 // Scaling defines model for Scaling.
@@ -305,82 +305,82 @@ type Scaling struct {
 
 // ServedTarget defines model for ServedTarget.
 type ServedTarget struct {
-	Percent  *int64  `json:"percent,omitempty"`
-	Revision *string `json:"revision,omitempty"`
-	Tag      *string `json:"tag,omitempty"`
-	Url      *string `json:"url,omitempty"`
+	Percent  int64  `json:"percent"`
+	Revision string `json:"revision"`
+	Tag      string `json:"tag,omitempty,omitzero"`
+	Url      string `json:"url,omitempty,omitzero"`
 }
 
 // Source defines model for Source.
 type Source struct {
-	Commit      *string `json:"commit,omitempty"`
-	PipelineRun *string `json:"pipelineRun,omitempty"`
+	Commit      string `json:"commit"`
+	PipelineRun string `json:"pipelineRun"`
 }
 
 // Stage defines model for Stage.
 type Stage struct {
-	Approval *bool                   `json:"approval,omitempty"`
-	At       *string                 `json:"at,omitempty"`
-	Name     *string                 `json:"name,omitempty"`
-	Template *map[string]interface{} `json:"template,omitempty"`
+	Approval bool                   `json:"approval,omitempty,omitzero"`
+	At       string                 `json:"at"`
+	Name     string                 `json:"name"`
+	Template map[string]interface{} `json:"template,omitempty,omitzero"`
 }
 
 // Step defines model for Step.
 type Step struct {
-	Finished *time.Time `json:"finished,omitempty"`
-	Kind     *string    `json:"kind,omitempty"`
-	Message  *string    `json:"message,omitempty"`
-	Name     *string    `json:"name,omitempty"`
-	NodeID   *string    `json:"nodeID,omitempty"`
-	Phase    *string    `json:"phase,omitempty"`
-	Started  *time.Time `json:"started,omitempty"`
+	Finished time.Time `json:"finished,omitempty,omitzero"`
+	Kind     string    `json:"kind"`
+	Message  string    `json:"message,omitempty,omitzero"`
+	Name     string    `json:"name"`
+	NodeID   string    `json:"nodeID,omitempty,omitzero"`
+	Phase    string    `json:"phase"`
+	Started  time.Time `json:"started,omitempty,omitzero"`
 }
 
 // Strategy defines model for Strategy.
 type Strategy struct {
-	Lane    *string `json:"lane,omitempty"`
-	Match   *Match  `json:"match,omitempty"`
-	Percent *int64  `json:"percent,omitempty"`
-	Tag     *string `json:"tag,omitempty"`
-	Type    *string `json:"type,omitempty"`
+	Lane    string `json:"lane,omitempty,omitzero"`
+	Match   Match  `json:"match,omitempty,omitzero"`
+	Percent *int64 `json:"percent,omitempty"`
+	Tag     string `json:"tag,omitempty,omitzero"`
+	Type    string `json:"type"`
 }
 
 // StringMatch defines model for StringMatch.
 type StringMatch struct {
-	Exact  *string `json:"exact,omitempty"`
-	Prefix *string `json:"prefix,omitempty"`
-	Regex  *string `json:"regex,omitempty"`
+	Exact  string `json:"exact,omitempty,omitzero"`
+	Prefix string `json:"prefix,omitempty,omitzero"`
+	Regex  string `json:"regex,omitempty,omitzero"`
 }
 
 // Target defines model for Target.
 type Target struct {
-	Latest   *bool   `json:"latest,omitempty"`
-	Percent  *int64  `json:"percent,omitempty"`
-	Revision *string `json:"revision,omitempty"`
-	Tag      *string `json:"tag,omitempty"`
+	Latest   bool   `json:"latest,omitempty,omitzero"`
+	Percent  int64  `json:"percent"`
+	Revision string `json:"revision,omitempty,omitzero"`
+	Tag      string `json:"tag,omitempty,omitzero"`
 }
 
 // Template defines model for Template.
 type Template struct {
-	Entrypoint *string   `json:"entrypoint,omitempty"`
-	Name       *string   `json:"name,omitempty"`
-	Namespace  *string   `json:"namespace,omitempty"`
-	Parameters *[]string `json:"parameters,omitempty"`
-	Standard   *bool     `json:"standard,omitempty"`
-	Steps      *[]string `json:"steps,omitempty"`
+	Entrypoint string   `json:"entrypoint"`
+	Name       string   `json:"name"`
+	Namespace  string   `json:"namespace"`
+	Parameters []string `json:"parameters"`
+	Standard   bool     `json:"standard"`
+	Steps      []string `json:"steps"`
 }
 
 // TrafficRequest defines model for TrafficRequest.
 type TrafficRequest struct {
-	Message *string   `json:"message,omitempty"`
-	Rules   *[]Rule   `json:"rules,omitempty"`
-	Targets *[]Target `json:"targets,omitempty"`
+	Message string   `json:"message,omitempty,omitzero"`
+	Rules   []Rule   `json:"rules,omitempty,omitzero"`
+	Targets []Target `json:"targets"`
 }
 
 // TrafficResult defines model for TrafficResult.
 type TrafficResult struct {
-	Rules   *[]Rule   `json:"rules,omitempty"`
-	Traffic *[]Target `json:"traffic,omitempty"`
+	Rules   []Rule   `json:"rules,omitempty,omitzero"`
+	Traffic []Target `json:"traffic"`
 }
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
