@@ -3,7 +3,7 @@ import { asApiError, get, getToken, onUnauthorized, setToken, type ApiError } fr
 import { Link, navigate, useLocation } from './router'
 import { findRoute } from './routes'
 import { SessionContext, type Session } from './session'
-import type { Environment, Me } from './types'
+import type { Environment, Me } from './schema'
 import { LoginPage } from './pages/Login'
 import { ErrorBanner } from './components/errors'
 

@@ -2,7 +2,7 @@
 // offer only what it allows (the API checks again).
 import { API } from './api'
 import { usePoll } from './poll'
-import type { ProjectAccess } from './types'
+import type { ProjectAccess } from './schema'
 
 export function useAccess(project: string) {
   return usePoll<ProjectAccess>(`${API}/projects/${encodeURIComponent(project)}/access`, 30000)

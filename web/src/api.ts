@@ -1,18 +1,6 @@
 // The one way the console talks to platform-api: bearer token, JSON, problem+json errors
 // turned into ApiError (field errors kept), network failures turned into ApiError too.
-
-export interface FieldError {
-  field: string
-  message: string
-}
-
-export interface Problem {
-  type?: string
-  title: string
-  status: number
-  detail?: string
-  errors?: FieldError[]
-}
+import type { FieldError, Problem } from './schema'
 
 export class ApiError extends Error {
   readonly status: number

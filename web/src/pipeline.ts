@@ -1,6 +1,5 @@
 // Pipelines: phases, durations and the stages form's model (tested in pipeline.test.ts).
-import type { FieldError } from './api'
-import type { Pipeline, Run, Stage, Step } from './types'
+import type { FieldError, Pipeline, Run, Stage, Step } from './schema'
 
 const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
 
@@ -43,7 +42,7 @@ export function duration(ms: number): string {
  * elapsed is how long something with started/finished took, or has been going (to now) when
  * it has not finished; '' when it has not started.
  */
-export function elapsed(x: { started?: string; finished?: string }, now = Date.now()): string {
+export function elapsed(x: Pick<Step, 'started' | 'finished'>, now = Date.now()): string {
   if (!x.started) return ''
   const a = Date.parse(x.started)
   const b = x.finished ? Date.parse(x.finished) : now
@@ -68,6 +67,12 @@ export function stepsInOrder(steps: Step[] | undefined): Step[] {
 }
 
 // The stages editor.
+
+/**
+ * STAGE_POINTS are where a stage can run (pkg/pipelines). The contract's Stage.at is any
+ * string (the API names a bad one in its field errors), so the form offers these.
+ */
+export const STAGE_POINTS = ['before-build', 'after-build', 'before-deploy', 'after-deploy', 'replace-build'] as const
 
 export type StageKind = 'approval' | 'template'
 

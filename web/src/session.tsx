@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react'
-import type { Environment, Me } from './types'
+import type { Environment, Me } from './schema'
 
 export interface Session {
   me: Me

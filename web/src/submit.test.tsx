@@ -26,7 +26,7 @@ describe('submitting', () => {
 
   it('keeps the failure as an ApiError and is idle again', async () => {
     const { calls, seen, set } = recorder<true>()
-    const refused = new ApiError('Unprocessable', 422, { title: 'Unprocessable', status: 422, errors: [{ field: 'name', message: 'required' }] })
+    const refused = new ApiError('Unprocessable', 422, { type: 'about:blank', title: 'Unprocessable', status: 422, errors: [{ field: 'name', message: 'required' }] })
     await submitting(true, () => Promise.reject(refused), set)
     expect(calls).toEqual(['busy true', 'no error', 'error 422 Unprocessable', 'idle'])
     expect(seen.error).toBe(refused)

@@ -2,7 +2,7 @@
 // (traffic.test.ts). Percentages are whole numbers that must sum to exactly 100, as the API
 // requires; splits use the largest-remainder method, as platform-api's canary does, so what
 // the editor proposes is what the server would compute.
-import type { Target } from './types'
+import type { Target } from './schema'
 
 export interface Row {
   /** key identifies the row for React across edits. */

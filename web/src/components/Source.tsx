@@ -1,5 +1,5 @@
 import { shortSha } from '../pipeline'
-import type { Source } from '../types'
+import type { Source } from '../schema'
 
 /** SourceNote says which pipeline run deployed a revision, and from which commit. */
 export function SourceNote({ source }: { source: Source }) {

@@ -1,4 +1,4 @@
-import type { Target } from '../types'
+import type { Target } from '../schema'
 import { shares } from '../traffic'
 
 const COLORS = 6

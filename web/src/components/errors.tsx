@@ -1,5 +1,6 @@
 import { useId, type ReactNode } from 'react'
-import type { ApiError, FieldError } from '../api'
+import type { ApiError } from '../api'
+import type { FieldError } from '../schema'
 
 /** fieldMessages are the API's errors for path and, with children, for anything under it. */
 export function fieldMessages(err: ApiError | undefined, path: string, children = false): string[] {

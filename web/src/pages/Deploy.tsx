@@ -3,7 +3,7 @@ import { post } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { useSession } from '../session'
 import { useSubmit } from '../submit'
-import type { AppStatus, DeployRequest, DeployResult, LogPath } from '../types'
+import type { AppStatus, DeployRequest, DeployResult, LogPath } from '../schema'
 
 type Op = 'exact' | 'prefix' | 'regex'
 type MatchKind = 'header' | 'lane' | 'cookie'

@@ -2,7 +2,7 @@ import { ErrorBanner } from '../components/errors'
 import { TrafficBar } from '../components/TrafficBar'
 import { ago, shortImage, when } from '../format'
 import { usePoll } from '../poll'
-import type { HistoryEntry } from '../types'
+import type { HistoryEntry } from '../schema'
 import { SourceNote } from '../components/Source'
 
 const VERB: Record<string, string> = { deploy: 'Deployed', traffic: 'Changed traffic', rollback: 'Rolled back' }

@@ -6,7 +6,7 @@ import { ProjectHeader } from '../components/ProjectHeader'
 import { Table } from '../components/Table'
 import { usePoll } from '../poll'
 import { useSubmit } from '../submit'
-import type { Member } from '../types'
+import type { Member, MemberRequest } from '../schema'
 
 export function MembersPage({ project }: { project: string }) {
   const path = `${API}/projects/${encodeURIComponent(project)}/members`
@@ -40,7 +40,7 @@ function Grant({ path, onDone }: { path: string; onDone: () => void }) {
   const submit = (e: FormEvent) => {
     e.preventDefault()
     run(async () => {
-      await post(path, { kind, name: name.trim(), role })
+      await post(path, { kind, name: name.trim(), role } satisfies MemberRequest)
       setName('')
       onDone()
     })

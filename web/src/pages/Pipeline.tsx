@@ -11,7 +11,7 @@ import { elapsed, runCommit, shortSha } from '../pipeline'
 import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
 import { useSubmit } from '../submit'
-import type { Hook, Pipeline, Run } from '../types'
+import type { Hook, Pipeline, Run, RunRequest } from '../schema'
 import { PipelineFormView } from './PipelineForm'
 
 interface Props {
@@ -60,7 +60,7 @@ function RunsPanel({ project, app, env, base, canStart }: { project: string; app
   const start = (e: FormEvent) => {
     e.preventDefault()
     run(async () => {
-      const body = from === 'branch' ? { branch: ref.trim() } : from === 'commit' ? { commit: ref.trim() } : {}
+      const body: RunRequest = from === 'branch' ? { branch: ref.trim() } : from === 'commit' ? { commit: ref.trim() } : {}
       const r = await post<Run>(base + '/runs', body)
       await runs.refresh()
       navigate(runHref(project, app, env, r.name))

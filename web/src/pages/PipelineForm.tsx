@@ -1,11 +1,11 @@
 // The pipeline form: source, build and stages (gates or Argo templates as JSON, checked as
 // JSON before anything is sent; the API names its own field errors the same way).
 import { useState, type FormEvent } from 'react'
-import { ApiError, put, type FieldError } from '../api'
+import { ApiError, put } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
-import { fromForm, newStage, TEMPLATE_EXAMPLE, toForm, type PipelineForm, type StageRow } from '../pipeline'
+import { fromForm, newStage, STAGE_POINTS, TEMPLATE_EXAMPLE, toForm, type PipelineForm, type StageRow } from '../pipeline'
 import { useSubmit } from '../submit'
-import { STAGE_POINTS, type Pipeline } from '../types'
+import type { FieldError, Pipeline } from '../schema'
 
 interface FormProps {
   base: string
@@ -152,5 +152,5 @@ export function PipelineFormView({ base, current, readOnly, onSaved }: FormProps
 }
 
 function localError(errors: FieldError[]): ApiError {
-  return new ApiError('Check the stages', 0, { title: 'Check the stages', detail: 'Nothing was sent.', status: 0, errors })
+  return new ApiError('Check the stages', 0, { type: 'about:blank', title: 'Check the stages', detail: 'Nothing was sent.', status: 0, errors })
 }

@@ -8,7 +8,7 @@ import { TrafficBar } from '../components/TrafficBar'
 import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
 import { useSession } from '../session'
-import type { AppStatus, AppSummary } from '../types'
+import type { AppStatus, AppSummary } from '../schema'
 
 /** servingRevisions names what takes traffic now, as Knative's Route reports it. */
 function serving(st: AppStatus): string {

@@ -5,7 +5,7 @@ import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
 import { useSession } from '../session'
 import { useSubmit } from '../submit'
-import type { Project } from '../types'
+import type { CreateRequest, Project } from '../schema'
 
 export function ProjectsPage() {
   const { me, environments } = useSession()
@@ -43,7 +43,7 @@ function NewProject({ onCreated }: { onCreated: (name: string) => void }) {
   const submit = (e: FormEvent) => {
     e.preventDefault()
     run(async () => {
-      const p = await post<Project>('/api/v1/projects', { name: name.trim() })
+      const p = await post<Project>('/api/v1/projects', { name: name.trim() } satisfies CreateRequest)
       onCreated(p.name)
     })
   }

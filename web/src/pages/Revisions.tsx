@@ -6,7 +6,7 @@ import { ReadyBadge } from '../components/Status'
 import { Table } from '../components/Table'
 import { ago, newestFirst, shortImage, when } from '../format'
 import { useSubmit } from '../submit'
-import type { AppStatus, Revision, TrafficResult } from '../types'
+import type { AppStatus, Revision, RollbackRequest, TrafficResult } from '../schema'
 import { SourceNote } from '../components/Source'
 
 interface Props {
@@ -37,7 +37,7 @@ export function RevisionsTab({ base, app, env, revisions, error, status, canChan
   const rollback = () => {
     if (!target) return
     rb.run(async () => {
-      await post<TrafficResult>(base + '/rollback', { revision: target.name, message: message.trim() || undefined })
+      await post<TrafficResult>(base + '/rollback', { revision: target.name, message: message.trim() || undefined } satisfies RollbackRequest)
       setTarget(null)
       onChanged(`Rolled back: all traffic goes to ${target.name}.`)
     })

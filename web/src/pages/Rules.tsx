@@ -3,7 +3,7 @@ import { put } from '../api'
 import { ErrorBanner, Field, fieldMessages } from '../components/errors'
 import { newestFirst } from '../format'
 import { useSubmit } from '../submit'
-import type { Rule, TrafficResult } from '../types'
+import type { Rule, TrafficRequest, TrafficResult } from '../schema'
 import type { EditorProps } from './TrafficEditor'
 
 type Op = 'exact' | 'prefix' | 'regex'
@@ -90,7 +90,7 @@ export function RulesEditor({ status, revisions, base, readOnly, onSaved }: Edit
     if (!ok) return
     run(async () => {
       // The percentage split is part of the same request: sent as it is, it is kept.
-      await put<TrafficResult>(base + '/traffic', { targets: status.traffic, rules: toRules(rules), message: message.trim() || undefined })
+      await put<TrafficResult>(base + '/traffic', { targets: status.traffic, rules: toRules(rules), message: message.trim() || undefined } satisfies TrafficRequest)
       onSaved()
     })
   }

@@ -13,7 +13,7 @@ import { usePoll } from '../poll'
 import { href, Link, navigate } from '../router'
 import { streamEvents } from '../sse'
 import { useSubmit } from '../submit'
-import type { Run } from '../types'
+import type { Run } from '../schema'
 import { runHref } from './Pipeline'
 
 interface Props {

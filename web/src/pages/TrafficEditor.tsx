@@ -5,7 +5,7 @@ import { TrafficBar } from '../components/TrafficBar'
 import { newestFirst } from '../format'
 import { useSubmit } from '../submit'
 import { canary, fillRest, fromTargets, newRow, splitEvenly, toTargets, validate, type Row } from '../traffic'
-import type { AppStatus, Revision, TrafficResult } from '../types'
+import type { AppStatus, Revision, TrafficRequest, TrafficResult } from '../schema'
 
 /** EditorProps are the props of the traffic split's and the header rules' editors (Rules.tsx). */
 export interface EditorProps {
@@ -36,7 +36,7 @@ export function TrafficEditor({ status, revisions, base, readOnly, onSaved }: Ed
     if (!v.ok) return
     run(async () => {
       // Rules are part of the same request: sending them unchanged keeps them.
-      await put<TrafficResult>(base + '/traffic', { targets: toTargets(rows), rules: status.rules ?? [], message: message.trim() || undefined })
+      await put<TrafficResult>(base + '/traffic', { targets: toTargets(rows), rules: status.rules ?? [], message: message.trim() || undefined } satisfies TrafficRequest)
       onSaved()
     })
   }
