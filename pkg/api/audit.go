@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
@@ -91,6 +92,17 @@ func actionName(method, path string) string {
 		return "delete"
 	}
 	return strings.ToLower(method) + " " + path
+}
+
+// auditQuery are the query parameters listAudit reads, as the document describes them.
+var auditQuery = []*openapi3.Parameter{
+	openapi3.NewQueryParameter("user").WithDescription("Only this user's calls.").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("project").WithDescription("Only calls in this project.").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("app").WithDescription("Only calls on this app.").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("env").WithDescription("Only calls in this environment.").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("action").WithDescription("Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, or a method and path such as \"post /api/v1/projects/:project/apps/:app/envs/:env/runs\".").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("since").WithDescription("Only records at or after this RFC 3339 time.").WithSchema(openapi3.NewDateTimeSchema()),
+	openapi3.NewQueryParameter("limit").WithDescription("At most this many records (default 100).").WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(1000)),
 }
 
 // listAudit serves GET /api/v1/audit: everything to those who may see the whole platform,

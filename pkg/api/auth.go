@@ -38,6 +38,9 @@ const (
 	scopeProjectAll
 	// scopeApp: the action in the namespace of the path's project and environment.
 	scopeApp
+	// scopeHook: no bearer token and no access check; the request carries the Git hook's
+	// own token or signature, which the handler verifies.
+	scopeHook
 )
 
 // access is the check a route makes before its handler runs.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
@@ -37,10 +38,40 @@ const maxHookBodyBytes = 5 << 20
 // HookPath is where Git hosts deliver pushes: POST /hooks/v1/{hookID}.
 const HookPath = runs.HookPathPrefix + ":hook"
 
-// hookAccepted answers an accepted delivery.
-type hookAccepted struct {
+// HookAccepted answers an accepted delivery.
+type HookAccepted struct {
+	// Run is the run the delivery started.
 	Run string `json:"run"`
 }
+
+// hookParams are the headers and query parameters a delivery may carry: what
+// pipelines.ParsePush reads for a token hook, GitHub and GitLab.
+var hookParams = []*openapi3.Parameter{
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderToken, "The hook's token (token hooks: a CI job, curl). The body is not read; the query says what to build.", 0),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderDelivery, "A token hook's delivery ID: one received before is refused as a replay.", pipelines.MaxDeliveryIDLength),
+	hookParam(openapi3.ParameterInQuery, pipelines.QueryBranch, "The branch a token hook builds (default: the pipeline's); it must be the pipeline's branch.", 0),
+	hookParam(openapi3.ParameterInQuery, pipelines.QueryCommit, "The commit a token hook builds, a full hash (default: the branch's head).", 0),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderGitHubEvent, "GitHub's event: only push starts a run.", 0),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderHubSignature, "GitHub's HMAC-SHA256 of the body with the hook's secret (sha256=<hex>).", 0),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderGitHubDelivery, "GitHub's delivery ID: one received before is refused as a replay.", pipelines.MaxDeliveryIDLength),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderGitLabToken, "The hook's secret, as GitLab sends it.", 0),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderGitLabEvent, "GitLab's event: only Push Hook starts a run.", 0),
+	hookParam(openapi3.ParameterInHeader, pipelines.HeaderGitLabDelivery, "GitLab's delivery ID: one received before is refused as a replay.", pipelines.MaxDeliveryIDLength),
+}
+
+func hookParam(in, name, description string, maxLen int64) *openapi3.Parameter {
+	schema := openapi3.NewStringSchema()
+	if maxLen > 0 {
+		schema.WithMaxLength(maxLen)
+	}
+	return &openapi3.Parameter{In: in, Name: name, Description: description, Schema: schema.NewRef()}
+}
+
+// hookBody is a delivery's body as the document describes it: read whole and bounded,
+// then verified and parsed by pipelines.ParsePush.
+var hookBody = openapi3.NewRequestBody().
+	WithDescription(fmt.Sprintf("GitHub's or GitLab's push event as the host sends it, at most %d bytes; token hooks send none.", maxHookBodyBytes)).
+	WithJSONSchema(openapi3.NewObjectSchema())
 
 // hookDelivery handles POST /hooks/v1/{hookID}: no bearer token, the hook's own token or
 // signature instead; each refusal is its own status and nothing is started.
@@ -74,5 +105,5 @@ func (s *Server) hookDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, hookAccepted{Run: run.Name})
+	return c.JSON(http.StatusAccepted, HookAccepted{Run: run.Name})
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 )
 
 // routeKey is one operation: a method on an OpenAPI-style path (/a/{b}).
@@ -24,12 +26,12 @@ const openAPIRoute = "/api/v1/openapi.json"
 
 var echoParamRE = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
-// registeredRoutes is what echo serves under /api/v1, in OpenAPI path syntax, without the
-// document's own route.
+// registeredRoutes is what echo serves under /api/v1 and where Git hooks deliver, in OpenAPI
+// path syntax, without the document's own route.
 func registeredRoutes(s *stack) routeSet {
 	out := routeSet{}
 	for _, r := range s.e.Routes() {
-		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Path == openAPIRoute {
+		if !strings.HasPrefix(r.Path, "/api/v1/") && !strings.HasPrefix(r.Path, runs.HookPathPrefix) || r.Path == openAPIRoute {
 			continue
 		}
 		out[routeKey{r.Method, echoParamRE.ReplaceAllString(r.Path, "{$1}")}] = true
@@ -93,6 +95,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Run("document and router agree", func(t *testing.T) {
 		if len(registered) < 13 {
 			t.Fatalf("only %d routes under /api/v1: %v", len(registered), registered)
+		}
+		if hook := (routeKey{http.MethodPost, runs.HookPathPrefix + "{hook}"}); !registered[hook] || !documented[hook] {
+			t.Errorf("%s: served %v, documented %v; want both", hook, registered[hook], documented[hook])
 		}
 		if d := diffRoutes(documented, registered); len(d) > 0 {
 			t.Errorf("the OpenAPI document and echo's routes differ:\n%s", strings.Join(d, "\n"))

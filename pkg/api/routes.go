@@ -3,7 +3,10 @@ package api
 import (
 	"net/http"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/slipway-dev/slipway/pkg/api/ratelimit"
 	"github.com/slipway-dev/slipway/pkg/apps"
@@ -24,58 +27,190 @@ type route struct {
 	method, path string
 	handler      echo.HandlerFunc
 	summary      string
-	// request and response are zero values of the bodies' types (nil for none).
+	// description says more than the summary, where that helps a caller.
+	description string
+	// request is an example of the body (the document shows it; its type gives the schema),
+	// response a zero value of the answer's type; nil for none.
 	request, response any
 	status            int
 	// raw names a non-JSON response media type.
 	raw string
 	// access is checked before the handler runs.
 	access access
+	// params are the query and header parameters the handler reads (path parameters are
+	// the path's, checked by params.go).
+	params []*openapi3.Parameter
+	// answers are the problems the route's domain can give beyond those openapi.go derives
+	// from the row (path parameters, body, credentials, access check, limits).
+	answers []answer
+}
+
+// answer is one reason a route answers with a problem of that status.
+type answer struct {
+	status int
+	when   string
 }
 
 const appPath = "/api/v1/projects/:project/apps/:app/envs/:env"
 
+// Why routes answer 404, 409 or 422, where more than one route can.
+const (
+	notManaged   = "a Knative Service of this name exists in the environment but is not managed by Slipway"
+	concurrent   = "too many concurrent changes to the app (try again)"
+	pipelinesOff = "pipelines are not configured on this platform (pipelines.platformURL)"
+	noPipeline   = "the app has no pipeline in the environment (setPipeline)"
+	argoRefuses  = "Argo's validator refuses the run the pipeline makes (errors[].field is stages)"
+	// Knative's webhook validates a Service beyond what Slipway checks up front.
+	clusterRefuses = "the cluster (Knative's webhook) refuses the Service (the detail quotes it)"
+)
+
 func (s *Server) routes() []route {
 	return []route{
-		{"getMe", http.MethodGet, "/api/v1/me", s.me, "The caller, and whether they may create projects or see the whole platform", nil, Me{}, 200, "", access{scope: scopeUser}},
-		{"getProjectAccess", http.MethodGet, "/api/v1/projects/:project/access", s.projectAccess, "What the caller may do in each environment of a project", nil, ProjectAccess{}, 200, "", access{identity.ListApps, scopeProject}},
-		{"listEnvironments", http.MethodGet, "/api/v1/environments", s.listEnvironments, "List environments", nil, environments.List{}, 200, "", access{scope: scopeUser}},
-		{"listProjects", http.MethodGet, "/api/v1/projects", s.listProjects, "List projects", nil, []projects.Project{}, 200, "", access{scope: scopeUser}},
-		{"createProject", http.MethodPost, "/api/v1/projects", s.createProject, "Create a project (one namespace per environment)", projects.CreateRequest{}, projects.Project{}, 201, "", access{identity.CreateProjects, scopeCluster}},
-		{"listMembers", http.MethodGet, "/api/v1/projects/:project/members", s.listMembers, "List a project's members and their roles", nil, []identity.Member{}, 200, "", access{identity.ReadMembers, scopeProject}},
-		{"addMember", http.MethodPost, "/api/v1/projects/:project/members", s.addMember, "Grant a role in every environment of a project", projects.MemberRequest{}, identity.Member{}, 201, "", access{identity.ManageMembers, scopeProjectAll}},
-		{"listApps", http.MethodGet, "/api/v1/projects/:project/apps", s.listApps, "List a project's apps with status per environment", nil, []apps.AppSummary{}, 200, "", access{identity.ListApps, scopeProject}},
-		{"deploy", http.MethodPost, appPath + "/deployments", s.deploy, "Deploy a new revision", revisions.DeployRequest{}, apps.DeployResult{}, 201, "", access{identity.Deploy, scopeApp}},
-		{"getApp", http.MethodGet, appPath, s.getApp, "Get an app's status in an environment", nil, apps.AppStatus{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"deleteApp", http.MethodDelete, appPath, s.deleteApp, "Delete an app from an environment", nil, nil, 204, "", access{identity.DeleteApps, scopeApp}},
-		{"listRevisions", http.MethodGet, appPath + "/revisions", s.listRevisions, "List revisions", nil, []apps.Revision{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"getRevision", http.MethodGet, appPath + "/revisions/:revision", s.getRevision, "Get a revision", nil, apps.Revision{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"getTraffic", http.MethodGet, appPath + "/traffic", s.getTraffic, "Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes", nil, apps.TrafficResult{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"setTraffic", http.MethodPut, appPath + "/traffic", s.setTraffic, "Set the traffic split and header rules", revisions.TrafficRequest{}, apps.TrafficResult{}, 200, "", access{identity.SetTraffic, scopeApp}},
-		{"rollback", http.MethodPost, appPath + "/rollback", s.rollback, "Send all traffic to an earlier revision", revisions.RollbackRequest{}, apps.TrafficResult{}, 200, "", access{identity.Rollback, scopeApp}},
-		{"getHistory", http.MethodGet, appPath + "/history", s.history, "Deploys, traffic changes and rollbacks, oldest first", nil, []revisions.HistoryEntry{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"getManifests", http.MethodGet, appPath + "/manifests", s.manifests, "Every managed object as YAML", nil, nil, 200, "application/yaml", access{identity.ReadApps, scopeApp}},
-		{"listAudit", http.MethodGet, "/api/v1/audit", s.listAudit, "The audit trail, newest first (query: user, project, app, env, action, since, limit)", nil, []audit.Record{}, 200, "", access{scope: scopeUser}},
+		{id: "getMe", method: http.MethodGet, path: "/api/v1/me", handler: s.me, summary: "The caller, and whether they may create projects or see the whole platform",
+			response: Me{}, status: 200, access: access{scope: scopeUser}},
+		{id: "getProjectAccess", method: http.MethodGet, path: "/api/v1/projects/:project/access", handler: s.projectAccess, summary: "What the caller may do in each environment of a project",
+			response: ProjectAccess{}, status: 200, access: access{identity.ListApps, scopeProject}},
+		{id: "listEnvironments", method: http.MethodGet, path: "/api/v1/environments", handler: s.listEnvironments, summary: "List environments",
+			response: environments.List{}, status: 200, access: access{scope: scopeUser}},
+		{id: "listProjects", method: http.MethodGet, path: "/api/v1/projects", handler: s.listProjects, summary: "List projects",
+			description: "Only the projects in which the caller may list apps in at least one environment.",
+			response:    []projects.Project{}, status: 200, access: access{scope: scopeUser}},
+		{id: "createProject", method: http.MethodPost, path: "/api/v1/projects", handler: s.createProject, summary: "Create a project (one namespace per environment)",
+			description: "Creates the project's namespace in every environment and its build namespace, and makes the caller its admin. A request that failed half-way is completed by the next.",
+			request:     createProjectExample, response: projects.Project{}, status: 201, access: access{identity.CreateProjects, scopeCluster},
+			answers: []answer{{409, "the project exists, or a namespace it needs exists and belongs to no project or another one"}}},
+		{id: "listMembers", method: http.MethodGet, path: "/api/v1/projects/:project/members", handler: s.listMembers, summary: "List a project's members and their roles",
+			response: []identity.Member{}, status: 200, access: access{identity.ReadMembers, scopeProject}},
+		{id: "addMember", method: http.MethodPost, path: "/api/v1/projects/:project/members", handler: s.addMember, summary: "Grant a role in every environment of a project",
+			description: "Granting again is harmless; a member may hold several roles (the highest counts).",
+			request:     addMemberExample, response: identity.Member{}, status: 201, access: access{identity.ManageMembers, scopeProjectAll}},
+		{id: "listApps", method: http.MethodGet, path: "/api/v1/projects/:project/apps", handler: s.listApps, summary: "List a project's apps with status per environment",
+			description: "Each app shows only the environments in which the caller may list apps.",
+			response:    []apps.AppSummary{}, status: 200, access: access{identity.ListApps, scopeProject}},
+		{id: "deploy", method: http.MethodPost, path: appPath + "/deployments", handler: s.deploy, summary: "Deploy a new revision",
+			description: "Creates the app on its first deploy. The strategy moves traffic: replace (all of it to the new revision, the default), canary (a percentage) or header (requests matching headers, a cookie or a lane).",
+			request:     deployExample, response: apps.DeployResult{}, status: 201, access: access{identity.Deploy, scopeApp},
+			answers: []answer{
+				{409, notManaged}, {409, concurrent},
+				{409, "a revision that would keep traffic (canary, header) does not exist yet: wait until it is Ready, or deploy with strategy replace"},
+				{409, "the short host ({app}.sls-{cluster}.{base}) is taken by an app of this name in another namespace, or being claimed at the same moment"},
+				{409, "pipelineRun is given and " + pipelinesOff + ", or the run has finished or not checked out a commit"},
+				{422, clusterRefuses}}},
+		{id: "getApp", method: http.MethodGet, path: appPath, handler: s.getApp, summary: "Get an app's status in an environment",
+			response: apps.AppStatus{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "deleteApp", method: http.MethodDelete, path: appPath, handler: s.deleteApp, summary: "Delete an app from an environment",
+			status: 204, access: access{identity.DeleteApps, scopeApp}, answers: []answer{{409, notManaged}, {409, concurrent}}},
+		{id: "listRevisions", method: http.MethodGet, path: appPath + "/revisions", handler: s.listRevisions, summary: "List revisions",
+			response: []apps.Revision{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "getRevision", method: http.MethodGet, path: appPath + "/revisions/:revision", handler: s.getRevision, summary: "Get a revision",
+			response: apps.Revision{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "getTraffic", method: http.MethodGet, path: appPath + "/traffic", handler: s.getTraffic, summary: "Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes",
+			description: "A read-modify-write reads the split here and sends its ETag back as setTraffic's If-Match, so a change made in between is refused (412) instead of lost.",
+			response:    apps.TrafficResult{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "setTraffic", method: http.MethodPut, path: appPath + "/traffic", handler: s.setTraffic, summary: "Set the traffic split and header rules",
+			description: "Replaces the percentage split and the header rules. With If-Match (getTraffic's ETag) the change is made only if the split and rules are still what the caller read.",
+			request:     setTrafficExample, response: apps.TrafficResult{}, status: 200, access: access{identity.SetTraffic, scopeApp},
+			params: []*openapi3.Parameter{ifMatchParam},
+			answers: []answer{
+				{409, notManaged}, {409, concurrent},
+				{412, "If-Match names none of the split's and rules' current versions: someone changed them since they were read (read them again with getTraffic and reapply the change)"},
+				{422, clusterRefuses}}},
+		{id: "rollback", method: http.MethodPost, path: appPath + "/rollback", handler: s.rollback, summary: "Send all traffic to an earlier revision",
+			description: "The revision must be Ready. Header rules stay as they are.",
+			request:     rollbackExample, response: apps.TrafficResult{}, status: 200, access: access{identity.Rollback, scopeApp},
+			answers: []answer{{409, notManaged}, {409, concurrent}, {422, "the revision is not Ready (errors[].field is revision)"}, {422, clusterRefuses}}},
+		{id: "getHistory", method: http.MethodGet, path: appPath + "/history", handler: s.history, summary: "Deploys, traffic changes and rollbacks, oldest first",
+			response: []revisions.HistoryEntry{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "getManifests", method: http.MethodGet, path: appPath + "/manifests", handler: s.manifests, summary: "Every managed object as YAML",
+			status: 200, raw: "application/yaml", access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "listAudit", method: http.MethodGet, path: "/api/v1/audit", handler: s.listAudit, summary: "The audit trail, newest first",
+			description: "Everything to a caller who may see the whole platform; to others the records of the projects they may see, and their own outside any project.",
+			response:    []audit.Record{}, status: 200, access: access{scope: scopeUser}, params: auditQuery,
+			answers: []answer{{400, "since is not an RFC 3339 time, or limit is not a number from 1 to 1000"}}},
 		// Pipelines: a project's templates; an app's pipeline and hook in an environment, and its runs.
-		{"listTemplates", http.MethodGet, "/api/v1/projects/:project/pipelines/templates", s.listTemplates, "List the WorkflowTemplates of a project's build namespace", nil, []runs.Template{}, 200, "", access{identity.ReadRuns, scopeProject}},
-		{"getPipeline", http.MethodGet, appPath + "/pipeline", s.getPipeline, "Get the app's pipeline (repository, branch, build context, stages)", nil, pipelines.Pipeline{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"setPipeline", http.MethodPut, appPath + "/pipeline", s.putPipeline, "Set the app's pipeline; stages are checked with Argo's validator", pipelines.Pipeline{}, pipelines.Pipeline{}, 200, "", access{identity.SetPipeline, scopeApp}},
-		{"getHook", http.MethodGet, appPath + "/pipeline/hook", s.getHook, "The app's Git hook URL (without credentials)", nil, runs.Hook{}, 200, "", access{identity.ReadApps, scopeApp}},
-		{"rotateHook", http.MethodPost, appPath + "/pipeline/hook/rotate", s.rotateHook, "Make the app's Git hook, or give it a new token and secret (shown once)", nil, runs.Hook{}, 200, "", access{identity.RotateHook, scopeApp}},
-		{"listRuns", http.MethodGet, appPath + "/runs", s.listRuns, "List pipeline runs, newest first", nil, []pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
-		{"startRun", http.MethodPost, appPath + "/runs", s.startRun, "Start a pipeline run (a commit, or a branch's head)", pipelines.RunRequest{}, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
-		{"getRun", http.MethodGet, appPath + "/runs/:run", s.getRun, "Get a pipeline run with its steps", nil, pipelines.Run{}, 200, "", access{identity.ReadRuns, scopeApp}},
-		{"followRunLogs", http.MethodGet, appPath + "/runs/:run/logs", s.runLogs, "Follow a run: each step's start, its output and its end, then the run's end (server-sent events: run, step, log, error, end)", nil, nil, 200, "text/event-stream", access{identity.ReadRuns, scopeApp}},
-		{"cancelRun", http.MethodPost, appPath + "/runs/:run/cancel", s.cancelRun, "Stop a pipeline run", nil, pipelines.Run{}, 200, "", access{identity.CancelRuns, scopeApp}},
-		{"retryRun", http.MethodPost, appPath + "/runs/:run/retry", s.retryRun, "Start a finished run again as a new run", nil, pipelines.Run{}, 201, "", access{identity.StartRuns, scopeApp}},
-		{"approveRun", http.MethodPost, appPath + "/runs/:run/approve", s.approveRun, "Pass the approval gate a run waits at", nil, pipelines.Run{}, 200, "", access{identity.ApproveRuns, scopeApp}},
-		{"getFilebeatInputs", http.MethodGet, "/api/v1/logging/filebeat", s.filebeatInputs, "Filebeat inputs for every project namespace (mounted log directories and container stdout)", nil, nil, 200, "application/yaml", access{identity.ReadPlatform, scopeCluster}},
+		{id: "listTemplates", method: http.MethodGet, path: "/api/v1/projects/:project/pipelines/templates", handler: s.listTemplates, summary: "List the WorkflowTemplates of a project's build namespace",
+			response: []runs.Template{}, status: 200, access: access{identity.ReadRuns, scopeProject}},
+		{id: "getPipeline", method: http.MethodGet, path: appPath + "/pipeline", handler: s.getPipeline, summary: "Get the app's pipeline (repository, branch, build context, stages)",
+			response: pipelines.Pipeline{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{404, noPipeline}}},
+		{id: "setPipeline", method: http.MethodPut, path: appPath + "/pipeline", handler: s.putPipeline, summary: "Set the app's pipeline; stages are checked with Argo's validator",
+			request: setPipelineExample, response: pipelines.Pipeline{}, status: 200, access: access{identity.SetPipeline, scopeApp},
+			answers: []answer{{409, pipelinesOff}, {422, argoRefuses}}},
+		{id: "getHook", method: http.MethodGet, path: appPath + "/pipeline/hook", handler: s.getHook, summary: "The app's Git hook URL (without credentials)",
+			response: runs.Hook{}, status: 200, access: access{identity.ReadApps, scopeApp},
+			answers: []answer{{404, noPipeline}, {404, "the app has no hook in the environment (rotateHook)"}}},
+		{id: "rotateHook", method: http.MethodPost, path: appPath + "/pipeline/hook/rotate", handler: s.rotateHook, summary: "Make the app's Git hook, or give it a new token and secret (shown once)",
+			description: "The URL stays; the old token and secret stop working. This answer is the only one that shows the new ones (the token is kept only as its hash).",
+			response:    runs.Hook{}, status: 200, access: access{identity.RotateHook, scopeApp}, answers: []answer{{404, noPipeline}, {409, pipelinesOff}}},
+		{id: "listRuns", method: http.MethodGet, path: appPath + "/runs", handler: s.listRuns, summary: "List pipeline runs, newest first",
+			response: []pipelines.Run{}, status: 200, access: access{identity.ReadRuns, scopeApp},
+			answers: []answer{{404, "the app has no run, no pipeline and no Service in the environment"}}},
+		{id: "startRun", method: http.MethodPost, path: appPath + "/runs", handler: s.startRun, summary: "Start a pipeline run (a commit, or a branch's head)",
+			request: startRunExample, response: pipelines.Run{}, status: 201, access: access{identity.StartRuns, scopeApp},
+			answers: []answer{{404, noPipeline}, {409, pipelinesOff}, {422, argoRefuses}}},
+		{id: "getRun", method: http.MethodGet, path: appPath + "/runs/:run", handler: s.getRun, summary: "Get a pipeline run with its steps",
+			response: pipelines.Run{}, status: 200, access: access{identity.ReadRuns, scopeApp}},
+		{id: "followRunLogs", method: http.MethodGet, path: appPath + "/runs/:run/logs", handler: s.runLogs, summary: "Follow a run: each step's start, its output and its end, then the run's end (server-sent events: run, step, log, error, end)",
+			description: "Each event's data is JSON (step, phase, line, message). A comment line (: ping) comes when nothing happened for a while. Problems are answered only before the stream opens.",
+			status:      200, raw: "text/event-stream", access: access{identity.ReadRuns, scopeApp}},
+		{id: "cancelRun", method: http.MethodPost, path: appPath + "/runs/:run/cancel", handler: s.cancelRun, summary: "Stop a pipeline run",
+			response: pipelines.Run{}, status: 200, access: access{identity.CancelRuns, scopeApp}, answers: []answer{{409, "the run has already finished"}}},
+		{id: "retryRun", method: http.MethodPost, path: appPath + "/runs/:run/retry", handler: s.retryRun, summary: "Start a finished run again as a new run",
+			response: pipelines.Run{}, status: 201, access: access{identity.StartRuns, scopeApp},
+			answers: []answer{{404, noPipeline}, {409, "the run has not finished (cancel it first)"}, {422, argoRefuses}}},
+		{id: "approveRun", method: http.MethodPost, path: appPath + "/runs/:run/approve", handler: s.approveRun, summary: "Pass the approval gate a run waits at",
+			response: pipelines.Run{}, status: 200, access: access{identity.ApproveRuns, scopeApp},
+			answers: []answer{{409, "the run is not waiting at an approval gate, or it changed while being approved (try again)"}}},
+		{id: "getFilebeatInputs", method: http.MethodGet, path: "/api/v1/logging/filebeat", handler: s.filebeatInputs, summary: "Filebeat inputs for every project namespace (mounted log directories and container stdout)",
+			status: 200, raw: "application/yaml", access: access{identity.ReadPlatform, scopeCluster}},
+		// Git hosts deliver pushes with the hook's own credential instead of a bearer token.
+		{id: "deliverHook", method: http.MethodPost, path: HookPath, handler: s.hookDelivery, summary: "Deliver a Git push to an app's hook: a run of its pipeline starts",
+			description: "No bearer token: a GitHub hook signs the body with the hook's secret (X-Hub-Signature-256), a GitLab hook sends the secret (X-Gitlab-Token), anything else sends the hook's token (X-Slipway-Token) and names the branch or commit in the query. Only a push to the branch the pipeline builds starts a run; a delivery ID seen before is refused as a replay.",
+			response:    HookAccepted{}, status: 202, access: access{scope: scopeHook}, params: hookParams,
+			answers: []answer{
+				{400, "the body is not a push event's JSON, or a branch, commit or delivery ID is malformed"},
+				{401, "no X-Slipway-Token, X-Hub-Signature-256 or X-Gitlab-Token, or the token or signature does not match the hook's"},
+				{403, "the push is to another branch than the one the hook's pipeline builds"},
+				{404, "the hook's app has no pipeline any more"},
+				{409, pipelinesOff}, {409, "the delivery ID was received before: replays are refused"},
+				{422, "not a push event (an X-GitHub-Event other than push, an X-Gitlab-Event other than Push Hook), or not a push to a branch (a tag, a deleted branch)"},
+				{422, argoRefuses}}},
 	}
 }
 
-// class is the route's in-flight class: streams apart, then reads and writes.
+// Examples of the request bodies the document shows, named as in the README's walk-through;
+// the server accepts each (TestRequestExamplesAreAccepted).
+var (
+	createProjectExample = projects.CreateRequest{Name: "payments"}
+	addMemberExample     = projects.MemberRequest{Kind: rbacv1.UserKind, Name: "alice", Role: identity.RoleDeveloper}
+	deployExample        = revisions.DeployRequest{
+		Image: "registry.example/demo/hello:v3", Port: 8080, Message: "v3 for 10% of requests",
+		Env:      []revisions.EnvVar{{Name: "LOG_LEVEL", Value: "info"}},
+		Strategy: &revisions.Strategy{Type: revisions.StrategyCanary, Percent: ptr.To[int64](10)},
+	}
+	setTrafficExample = revisions.TrafficRequest{
+		Targets: []revisions.Target{{Revision: "hello-00001", Percent: 90}, {Revision: "hello-00002", Percent: 10, Tag: "next"}},
+		Rules:   []revisions.Rule{{Match: revisions.Match{Headers: map[string]revisions.StringMatch{"x-user-group": {Exact: "beta"}}}, Revision: "hello-00002"}},
+		Message: "10% and the beta group to hello-00002",
+	}
+	rollbackExample    = revisions.RollbackRequest{Revision: "hello-00001", Message: "hello-00002 is slow"}
+	startRunExample    = pipelines.RunRequest{Branch: "main"}
+	setPipelineExample = pipelines.Pipeline{Repo: "https://git.example/demo/hello", Branch: "main",
+		Stages: []pipelines.Stage{{Name: "approve", At: pipelines.BeforeDeploy, Approval: true}}}
+)
+
+// bearer reports whether the route authenticates its caller by bearer token (all but the
+// Git hook endpoint).
+func (r route) bearer() bool { return r.access.scope != scopeHook }
+
+// authorized reports whether the route checks an action before its handler runs.
+func (r route) authorized() bool { return r.access.scope != scopeUser && r.access.scope != scopeHook }
+
+// class is the route's in-flight class: hook deliveries and streams apart, then reads and
+// writes.
 func (r route) class() string {
 	switch {
+	case r.access.scope == scopeHook:
+		return ratelimit.ClassHook
 	case r.raw == "text/event-stream":
 		return ratelimit.ClassStream
 	case r.method == http.MethodGet:

@@ -89,13 +89,27 @@ func New(opts Options) *echo.Echo {
 	shed := ratelimit.NewShedder(inFlight, reg)
 	auth := authenticate(opts.Authenticator)
 	limit := ratelimit.Middleware(opts.RateLimit, func(c echo.Context) string { return caller(c).Name })
+	// Each Git hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.
+	hookLimit := ratelimit.Middleware(opts.HookRateLimit, func(c echo.Context) string {
+		if id := c.Param("hook"); runs.ValidHookID(id) && s.hooks.HookKnown(id) {
+			return "hook:" + id
+		}
+		return "hook:unknown"
+	})
 	for _, r := range s.routes() {
 		checkPathParams(r.path)
-		if r.access.scope != scopeUser && !identity.Known(r.access.action) {
+		if r.authorized() && !identity.Known(r.access.action) {
 			panic(fmt.Sprintf("route %s %s checks %s, which is not in identity.Actions", r.method, r.path, r.access.action))
 		}
 		// Shedding first: a refused request costs no TokenReview.
-		chain := []echo.MiddlewareFunc{shed.Middleware(r.class()), auth, limit}
+		chain := []echo.MiddlewareFunc{shed.Middleware(r.class())}
+		if !r.bearer() {
+			// A Git hook's credential is the handler's to check. A malformed ID is refused
+			// (404, as an unknown one) after the limit, so it spends the shared bucket.
+			e.Add(r.method, r.path, r.handler, append(chain, hookLimit, s.checkPath)...)
+			continue
+		}
+		chain = append(chain, auth, limit)
 		if r.method != http.MethodGet {
 			// Before authorization, so refusals are on the record too.
 			chain = append(chain, s.auditCall(actionName(r.method, r.path)))
@@ -107,17 +121,6 @@ func New(opts Options) *echo.Echo {
 		}
 		e.Add(r.method, r.path, r.handler, chain...)
 	}
-	// Git hooks carry their own credential (token or signature) instead of a bearer token.
-	// Each hook has its bucket; unknown IDs share one, so made-up IDs cannot grow the store.
-	// A malformed ID is refused (404, as an unknown one) after the limit, so it spends the
-	// shared bucket.
-	checkPathParams(HookPath)
-	e.POST(HookPath, s.hookDelivery, shed.Middleware(ratelimit.ClassHook), ratelimit.Middleware(opts.HookRateLimit, func(c echo.Context) string {
-		if id := c.Param("hook"); runs.ValidHookID(id) && s.hooks.HookKnown(id) {
-			return "hook:" + id
-		}
-		return "hook:unknown"
-	}), s.checkPath)
 	doc := s.openAPIDocument(s.routes())
 	e.GET("/api/v1/openapi.json", func(c echo.Context) error { return c.JSON(http.StatusOK, doc) })
 	registerWeb(e) // the web console on every other path, and ETags on API reads (console.go, etag.go)

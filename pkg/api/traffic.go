@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/revisions"
@@ -25,7 +26,7 @@ func (s *Server) setTraffic(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	res, err := s.apps.SetTraffic(c.Request().Context(), caller(c).Name, target(c), req, ifMatch(c.Request().Header.Get("If-Match")))
+	res, err := s.apps.SetTraffic(c.Request().Context(), caller(c).Name, target(c), req, ifMatch(c.Request().Header.Get(ifMatchParam.Name)))
 	if err != nil {
 		return err
 	}
@@ -33,6 +34,11 @@ func (s *Server) setTraffic(c echo.Context) error {
 	c.Response().Header().Set("ETag", res.Version)
 	return c.JSON(http.StatusOK, res)
 }
+
+// ifMatchParam is setTraffic's If-Match header as the document describes it.
+var ifMatchParam = openapi3.NewHeaderParameter("If-Match").
+	WithDescription("getTraffic's ETag (a strong entity tag; several may be listed): the change is made only while the split and rules are still that version, else 412. * or no header: any version.").
+	WithSchema(openapi3.NewStringSchema())
 
 // ifMatch is the entity tags an If-Match header lists (RFC 9110 13.1.1); none for no header
 // and for "*", which both mean any current version. A weak tag stays in the list as sent,

@@ -12,18 +12,26 @@ import (
 	"github.com/go-playground/webhooks/v6/gitlab"
 )
 
-// Hook request headers.
+// Hook request headers and query parameters: all ParsePush reads (the API's document
+// lists them).
 const (
-	HeaderToken         = "X-Slipway-Token"
-	HeaderDelivery      = "X-Slipway-Delivery"
-	headerGitHubEvent   = "X-GitHub-Event"
-	headerGitHubID      = "X-GitHub-Delivery"
-	headerGitLabEvent   = "X-Gitlab-Event"
-	headerGitLabID      = "X-Gitlab-Event-UUID"
-	headerGitLabToken   = "X-Gitlab-Token"
-	headerHubSignature  = "X-Hub-Signature-256"
-	branchRefPrefix     = "refs/heads/"
-	maxDeliveryIDLength = 200
+	HeaderToken          = "X-Slipway-Token"
+	HeaderDelivery       = "X-Slipway-Delivery"
+	HeaderGitHubEvent    = "X-GitHub-Event"
+	HeaderGitHubDelivery = "X-GitHub-Delivery"
+	HeaderHubSignature   = "X-Hub-Signature-256"
+	HeaderGitLabEvent    = "X-Gitlab-Event"
+	HeaderGitLabDelivery = "X-Gitlab-Event-UUID"
+	HeaderGitLabToken    = "X-Gitlab-Token"
+	// QueryBranch and QueryCommit say what a token hook starts.
+	QueryBranch = "branch"
+	QueryCommit = "commit"
+)
+
+const (
+	branchRefPrefix = "refs/heads/"
+	// MaxDeliveryIDLength bounds a delivery ID header.
+	MaxDeliveryIDLength = 200
 )
 
 // Providers of hook deliveries.
@@ -77,9 +85,9 @@ func ParsePush(r *http.Request, secret HookSecret) (Push, error) {
 			return Push{}, ErrBadSignature
 		}
 		return tokenPush(r)
-	case r.Header.Get(headerHubSignature) != "" || r.Header.Get(headerGitHubEvent) != "":
+	case r.Header.Get(HeaderHubSignature) != "" || r.Header.Get(HeaderGitHubEvent) != "":
 		return githubPush(r, secret.Secret)
-	case r.Header.Get(headerGitLabToken) != "" || r.Header.Get(headerGitLabEvent) != "":
+	case r.Header.Get(HeaderGitLabToken) != "" || r.Header.Get(HeaderGitLabEvent) != "":
 		return gitlabPush(r, secret.Secret)
 	}
 	return Push{}, ErrNoCredentials
@@ -89,12 +97,12 @@ func ParsePush(r *http.Request, secret HookSecret) (Push, error) {
 // head, or ?commit=.
 func tokenPush(r *http.Request) (Push, error) {
 	q := r.URL.Query()
-	p := Push{Provider: ProviderToken, Delivery: r.Header.Get(HeaderDelivery), Branch: q.Get("branch"), Commit: q.Get("commit")}
+	p := Push{Provider: ProviderToken, Delivery: r.Header.Get(HeaderDelivery), Branch: q.Get(QueryBranch), Commit: q.Get(QueryCommit)}
 	return p, checkPush(p)
 }
 
 func githubPush(r *http.Request, secret string) (Push, error) {
-	if r.Header.Get(headerHubSignature) == "" {
+	if r.Header.Get(HeaderHubSignature) == "" {
 		return Push{}, ErrBadSignature
 	}
 	hook, err := github.New(github.Options.Secret(secret))
@@ -114,7 +122,7 @@ func githubPush(r *http.Request, secret string) (Push, error) {
 	if !ok {
 		return Push{}, ErrNotPush
 	}
-	p := Push{Provider: ProviderGitHub, Delivery: r.Header.Get(headerGitHubID), Commit: push.After, Pusher: push.Pusher.Name}
+	p := Push{Provider: ProviderGitHub, Delivery: r.Header.Get(HeaderGitHubDelivery), Commit: push.After, Pusher: push.Pusher.Name}
 	if p.Branch, ok = strings.CutPrefix(push.Ref, branchRefPrefix); !ok || p.Branch == "" || push.Deleted {
 		return Push{}, ErrNotBranch
 	}
@@ -122,7 +130,7 @@ func githubPush(r *http.Request, secret string) (Push, error) {
 }
 
 func gitlabPush(r *http.Request, secret string) (Push, error) {
-	if r.Header.Get(headerGitLabToken) == "" {
+	if r.Header.Get(HeaderGitLabToken) == "" {
 		return Push{}, ErrBadSignature
 	}
 	hook, err := gitlab.New(gitlab.Options.Secret(secret))
@@ -142,7 +150,7 @@ func gitlabPush(r *http.Request, secret string) (Push, error) {
 	if !ok {
 		return Push{}, ErrNotPush
 	}
-	p := Push{Provider: ProviderGitLab, Delivery: r.Header.Get(headerGitLabID), Commit: push.After, Pusher: push.UserUsername}
+	p := Push{Provider: ProviderGitLab, Delivery: r.Header.Get(HeaderGitLabDelivery), Commit: push.After, Pusher: push.UserUsername}
 	if p.Branch, ok = strings.CutPrefix(push.Ref, branchRefPrefix); !ok || p.Branch == "" || strings.Trim(push.After, "0") == "" {
 		return Push{}, ErrNotBranch
 	}
@@ -165,7 +173,7 @@ func checkPush(p Push) error {
 	if p.Commit != "" && !isCommit(p.Commit) {
 		return ErrBadPayload
 	}
-	if len(p.Delivery) > maxDeliveryIDLength {
+	if len(p.Delivery) > MaxDeliveryIDLength {
 		return ErrBadPayload
 	}
 	return nil
