@@ -5,14 +5,14 @@ GO ?= go
 NPM ?= npm
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test tools build unit fuzz integration bench fmt vet tidy-check console console-deps console-test chromium
+.PHONY: run test tools build unit fuzz integration bench fmt vet tidy-check console console-deps console-test chromium api-lint generate
 
 run: tools console build
 	$(GO) run ./hack/devstack
 
 # The console is built before anything compiles platform-api, so binaries and the integration
 # test binary embed it; its browser test (TestConsole) runs with the integration tests.
-test: tools console build vet tidy-check unit console-test chromium fuzz integration
+test: tools console build vet tidy-check api-lint unit console-test chromium fuzz integration
 
 # Dev stack binaries from Go modules into bin/; skipped when already built.
 tools:
@@ -21,6 +21,18 @@ tools:
 build:
 	$(GO) build -o bin/platform-api ./cmd/platform-api
 	$(GO) build -o bin/pod-mutator ./cmd/pod-mutator
+	$(GO) build -o bin/slipway ./cmd/slipway
+
+# The API contract (api/openapi.json, written by pkg/api's tests from the route table) and
+# the clients generated from it; `make test` fails when any of them is stale.
+generate:
+	$(GO) test ./pkg/api -run '^TestContractIsCommitted$$' -count=1 -update
+	$(GO) generate ./pkg/client
+	cd web && $(NPM) run api:types
+
+# Redocly's recommended rules on the contract: 0 errors and 0 warnings (redocly.yaml).
+api-lint: console-deps
+	cd web && $(NPM) run --silent api:lint
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

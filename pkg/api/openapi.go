@@ -230,9 +230,12 @@ func describeFields(_ string, t reflect.Type, _ reflect.StructTag, schema *opena
 	if t.Kind() != reflect.Struct {
 		return nil
 	}
-	for i := range t.NumField() {
-		f := t.Field(i)
+	// Visible fields include those an embedded struct promotes (Me's name and groups).
+	for _, f := range reflect.VisibleFields(t) {
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			continue // the embedded struct itself: its fields follow
+		}
 		if name == "" {
 			name = f.Name
 		}

@@ -163,7 +163,7 @@ type Match struct {
 type Me struct {
 	CreateProjects bool     `json:"createProjects"`
 	Groups         []string `json:"groups,omitempty,omitzero"`
-	Name           string   `json:"name,omitempty,omitzero"`
+	Name           string   `json:"name"`
 	ReadPlatform   bool     `json:"readPlatform"`
 }
 

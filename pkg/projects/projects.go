@@ -96,7 +96,7 @@ func (p *Projects) Create(ctx context.Context, req CreateRequest, creator identi
 		case apierrors.IsNotFound(err):
 			complete = false
 		case err != nil:
-			return Project{}, err
+			return Project{}, kube.WriteError(err)
 		case ns.Labels[names.LabelProject] != req.Name:
 			return Project{}, apierror.Conflict("namespace %q already exists and does not belong to project %q", ns.Name, req.Name)
 		}
@@ -109,7 +109,7 @@ func (p *Projects) Create(ctx context.Context, req CreateRequest, creator identi
 		return Project{}, apierror.Conflict("namespace %q already exists and does not belong to project %q", build.Name, req.Name)
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
-		return Project{}, err
+		return Project{}, kube.WriteError(err)
 	}
 	pr := Project{Name: req.Name, Namespaces: map[string]string{}}
 	if err := p.clients.Apply(ctx, BuildBuildNamespace(req.Name)); err != nil {

@@ -13,7 +13,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first (query: user, project, app, env, action, since, limit) */
+        /**
+         * The audit trail, newest first
+         * @description Everything to a caller who may see the whole platform; to others the records of the projects they may see, and their own outside any project.
+         */
         get: operations["listAudit"];
         put?: never;
         post?: never;
@@ -81,10 +84,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List projects */
+        /**
+         * List projects
+         * @description Only the projects in which the caller may list apps in at least one environment.
+         */
         get: operations["listProjects"];
         put?: never;
-        /** Create a project (one namespace per environment) */
+        /**
+         * Create a project (one namespace per environment)
+         * @description Creates the project's namespace in every environment and its build namespace, and makes the caller its admin. A request that failed half-way is completed by the next.
+         */
         post: operations["createProject"];
         delete?: never;
         options?: never;
@@ -116,7 +125,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a project's apps with status per environment */
+        /**
+         * List a project's apps with status per environment
+         * @description Each app shows only the environments in which the caller may list apps.
+         */
         get: operations["listApps"];
         put?: never;
         post?: never;
@@ -153,7 +165,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deploy a new revision */
+        /**
+         * Deploy a new revision
+         * @description Creates the app on its first deploy. The strategy moves traffic: replace (all of it to the new revision, the default), canary (a percentage) or header (requests matching headers, a cookie or a lane).
+         */
         post: operations["deploy"];
         delete?: never;
         options?: never;
@@ -239,7 +254,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Make the app's Git hook, or give it a new token and secret (shown once) */
+        /**
+         * Make the app's Git hook, or give it a new token and secret (shown once)
+         * @description The URL stays; the old token and secret stop working. This answer is the only one that shows the new ones (the token is kept only as its hash).
+         */
         post: operations["rotateHook"];
         delete?: never;
         options?: never;
@@ -290,7 +308,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send all traffic to an earlier revision */
+        /**
+         * Send all traffic to an earlier revision
+         * @description The revision must be Ready. Header rules stay as they are.
+         */
         post: operations["rollback"];
         delete?: never;
         options?: never;
@@ -374,7 +395,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Follow a run: each step's start, its output and its end, then the run's end (server-sent events: run, step, log, error, end) */
+        /**
+         * Follow a run: each step's start, its output and its end, then the run's end (server-sent events: run, step, log, error, end)
+         * @description Each event's data is JSON (step, phase, line, message). A comment line (: ping) comes when nothing happened for a while. Problems are answered only before the stream opens.
+         */
         get: operations["followRunLogs"];
         put?: never;
         post?: never;
@@ -408,9 +432,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes */
+        /**
+         * Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes
+         * @description A read-modify-write reads the split here and sends its ETag back as setTraffic's If-Match, so a change made in between is refused (412) instead of lost.
+         */
         get: operations["getTraffic"];
-        /** Set the traffic split and header rules */
+        /**
+         * Set the traffic split and header rules
+         * @description Replaces the percentage split and the header rules. With If-Match (getTraffic's ETag) the change is made only if the split and rules are still what the caller read.
+         */
         put: operations["setTraffic"];
         post?: never;
         delete?: never;
@@ -429,7 +459,10 @@ export interface paths {
         /** List a project's members and their roles */
         get: operations["listMembers"];
         put?: never;
-        /** Grant a role in every environment of a project */
+        /**
+         * Grant a role in every environment of a project
+         * @description Granting again is harmless; a member may hold several roles (the highest counts).
+         */
         post: operations["addMember"];
         delete?: never;
         options?: never;
@@ -448,6 +481,26 @@ export interface paths {
         get: operations["listTemplates"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/v1/{hook}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a Git push to an app's hook: a run of its pipeline starts
+         * @description No bearer token: a GitHub hook signs the body with the hook's secret (X-Hub-Signature-256), a GitLab hook sends the secret (X-Gitlab-Token), anything else sends the hook's token (X-Slipway-Token) and names the branch or commit in the query. Only a push to the branch the pipeline builds starts a run; a delivery ID seen before is refused as a replay.
+         */
+        post: operations["deliverHook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -556,6 +609,9 @@ export interface components {
             token?: string;
             url: string;
         };
+        HookAccepted: {
+            run: string;
+        };
         Host: {
             host: string;
             tag?: string;
@@ -574,7 +630,7 @@ export interface components {
         Me: {
             createProjects: boolean;
             groups?: string[];
-            name?: string;
+            name: string;
             readPlatform: boolean;
         };
         Member: {
@@ -776,14 +832,36 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description A strong entity tag of the body: sent back as If-None-Match, it is answered 304 while the body is the same. */
+        ETag: string;
+        /** @description Seconds to wait before trying again. */
+        "Retry-After": number;
+        /** @description The version of the traffic split and rules (a strong entity tag): setTraffic's If-Match. */
+        TrafficVersion: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
     listAudit: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this user's calls. */
+                user?: string;
+                /** @description Only calls in this project. */
+                project?: string;
+                /** @description Only calls on this app. */
+                app?: string;
+                /** @description Only calls in this environment. */
+                env?: string;
+                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
+                action?: string;
+                /** @description Only records at or after this RFC 3339 time. */
+                since?: string;
+                /** @description At most this many records (default 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -793,10 +871,57 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Record"][];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: since is not an RFC 3339 time, or limit is not a number from 1 to 1000 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description problem+json error */
@@ -822,10 +947,48 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Environment"][];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description problem+json error */
@@ -851,10 +1014,57 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/yaml": string;
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get platform.apps.slipway.dev on this cluster */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description problem+json error */
@@ -880,10 +1090,48 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description problem+json error */
@@ -909,10 +1157,48 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Project"][];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description problem+json error */
@@ -935,6 +1221,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "payments"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateRequest"];
             };
         };
@@ -948,7 +1239,7 @@ export interface operations {
                     "application/json": components["schemas"]["Project"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -957,7 +1248,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create projects.apps.slipway.dev on this cluster */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: the project exists, or a namespace it needs exists and belongs to no project or another one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -966,7 +1284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -975,9 +1293,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not valid (errors[].field names each mistake) */
+            /** @description Unprocessable Entity: the body is not valid (errors[].field names each mistake) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1009,13 +1347,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectAccess"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list apps.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project that does not exist */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1024,9 +1389,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1058,13 +1443,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AppSummary"][];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list apps.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project that does not exist */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1073,9 +1485,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1109,13 +1541,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AppStatus"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1124,9 +1583,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1164,7 +1652,25 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not delete apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1173,9 +1679,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1206,6 +1741,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "image": "registry.example/demo/hello:v3",
+                 *       "port": 8080,
+                 *       "env": [
+                 *         {
+                 *           "name": "LOG_LEVEL",
+                 *           "value": "info"
+                 *         }
+                 *       ],
+                 *       "strategy": {
+                 *         "type": "canary",
+                 *         "percent": 10
+                 *       },
+                 *       "message": "v3 for 10% of requests"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeployRequest"];
             };
         };
@@ -1219,7 +1771,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeployResult"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1228,7 +1780,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1237,7 +1807,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); a revision that would keep traffic (canary, header) does not exist yet: wait until it is Ready, or deploy with strategy replace; the short host ({app}.sls-{cluster}.{base}) is taken by an app of this name in another namespace, or being claimed at the same moment; pipelineRun is given and pipelines are not configured on this platform (pipelines.platformURL), or the run has finished or not checked out a commit */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,7 +1825,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1255,9 +1834,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1291,13 +1890,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryEntry"][];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1306,9 +1932,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1342,13 +1997,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/yaml": string;
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1357,9 +2039,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1393,13 +2104,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which); the app has no pipeline in the environment (setPipeline) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1408,9 +2146,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1441,6 +2199,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "repo": "https://git.example/demo/hello",
+                 *       "branch": "main",
+                 *       "stages": [
+                 *         {
+                 *           "name": "approve",
+                 *           "at": "before-deploy",
+                 *           "approval": true
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["Pipeline"];
             };
         };
@@ -1454,7 +2225,7 @@ export interface operations {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1463,7 +2234,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not update pipelines.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1472,7 +2261,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Conflict: pipelines are not configured on this platform (pipelines.platformURL) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1481,7 +2279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1490,9 +2288,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1526,13 +2344,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Hook"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which); the app has no pipeline in the environment (setPipeline); the app has no hook in the environment (rotateHook) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1541,9 +2386,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1583,7 +2448,25 @@ export interface operations {
                     "application/json": components["schemas"]["Hook"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create hooks.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which); the app has no pipeline in the environment (setPipeline) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1592,9 +2475,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: pipelines are not configured on this platform (pipelines.platformURL) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1628,13 +2540,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Revision"][];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1643,9 +2582,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1680,13 +2648,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Revision"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or revision that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1695,9 +2690,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1728,6 +2752,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "revision": "hello-00001",
+                 *       "message": "hello-00002 is slow"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RollbackRequest"];
             };
         };
@@ -1735,13 +2765,14 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["TrafficVersion"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TrafficResult"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1750,7 +2781,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create rollbacks.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1759,7 +2808,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1768,7 +2826,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1777,9 +2835,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); the revision is not Ready (errors[].field is revision); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1813,13 +2891,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Run"][];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which); the app has no run, no pipeline and no Service in the environment */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1828,9 +2933,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1861,6 +2986,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "branch": "main"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RunRequest"];
             };
         };
@@ -1874,7 +3004,7 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1883,7 +3013,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which); the app has no pipeline in the environment (setPipeline) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1892,7 +3040,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Conflict: pipelines are not configured on this platform (pipelines.platformURL) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1901,7 +3058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1910,9 +3067,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1947,13 +3124,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or run that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1962,9 +3166,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2005,7 +3229,25 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not approve runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or run that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2014,9 +3256,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: the run is not waiting at an approval gate, or it changed while being approved (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2057,7 +3328,25 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not cancel runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or run that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2066,9 +3355,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: the run has already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2109,7 +3427,25 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or run that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2118,9 +3454,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of stream requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2161,7 +3517,25 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create runs.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or run that does not exist, or an environment that is not configured (the detail says which); the app has no pipeline in the environment (setPipeline) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2170,9 +3544,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: the run has not finished (cancel it first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2206,13 +3609,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["TrafficVersion"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TrafficResult"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["TrafficVersion"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2221,9 +3651,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2244,7 +3703,10 @@ export interface operations {
     setTraffic: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description getTraffic's ETag (a strong entity tag; several may be listed): the change is made only while the split and rules are still that version, else 412. * or no header: any version. */
+                "If-Match"?: string;
+            };
             path: {
                 project: string;
                 app: string;
@@ -2254,6 +3716,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "targets": [
+                 *         {
+                 *           "revision": "hello-00001",
+                 *           "percent": 90
+                 *         },
+                 *         {
+                 *           "revision": "hello-00002",
+                 *           "percent": 10,
+                 *           "tag": "next"
+                 *         }
+                 *       ],
+                 *       "rules": [
+                 *         {
+                 *           "match": {
+                 *             "headers": {
+                 *               "x-user-group": {
+                 *                 "exact": "beta"
+                 *               }
+                 *             }
+                 *           },
+                 *           "revision": "hello-00002"
+                 *         }
+                 *       ],
+                 *       "message": "10% and the beta group to hello-00002"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TrafficRequest"];
             };
         };
@@ -2261,13 +3751,14 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["TrafficVersion"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TrafficResult"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2276,7 +3767,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not update traffic.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2285,7 +3794,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: If-Match names none of the split's and rules' current versions: someone changed them since they were read (read them again with getTraffic and reapply the change) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2294,7 +3821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2303,9 +3830,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2337,13 +3884,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Member"][];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list members.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project that does not exist */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2352,9 +3926,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2383,6 +3977,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "User",
+                 *       "name": "alice",
+                 *       "role": "developer"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MemberRequest"];
             };
         };
@@ -2396,7 +3997,7 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
-            /** @description the body is not one JSON value of the request's type */
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2405,7 +4006,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create members.apps.slipway.dev in every environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project that does not exist */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2414,7 +4033,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is larger than 1048576 bytes */
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2423,7 +4042,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the body is not application/json */
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2432,9 +4051,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2466,13 +4105,40 @@ export interface operations {
             /** @description success */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Template"][];
                 };
             };
-            /** @description the project, app, environment or object the path names does not exist */
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not list runs.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project that does not exist */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2481,9 +4147,170 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a path parameter (errors[].field names it) or the body is not valid */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deliverHook: {
+        parameters: {
+            query?: {
+                /** @description The branch a token hook builds (default: the pipeline's); it must be the pipeline's branch. */
+                branch?: string;
+                /** @description The commit a token hook builds, a full hash (default: the branch's head). */
+                commit?: string;
+            };
+            header?: {
+                /** @description The hook's token (token hooks: a CI job, curl). The body is not read; the query says what to build. */
+                "X-Slipway-Token"?: string;
+                /** @description A token hook's delivery ID: one received before is refused as a replay. */
+                "X-Slipway-Delivery"?: string;
+                /** @description GitHub's event: only push starts a run. */
+                "X-GitHub-Event"?: string;
+                /** @description GitHub's HMAC-SHA256 of the body with the hook's secret (sha256=<hex>). */
+                "X-Hub-Signature-256"?: string;
+                /** @description GitHub's delivery ID: one received before is refused as a replay. */
+                "X-GitHub-Delivery"?: string;
+                /** @description The hook's secret, as GitLab sends it. */
+                "X-Gitlab-Token"?: string;
+                /** @description GitLab's event: only Push Hook starts a run. */
+                "X-Gitlab-Event"?: string;
+                /** @description GitLab's delivery ID: one received before is refused as a replay. */
+                "X-Gitlab-Event-UUID"?: string;
+            };
+            path: {
+                hook: string;
+            };
+            cookie?: never;
+        };
+        /** @description GitHub's or GitLab's push event as the host sends it, at most 5242880 bytes; token hooks send none. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookAccepted"];
+                };
+            };
+            /** @description Bad Request: the body is not a push event's JSON, or a branch, commit or delivery ID is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no X-Slipway-Token, X-Hub-Signature-256 or X-Gitlab-Token, or the token or signature does not match the hook's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the push is to another branch than the one the hook's pipeline builds */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a hook that does not exist; the hook's app has no pipeline any more */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: pipelines are not configured on this platform (pipelines.platformURL); the delivery ID was received before: replays are refused */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the delivery is larger than 5242880 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: not a push event (an X-GitHub-Event other than push, an X-Gitlab-Event other than Push Hook), or not a push to a branch (a tag, a deleted branch); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the hook's deliveries are over their rate limit (limits.hooks; unknown hooks share one) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of hook requests in flight (limits.inFlight); the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

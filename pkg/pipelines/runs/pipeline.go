@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/records"
@@ -35,7 +36,7 @@ func (r *Runs) pipeline(ctx context.Context, t records.Target) (pipelines.Pipeli
 		return pipelines.Pipeline{}, apierror.NotFound("app %q has no pipeline in %q (PUT …/pipeline)", t.App, t.Env)
 	}
 	if err != nil {
-		return pipelines.Pipeline{}, err
+		return pipelines.Pipeline{}, kube.WriteError(err)
 	}
 	var pl pipelines.Pipeline
 	if err := json.Unmarshal([]byte(cm.Data[pipelines.PipelineKey]), &pl); err != nil {
@@ -103,7 +104,7 @@ func (r *Runs) ListTemplates(ctx context.Context, project string, envs []string)
 	ns := names.BuildNamespace(project)
 	list, err := r.clients.Argo.ArgoprojV1alpha1().WorkflowTemplates(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, err
+		return nil, kube.WriteError(err)
 	}
 	for _, wt := range list.Items {
 		t := Template{Name: wt.Name, Namespace: ns, Entrypoint: wt.Spec.Entrypoint, Parameters: []string{}, Steps: []string{},

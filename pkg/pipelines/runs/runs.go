@@ -87,7 +87,7 @@ func (r *Runs) start(ctx context.Context, t records.Target, s pipelines.Start) (
 		return pipelines.Run{}, apierror.Conflict("delivery %q was received before (run %s): replays are refused", s.Delivery, wf.Name)
 	}
 	if err != nil {
-		return pipelines.Run{}, err
+		return pipelines.Run{}, kube.WriteError(err)
 	}
 	return pipelines.RunFromWorkflow(created), nil
 }
@@ -145,7 +145,7 @@ func (r *Runs) workflow(ctx context.Context, t records.Target, name string) (*wf
 	if apierrors.IsNotFound(err) || (err == nil && (wf.Labels[names.LabelApp] != t.App || wf.Labels[names.LabelEnv] != t.Env)) {
 		return nil, apierror.NotFound("app %q has no run %q in %q", t.App, name, t.Env)
 	}
-	return wf, err
+	return wf, kube.WriteError(err)
 }
 
 // Cancel stops a run the way `argo terminate` does: spec.shutdown, which Argo's controller
@@ -161,7 +161,7 @@ func (r *Runs) Cancel(ctx context.Context, t records.Target, name string) (pipel
 	patch := []byte(`{"spec":{"shutdown":"` + string(wfv1.ShutdownStrategyTerminate) + `"}}`)
 	out, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace(t.Project)).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: names.FieldManager})
 	if err != nil {
-		return pipelines.Run{}, err
+		return pipelines.Run{}, runWriteError(t, name, err)
 	}
 	return pipelines.RunFromWorkflow(out), nil
 }
@@ -206,7 +206,7 @@ func (r *Runs) Approve(ctx context.Context, user string, t records.Target, name 
 		return pipelines.Run{}, apierror.Conflict("run %s changed while approving; try again", name)
 	}
 	if err != nil {
-		return pipelines.Run{}, err
+		return pipelines.Run{}, runWriteError(t, name, err)
 	}
 	return pipelines.RunFromWorkflow(out), nil
 }
@@ -252,4 +252,13 @@ func (r *Runs) Source(ctx context.Context, t records.Target, run string) (*revis
 		return nil, apierror.Conflict("pipeline run %s has not checked out a commit", run)
 	}
 	return &revisions.Source{PipelineRun: run, Commit: commit}, nil
+}
+
+// runWriteError is a failed write of a run as the API answers it: a run deleted since it
+// was read is not found, an unavailable apiserver a 503.
+func runWriteError(t records.Target, name string, err error) error {
+	if apierrors.IsNotFound(err) {
+		return apierror.NotFound("app %q has no run %q in %q", t.App, name, t.Env)
+	}
+	return kube.WriteError(err)
 }
