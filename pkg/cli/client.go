@@ -74,6 +74,26 @@ func readToken(path string) (string, error) {
 	return token, nil
 }
 
+// forApp is session for a command on one app in the project and environment.
+func (c *cli) forApp(name string) (*session, appRef, error) {
+	s, err := c.session()
+	if err != nil {
+		return nil, appRef{}, err
+	}
+	a, err := s.app(name)
+	return s, a, err
+}
+
+// forProject is session for a command on the project.
+func (c *cli) forProject() (*session, string, error) {
+	s, err := c.session()
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := s.needProject()
+	return s, p, err
+}
+
 // appRef is an app in the session's project and environment.
 type appRef struct{ project, app, env string }
 

@@ -31,11 +31,12 @@ func checkFormat(f string) error {
 }
 
 // view is what a command shows, in every format: json and yaml print the API's answer
-// as it came (so fields this CLI does not know yet are not lost), name the objects' names
-// one a line, table the blocks.
+// as it came (so fields this CLI does not know yet are not lost; nothing for an answer
+// without a body), name the objects' names one a line, table the text and the blocks.
 type view struct {
 	body   []byte
 	names  []string
+	text   string
 	blocks []block
 }
 
@@ -51,6 +52,9 @@ type block struct {
 // print writes v to stdout in the chosen format.
 func (c *cli) print(v view) error {
 	w := c.io.Out
+	if (c.output == formatJSON || c.output == formatYAML) && len(bytes.TrimSpace(v.body)) == 0 {
+		return nil
+	}
 	switch c.output {
 	case formatJSON:
 		var buf bytes.Buffer
@@ -74,6 +78,11 @@ func (c *cli) print(v view) error {
 			}
 		}
 		return nil
+	}
+	if v.text != "" {
+		if _, err := fmt.Fprintln(w, v.text); err != nil {
+			return err
+		}
 	}
 	return c.printBlocks(w, v.blocks)
 }

@@ -138,6 +138,20 @@ so a script needs no config file:
 	root.AddCommand(
 		c.loginCommand(),
 		c.contextCommand(),
+		c.projectCommand(),
+		c.memberCommand(),
+		c.appCommand(),
+		c.deployCommand(),
+		c.revisionCommand(),
+		c.trafficCommand(),
+		c.ruleCommand(),
+		c.rollbackCommand(),
+		c.historyCommand(),
+		c.manifestsCommand(),
+		c.pipelineCommand(),
+		c.runCommand(),
+		c.hookCommand(),
+		c.auditCommand(),
 		c.versionCommand(),
 	)
 	c.prepare(root)

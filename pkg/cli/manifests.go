@@ -1,0 +1,26 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) manifestsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "manifests APP",
+		Short: "Print every object Slipway manages for the app, as YAML to re-apply elsewhere",
+		Long:  "Print the app's objects as the API serves them (YAML documents); -o does not apply.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, a, err := c.forApp(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := check(s.api.GetManifestsWithResponse(cmd.Context(), a.project, a.app, a.env))
+			if err != nil {
+				return err
+			}
+			_, err = c.io.Out.Write(r.Body)
+			return err
+		},
+	}
+}
