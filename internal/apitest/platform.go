@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	argofake "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned/fake"
 	"github.com/labstack/echo/v4"
 	authnv1 "k8s.io/api/authentication/v1"
@@ -80,6 +81,18 @@ environments:
     maxScale: 10
 `
 
+// PipelinesConfig turns pipelines on (PlatformOptions.Pipelines): runs are Workflows in the
+// fake clientset, which no Argo controller advances.
+const PipelinesConfig = `
+pipelines:
+  platformURL: http://platform.test
+  registry: dev.local
+  images:
+    git: dev.local/tools/git:v1
+    builder: dev.local/tools/buildkit:rootless
+    deploy: dev.local/tools/curl:v1
+`
+
 // Platform is the whole platform-api in process, over fake clientsets. The fake clientsets
 // run no controllers: nothing becomes Ready or served unless a test writes its status.
 type Platform struct {
@@ -98,6 +111,8 @@ type PlatformOptions struct {
 	Limit *ratelimit.Bucket
 	// Ready overrides Options.Ready (default: the cache's Synced).
 	Ready func() bool
+	// Pipelines configures pipelines (PipelinesConfig); without it pipeline calls are 409s.
+	Pipelines bool
 }
 
 var watchListOff sync.Once
@@ -110,13 +125,23 @@ func NewPlatform(t testing.TB, o PlatformOptions) *Platform {
 	// WatchListClient); list-then-watch is what they serve. client-go reads the gate once,
 	// when the process's first informer starts, so this must come before the cache.
 	watchListOff.Do(func() { os.Setenv("KUBE_FEATURE_WatchListClient", "false") })
-	cfg, err := config.Parse([]byte(PlatformConfig))
+	text := PlatformConfig
+	if o.Pipelines {
+		text += PipelinesConfig
+	}
+	cfg, err := config.Parse([]byte(text))
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	kc := kubefake.NewClientset(SeedNamespaces()...)
 	sc := servingfake.NewSimpleClientset(SeedServing()...)
-	ac := argofake.NewSimpleClientset()
+	var argoSeed []runtime.Object
+	if o.Pipelines {
+		// Argo's generated fake clientset cannot server-side apply an object that does not
+		// exist yet (the pipeline reconciler's template); an empty one is applied over.
+		argoSeed = append(argoSeed, &wfv1.WorkflowTemplate{ObjectMeta: metav1.ObjectMeta{Name: names.StandardTemplate, Namespace: names.BuildNamespace(Project)}})
+	}
+	ac := argofake.NewSimpleClientset(argoSeed...)
 	clients := &kube.Clients{Kube: kc, Serving: sc, Argo: ac, Reviews: kc, Leases: kc.CoordinationV1()}
 	cache := kube.NewCache(clients, 0, "slipway-system")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -133,6 +134,21 @@ func check[R answer](r R, err error) (R, error) {
 		return r, problemFrom(s, r.ContentType(), r.GetBody())
 	}
 	return r, nil
+}
+
+// open is check for the calls whose answer the generated client cannot be left to read:
+// YAML (it would decode the documents into a string) and event streams (it would read to
+// the end). The caller reads and closes the body of a success.
+func open(resp *http.Response, err error) (*http.Response, error) {
+	if err != nil {
+		return nil, transportError(err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, problemFrom(resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	return resp, nil
 }
 
 // transportError keeps the cancellation of a command (Ctrl-C) recognisable.

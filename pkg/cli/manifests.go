@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"io"
+
 	"github.com/spf13/cobra"
 )
 
@@ -15,11 +17,12 @@ func (c *cli) manifestsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := check(s.api.GetManifestsWithResponse(cmd.Context(), a.project, a.app, a.env))
+			r, err := open(s.api.GetManifests(cmd.Context(), a.project, a.app, a.env))
 			if err != nil {
 				return err
 			}
-			_, err = c.io.Out.Write(r.Body)
+			defer r.Body.Close()
+			_, err = io.Copy(c.io.Out, r.Body)
 			return err
 		},
 	}

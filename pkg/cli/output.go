@@ -144,9 +144,8 @@ func cell(v string) string {
 func (c *cli) colorOut() bool { return c.io.OutTerminal && c.io.Getenv("NO_COLOR") == "" }
 func (c *cli) colorErr() bool { return c.io.ErrTerminal && c.io.Getenv("NO_COLOR") == "" }
 
-func bold(s string) string  { return "\x1b[1m" + s + "\x1b[0m" }
-func red(s string) string   { return "\x1b[31m" + s + "\x1b[0m" }
-func green(s string) string { return "\x1b[32m" + s + "\x1b[0m" }
+func bold(s string) string { return "\x1b[1m" + s + "\x1b[0m" }
+func red(s string) string  { return "\x1b[31m" + s + "\x1b[0m" }
 
 // progress writes a line about a wait on stderr, for people only: nothing when stderr is
 // not a terminal.

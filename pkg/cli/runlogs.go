@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -37,15 +36,11 @@ failed. -o json prints each event (run, step, log, error, end) as a JSON line on
 			run := args[1]
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
-			resp, err := s.api.FollowRunLogs(ctx, a.project, a.app, a.env, run)
+			resp, err := open(s.api.FollowRunLogs(ctx, a.project, a.app, a.env, run))
 			if err != nil {
-				return transportError(err)
+				return err
 			}
 			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-				return problemFrom(resp.StatusCode, resp.Header.Get("Content-Type"), b)
-			}
 
 			var idled atomic.Bool
 			var idle *time.Timer
