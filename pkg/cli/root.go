@@ -118,8 +118,6 @@ so a script needs no config file:
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		// Completion is generated for shells, not documented as a verb of the platform.
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 	}
 	root.SetIn(c.io.In)
 	root.SetOut(c.io.Out)

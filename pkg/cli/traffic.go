@@ -108,13 +108,10 @@ func ifMatch(version string) client.RequestEditorFn {
 func parseSplit(args, tags []string) ([]client.Target, error) {
 	var out []client.Target
 	for _, arg := range args {
-		rev, pct, err := keyValue("split", arg)
-		if err != nil {
-			return nil, err
-		}
+		rev, pct, ok := strings.Cut(arg, "=")
 		n, err := strconv.ParseInt(strings.TrimSuffix(pct, "%"), 10, 64)
-		if err != nil {
-			return nil, usagef("%q: want REVISION=PERCENT", arg)
+		if !ok || rev == "" || err != nil {
+			return nil, usagef("%q: want REVISION=PERCENT (or @latest=PERCENT)", arg)
 		}
 		out = append(out, newTarget(rev, n))
 	}
