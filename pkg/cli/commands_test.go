@@ -69,7 +69,14 @@ func TestReadViews(t *testing.T) {
 	w.check("traffic-show", cli.ExitOK,
 		w.do("traffic", "show", "hello"),
 		w.do("manifests", "hello"),
+	)
+	w.check("platform", cli.ExitOK,
 		w.do("project", "list"),
+		w.do("project", "access"),
+		w.as(w.viewer, "project", "access", "demo"),
+		w.do("environment", "list"),
+		w.do("whoami"),
+		w.do("logging", "filebeat"),
 	)
 	for _, r := range w.got() {
 		if ua := r.header.Get("User-Agent"); !strings.HasPrefix(ua, "slipway/") {

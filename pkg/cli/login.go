@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/slipway-dev/slipway/pkg/client"
 )
 
 const defaultServer = "http://127.0.0.1:8080"
@@ -88,20 +90,47 @@ context's stored token again.`,
 			if err := saveConfig(path, cfg); err != nil {
 				return err
 			}
-			u := me.JSON200
-			return c.print(view{body: me.Body, names: []string{u.Name}, blocks: []block{{fields: [][2]string{
-				{"Logged in as", u.Name},
-				{"Groups", strings.Join(u.Groups, ", ")},
+			return c.print(meView(me.Body, me.JSON200, "Logged in as", [][2]string{
 				{"Server", server},
 				{"Context", ctx.Name},
 				{"Project", ctx.Project},
 				{"Environment", ctx.Environment},
-			}}}})
+			}))
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "from-kubeconfig", "", "take the token of a kubeconfig's user (its token or tokenFile)")
 	cmd.Flags().StringVar(&kubeContext, "kube-context", "", "the kubeconfig context whose user to take (default: its current-context)")
 	return cmd
+}
+
+func (c *cli) whoamiCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who the token says you are, and what you may do outside projects",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := c.session()
+			if err != nil {
+				return err
+			}
+			r, err := check(s.api.GetMeWithResponse(cmd.Context()))
+			if err != nil {
+				return err
+			}
+			return c.print(meView(r.Body, r.JSON200, "User", [][2]string{
+				{"Server", s.server},
+				{"Context", s.context},
+				{"May create projects", yesNo(r.JSON200.CreateProjects)},
+				{"May read the platform", yesNo(r.JSON200.ReadPlatform)},
+			}))
+		},
+	}
+}
+
+// meView shows the caller (getMe) above more fields.
+func meView(body []byte, u *client.Me, label string, more [][2]string) view {
+	fields := append([][2]string{{label, u.Name}, {"Groups", strings.Join(u.Groups, ", ")}}, more...)
+	return view{body: body, names: []string{u.Name}, blocks: []block{{fields: fields}}}
 }
 
 // tokenFromKubeconfig is the bearer token of the user of a kubeconfig's context. Only

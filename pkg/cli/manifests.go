@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net/http"
 
 	"github.com/spf13/cobra"
 )
@@ -17,13 +18,17 @@ func (c *cli) manifestsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := open(s.api.GetManifests(cmd.Context(), a.project, a.app, a.env))
-			if err != nil {
-				return err
-			}
-			defer r.Body.Close()
-			_, err = io.Copy(c.io.Out, r.Body)
-			return err
+			return c.copyRaw(open(s.api.GetManifests(cmd.Context(), a.project, a.app, a.env)))
 		},
 	}
+}
+
+// copyRaw prints an answer as served (YAML, which -o does not apply to).
+func (c *cli) copyRaw(r *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	defer r.Body.Close()
+	_, err = io.Copy(c.io.Out, r.Body)
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -89,7 +90,29 @@ it; - reads stdin). The whole run it makes is checked with Argo's validator.`,
 			return c.print(pipelineView(r.Body, a.app, r.JSON200))
 		},
 	}
-	return group("pipeline", "Set and show an app's build-and-deploy pipeline", set, show)
+	templates := &cobra.Command{
+		Use:   "templates",
+		Short: "List the WorkflowTemplates of the project's build namespace",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, p, err := c.forProject()
+			if err != nil {
+				return err
+			}
+			r, err := check(s.api.ListTemplatesWithResponse(cmd.Context(), p))
+			if err != nil {
+				return err
+			}
+			b := block{header: []string{"NAME", "STANDARD", "ENTRYPOINT", "PARAMETERS", "STEPS"}}
+			var names []string
+			for _, t := range *r.JSON200 {
+				b.rows = append(b.rows, []string{t.Name, yesNo(t.Standard), t.Entrypoint, strings.Join(t.Parameters, ", "), strings.Join(t.Steps, ", ")})
+				names = append(names, t.Name)
+			}
+			return c.print(view{body: r.Body, names: names, blocks: []block{b}})
+		},
+	}
+	return group("pipeline", "Set and show an app's build-and-deploy pipeline", set, show, templates)
 }
 
 // readInput reads a file, or stdin for "-".

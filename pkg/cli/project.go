@@ -42,7 +42,40 @@ func (c *cli) projectCommand() *cobra.Command {
 			return c.print(projectsView(r.Body, *r.JSON200))
 		},
 	}
-	return group("project", "Create and list projects", create, list)
+	access := &cobra.Command{
+		Use:   "access [PROJECT]",
+		Short: "Show what you may do in each environment of a project (default: --project)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := c.session()
+			if err != nil {
+				return err
+			}
+			p := s.project
+			if len(args) == 1 {
+				p = args[0]
+			} else if p, err = s.needProject(); err != nil {
+				return err
+			}
+			r, err := check(s.api.GetProjectAccessWithResponse(cmd.Context(), p))
+			if err != nil {
+				return err
+			}
+			acc := r.JSON200
+			b := block{header: []string{"ENV", "READ", "CHANGE", "DELETE", "START RUNS", "CANCEL RUNS"}}
+			envs := make([]string, 0, len(acc.Envs))
+			for env := range acc.Envs {
+				envs = append(envs, env)
+			}
+			sort.Strings(envs)
+			for _, env := range envs {
+				e := acc.Envs[env]
+				b.rows = append(b.rows, []string{env, yesNo(e.Read), yesNo(e.Change), yesNo(e.Delete), yesNo(e.StartRuns), yesNo(e.ChangeRuns)})
+			}
+			return c.print(view{body: r.Body, names: envs, blocks: []block{{fields: [][2]string{{"Manage members", yesNo(acc.ManageMembers)}}}, b}})
+		},
+	}
+	return group("project", "Create and list projects, and see your access", create, list, access)
 }
 
 func projectsView(body []byte, ps []client.Project) view {

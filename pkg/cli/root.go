@@ -135,7 +135,9 @@ so a script needs no config file:
 
 	root.AddCommand(
 		c.loginCommand(),
+		c.whoamiCommand(),
 		c.contextCommand(),
+		c.environmentCommand(),
 		c.projectCommand(),
 		c.memberCommand(),
 		c.appCommand(),
@@ -150,6 +152,7 @@ so a script needs no config file:
 		c.runCommand(),
 		c.hookCommand(),
 		c.auditCommand(),
+		c.loggingCommand(),
 		c.versionCommand(),
 	)
 	c.prepare(root)

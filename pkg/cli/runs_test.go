@@ -109,6 +109,7 @@ stages:
 		w.do("pipeline", "set", "hello", "--repo", "https://git.example/demo/hello", "--gate", "approve=before-deploy"),
 		w.do("pipeline", "set", "hello", "-f", file),
 		w.do("pipeline", "show", "hello", "-o", "yaml"),
+		w.do("pipeline", "templates", "-o", "name"),
 	)
 	w.check("pipeline-invalid", cli.ExitUsage,
 		w.do("pipeline", "set", "hello", "--repo", "http://git.example/demo/hello", "--gate", "approve=sometime"),
