@@ -1,13 +1,12 @@
 package cli
 
 import (
-	"context"
-	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/slipway-dev/slipway/pkg/client"
 )
 
 func (c *cli) auditCommand() *cobra.Command {
@@ -24,10 +23,10 @@ projects.`,
   slipway audit -p demo --app hello --action deploy --limit 20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			for k, v := range map[string]string{"user": user, "app": app, "action": action, "project": c.project, "env": c.environment} {
+			var params client.ListAuditParams
+			for p, v := range map[**string]string{&params.User: user, &params.App: app, &params.Action: action, &params.Project: c.project, &params.Env: c.environment} {
 				if v != "" {
-					q.Set(k, v)
+					*p = &v
 				}
 			}
 			if since != "" {
@@ -35,22 +34,16 @@ projects.`,
 				if err != nil {
 					return err
 				}
-				q.Set("since", t.Format(time.RFC3339))
+				params.Since = &t
 			}
 			if cmd.Flags().Changed("limit") {
-				q.Set("limit", strconv.Itoa(limit))
+				params.Limit = &limit
 			}
 			s, err := c.session()
 			if err != nil {
 				return err
 			}
-			// listAudit's filters are query parameters the contract does not list, so the
-			// generated client has no parameters for them.
-			withQuery := func(_ context.Context, req *http.Request) error {
-				req.URL.RawQuery = q.Encode()
-				return nil
-			}
-			r, err := check(s.api.ListAuditWithResponse(cmd.Context(), withQuery))
+			r, err := check(s.api.ListAuditWithResponse(cmd.Context(), &params))
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -340,8 +341,11 @@ func TestAudit(t *testing.T) {
 		t.Fatalf("audit: %+v", r)
 	}
 	reqs := w.got()
-	if len(reqs) != 1 || reqs[0].query != "action=rollback&app=hello&limit=5&since=2026-02-03T03%3A05%3A06Z&user=tester" {
-		t.Errorf("requests: %+v", reqs)
+	if len(reqs) != 1 {
+		t.Fatalf("requests: %+v", reqs)
+	}
+	if q, err := url.ParseQuery(reqs[0].query); err != nil || q.Encode() != "action=rollback&app=hello&limit=5&since=2026-02-03T03%3A05%3A06Z&user=tester" {
+		t.Errorf("query %q (%v)", reqs[0].query, err)
 	}
 	w.check("audit-invalid", cli.ExitUsage, w.do("audit", "--since", "yesterday"), w.do("audit", "--limit", "0"))
 }

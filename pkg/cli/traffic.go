@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -80,7 +79,7 @@ func (c *cli) changeTraffic(ctx context.Context, app, message string, wait *wait
 	if err := change(&req); err != nil {
 		return err
 	}
-	r, err := check(s.api.SetTrafficWithResponse(ctx, a.project, a.app, a.env, req, ifMatch(version)))
+	r, err := check(s.api.SetTrafficWithResponse(ctx, a.project, a.app, a.env, &client.SetTrafficParams{IfMatch: &version}, req))
 	if err != nil {
 		return err
 	}
@@ -94,13 +93,6 @@ func (c *cli) printTrafficAndWait(ctx context.Context, s *session, a appRef, bod
 	}
 	_, err := poll(ctx, c.poller(wait), s.getApp(a), serves(res.Traffic))
 	return err
-}
-
-func ifMatch(version string) client.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("If-Match", version)
-		return nil
-	}
 }
 
 // parseSplit reads REVISION=PERCENT arguments (@latest for the latest ready revision) and

@@ -22,6 +22,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/devstack"
 	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/client"
 	"github.com/slipway-dev/slipway/pkg/config"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/podmutator"
@@ -43,6 +44,8 @@ var env struct {
 	mutator devstack.PodMutator
 	// token is the bearer token call sends: the cluster admin's unless a test swaps it.
 	token string
+	// api is the generated client on the same platform-api, as the cluster admin.
+	api *client.ClientWithResponses
 	// logs is everything the in-process platform-api and pod-mutator logged.
 	logs testutil.Buffer
 }
@@ -119,6 +122,13 @@ func run(m *testing.M) int {
 	env.platformClients = platformClients
 	env.stack, env.clients, env.platform, env.server, env.cfg, env.mutator = stack, clients, srv.Platform, httpServer, cfg, mutator
 	env.token = stack.AdminToken
+	if env.api, err = client.NewClientWithResponses(httpServer.URL, client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+stack.AdminToken)
+		return nil
+	})); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	env.cache = srv.Cache
 
 	code := m.Run()
