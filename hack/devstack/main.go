@@ -85,13 +85,14 @@ Slipway dev stack is up (%s).
                  break-glass (exempt, for repairs by hand), user (dev-user)
   tokens         %s (cluster admin), %s (dev-user, no rights until granted)
                  every API call needs one: curl -H "Authorization: Bearer $(cat %s)" …
+  CLI            bin/slipway login --from-kubeconfig %s -p demo -e test
   logs           %s
   images         deploy %s/… tags or digests: nothing here pulls or resolves images
 
 Press Ctrl-C to stop everything.
 `, time.Since(started).Round(time.Second), mutator.Registration.Port, mutator.MetricsAddr(), stack.Config.Host, stack.Kubeconfig, stack.Kubeconfig,
 		filepath.Join(stack.Dir, "tokens/admin"), filepath.Join(stack.Dir, "tokens/user"), filepath.Join(stack.Dir, "tokens/admin"),
-		filepath.Join(stack.Dir, "logs"), devstack.DevRegistry)
+		stack.Kubeconfig, filepath.Join(stack.Dir, "logs"), devstack.DevRegistry)
 
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()

@@ -51,6 +51,8 @@ type stack struct {
 	argo    *argofake.Clientset
 	// logs collects what the server logged.
 	logs *testutil.Buffer
+	// platform is the whole of it, for apitest's seeding helpers.
+	platform *apitest.Platform
 }
 
 type stackOptions struct {
@@ -63,7 +65,7 @@ type stackOptions struct {
 func newStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	p := apitest.NewPlatform(t, apitest.PlatformOptions{Limit: o.limit, Ready: o.ready})
-	return &stack{e: p.Echo, cache: p.Cache, kube: p.Kube, serving: p.Serving, argo: p.Argo, logs: p.Logs}
+	return &stack{e: p.Echo, cache: p.Cache, kube: p.Kube, serving: p.Serving, argo: p.Argo, logs: p.Logs, platform: p}
 }
 
 // response is what a request got.

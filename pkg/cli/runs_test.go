@@ -1,18 +1,14 @@
 package cli_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/apitest"
 	"github.com/slipway-dev/slipway/pkg/cli"
-	"github.com/slipway-dev/slipway/pkg/pipelines"
 )
 
 // seedRun writes a run of hello as Argo's controller would leave it: clone, build, an
@@ -20,53 +16,7 @@ import (
 // for clone and deploy, and the run in the given phase; a Running run waits at the gate.
 func (w *world) seedRun(name string, phase wfv1.WorkflowPhase) {
 	w.t.Helper()
-	ctx := context.Background()
-	cfg := pipelines.Config{PlatformURL: "http://platform", Registry: "dev.local",
-		Images: pipelines.Images{Git: "dev.local/git:v1", Builder: "dev.local/bk:v1", Deploy: "dev.local/curl:v1"}, KeepRuns: metav1.Duration{Duration: 48 * time.Hour}}
-	wf, err := pipelines.BuildRun(pipelines.Start{
-		Target:   pipelines.Target{Project: apitest.Project, App: apitest.App, Env: "test", Namespace: apitest.TestNS},
-		Pipeline: pipelines.Pipeline{Repo: "https://git.example/demo/hello", Stages: []pipelines.Stage{{Name: "approve", At: pipelines.BeforeDeploy, Approval: true}}},
-		Trigger:  pipelines.TriggerManual,
-	}, cfg)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	wf.Name = name
-	at := metav1.NewTime(time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC))
-	wf.CreationTimestamp = at
-	nodePhase := wfv1.NodeSucceeded
-	if phase == wfv1.WorkflowFailed {
-		nodePhase = wfv1.NodeFailed
-	}
-	wf.Status = wfv1.WorkflowStatus{Phase: phase, StartedAt: at, FinishedAt: at, Nodes: wfv1.Nodes{}}
-	for i, step := range []struct {
-		name string
-		typ  wfv1.NodeType
-	}{{"clone", wfv1.NodeTypePod}, {"build", wfv1.NodeTypePod}, {"approve", wfv1.NodeTypeSuspend}, {"deploy", wfv1.NodeTypePod}} {
-		nodeName := pipelines.StepNodeName(wf.Name, i, step.name)
-		id := wf.NodeID(nodeName)
-		p := wfv1.NodeSucceeded
-		switch {
-		case phase == wfv1.WorkflowRunning && step.name == "approve":
-			p = wfv1.NodeRunning
-		case phase == wfv1.WorkflowRunning && step.name == "deploy":
-			continue
-		case step.name == "deploy":
-			p = nodePhase
-		}
-		wf.Status.Nodes[id] = wfv1.NodeStatus{ID: id, Name: nodeName, Type: step.typ, Phase: p, StartedAt: at, FinishedAt: at}
-		if step.typ != wfv1.NodeTypePod || step.name == "build" {
-			continue
-		}
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: wf.Name + "-" + step.name, Namespace: wf.Namespace,
-			Labels: map[string]string{"workflows.argoproj.io/workflow": wf.Name}, Annotations: map[string]string{"workflows.argoproj.io/node-id": id}}}
-		if _, err := w.platform.Kube.CoreV1().Pods(wf.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-			w.t.Fatal(err)
-		}
-	}
-	if _, err := w.platform.Argo.ArgoprojV1alpha1().Workflows(wf.Namespace).Create(ctx, wf, metav1.CreateOptions{}); err != nil {
-		w.t.Fatal(err)
-	}
+	w.platform.SeedRun(w.t, name, phase, time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC))
 	// The platform reads runs from its caches.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if r := w.do("run", "describe", "hello", name, "-o", "name"); r.code == 0 {

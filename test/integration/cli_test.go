@@ -90,9 +90,9 @@ func TestCLIWalkthrough(t *testing.T) {
 	}
 
 	app("rule", "add", "hello", "--header", "x-user-group=beta", "--revision", "hello-00002")
-	var rules []client.Rule
-	decode(t, app("rule", "list", "hello", "-o", "json"), &rules)
-	if len(rules) != 1 || rules[0].Revision != "hello-00002" || rules[0].Match.Headers["x-user-group"].Exact != "beta" {
+	var listed client.TrafficResult
+	decode(t, app("rule", "list", "hello", "-o", "json"), &listed)
+	if rules := listed.Rules; len(rules) != 1 || rules[0].Revision != "hello-00002" || rules[0].Match.Headers["x-user-group"].Exact != "beta" {
 		t.Fatalf("rule list = %+v", rules)
 	}
 
@@ -140,11 +140,14 @@ func decode(t *testing.T, out string, v any) {
 	}
 }
 
-// served is the split Knative's Route reports, as "rev=percent,…".
+// served is the split Knative's Route reports, as "rev=percent,…" (targets with traffic only:
+// a tag keeps its revision at 0%).
 func served(s client.AppStatus) string {
 	var parts []string
 	for _, t := range s.ServedTraffic {
-		parts = append(parts, fmt.Sprintf("%s=%d", t.Revision, t.Percent))
+		if t.Percent > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", t.Revision, t.Percent))
+		}
 	}
 	return strings.Join(parts, ",")
 }
@@ -153,6 +156,9 @@ func trafficSummary(targets []client.Target) string {
 	var parts []string
 	for _, t := range targets {
 		p := fmt.Sprintf("%s=%d", t.Revision, t.Percent)
+		if t.Percent == 0 {
+			continue // a rule's revision, reached by its tag only
+		}
 		if t.Tag != "" {
 			p += "(" + t.Tag + ")"
 		}
