@@ -62,14 +62,14 @@ func TestCLIWalkthrough(t *testing.T) {
 		t.Fatalf("config file (err %v) must name the server and reference a token file, never hold the token:\n%s", err, cfg)
 	}
 
-	s.ok("project", "create", "walk")
-	eventually(t, 10*time.Second, "project walk listed", func() error {
-		if out := s.ok("project", "list", "-o", "name"); !slices.Contains(strings.Fields(out), "walk") {
+	s.ok("project", "create", "cliwalk")
+	eventually(t, 10*time.Second, "project cliwalk listed", func() error {
+		if out := s.ok("project", "list", "-o", "name"); !slices.Contains(strings.Fields(out), "cliwalk") {
 			return fmt.Errorf("project list: %q", out)
 		}
 		return nil
 	})
-	in := []string{"-p", "walk", "--environment", "test"}
+	in := []string{"-p", "cliwalk", "--environment", "test"}
 	app := func(args ...string) string { return s.ok(append(args, in...)...) }
 
 	// deploy waits until the revision is Ready and serves its traffic.
@@ -98,7 +98,7 @@ func TestCLIWalkthrough(t *testing.T) {
 
 	// traffic set reads the rules and keeps them (If-Match on what it read).
 	app("traffic", "set", "hello", "hello-00001=50", "hello-00002=50", "--tag", "hello-00002=next")
-	traffic := getTraffic(t, "walk", "hello", "test")
+	traffic := getTraffic(t, "cliwalk", "hello", "test")
 	if len(traffic.Rules) != 1 || trafficSummary(traffic.Traffic) != "hello-00001=50,hello-00002=50(next)" {
 		t.Errorf("after traffic set: %s, %d rules", trafficSummary(traffic.Traffic), len(traffic.Rules))
 	}
@@ -127,7 +127,7 @@ func TestCLIWalkthrough(t *testing.T) {
 	if r := s.run(append([]string{"app", "describe", "ghost"}, in...)...); r.code != 3 || !strings.Contains(r.errOut, "Not found") {
 		t.Errorf("describe ghost: exit %d, stderr %q; want 3 and the problem's title", r.code, r.errOut)
 	}
-	r := s.run("deploy", "hello", "--image", "dev.local/walk/hello:v3", "--min-scale", "0", "-p", "walk", "--environment", "prod")
+	r := s.run("deploy", "hello", "--image", "dev.local/walk/hello:v3", "--min-scale", "0", "-p", "cliwalk", "--environment", "prod")
 	if r.code != 2 || !strings.Contains(r.errOut, "scaling.minScale") {
 		t.Errorf("deploy minScale 0 to prod: exit %d, stderr %q; want 2 naming scaling.minScale", r.code, r.errOut)
 	}

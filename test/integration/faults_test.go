@@ -122,7 +122,14 @@ func TestFaults(t *testing.T) {
 // apiserverStopped: kube-apiserver down for 20 s and back; the same platform-api process
 // (no restart) is ready and leading again, and a deploy and a rule change succeed.
 func (f *faultStack) apiserverStopped(t *testing.T) {
-	srv, err := server.New(env.cfg, f.platform, slog.New(slog.DiscardHandler))
+	// What the reconcilers said explains a VirtualService that never comes.
+	var logs testutil.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("platform-api's log:\n%s", logs.String())
+		}
+	})
+	srv, err := server.New(env.cfg, f.platform, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
+	"golang.org/x/time/rate"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	istioinformers "istio.io/client-go/pkg/informers/externalversions"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,7 +52,7 @@ func New(clients *kube.Clients, c *kube.Cache, d domains.Domains, cfg routing.Co
 // Run reconciles until ctx ends, and returns once its workers have stopped.
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(retryLimiter(),
 		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "routing"})
 	defer queue.ShutDown()
 	factory := istioinformers.NewSharedInformerFactoryWithOptions(c.istio, 0,
@@ -130,4 +132,19 @@ func (c *Controller) work(ctx context.Context, queue workqueue.TypedRateLimiting
 		}
 		queue.Done(key)
 	}
+}
+
+// maxRetryDelay bounds the wait before an app's failed reconcile is tried again. client-go's
+// default doubles it up to 1000 s: through an apiserver outage, with the write breaker
+// failing every try at once, an app would double its way to minutes and keep its stale
+// VirtualService long after the apiserver is back.
+const maxRetryDelay = 5 * time.Second
+
+// retryLimiter is client-go's default controller limiter (per-item exponential backoff,
+// overall token bucket) with the per-item delay capped at maxRetryDelay.
+func retryLimiter() workqueue.TypedRateLimiter[cache.ObjectName] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](5*time.Millisecond, maxRetryDelay),
+		&workqueue.TypedBucketRateLimiter[cache.ObjectName]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
