@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +30,6 @@ import (
 	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/names"
-	"github.com/slipway-dev/slipway/pkg/server"
 )
 
 // faultStack is a dev stack of the fault tests' own: stopping its apiserver disturbs no other
@@ -122,24 +119,7 @@ func TestFaults(t *testing.T) {
 // apiserverStopped: kube-apiserver down for 20 s and back; the same platform-api process
 // (no restart) is ready and leading again, and a deploy and a rule change succeed.
 func (f *faultStack) apiserverStopped(t *testing.T) {
-	// What the reconcilers said explains a VirtualService that never comes.
-	var logs testutil.Buffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("platform-api's log:\n%s", logs.String())
-		}
-	})
-	srv, err := server.New(env.cfg, f.platform, slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(srv.Handler)
-	defer api.Close()
+	api := startPlatform(t, env.cfg, f.platform)
 	ready := func() error {
 		resp, err := http.Get(api.URL + "/readyz")
 		if err != nil {
@@ -292,17 +272,8 @@ func (f *faultStack) killedMidDeploy(t *testing.T) {
 // header rule set right after it gets its VirtualService; refusals are 503 with Retry-After,
 // and the process leads throughout.
 func (f *faultStack) burstThenRule(t *testing.T) {
-	srv, err := server.New(env.cfg, f.platform, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(srv.Handler)
-	defer api.Close()
+	ctx := context.Background()
+	api := startPlatform(t, env.cfg, f.platform)
 	poll(t, 60*time.Second, "leading", func() error { return leading(api.URL, 1) })
 	f.must(t, api.URL, http.StatusCreated, http.MethodPost, "/api/v1/projects", map[string]string{"name": "burst"}, nil)
 	base := "/api/v1/projects/burst/apps/web/envs/test"

@@ -139,10 +139,17 @@ func run(m *testing.M) int {
 }
 
 // startPlatform runs another platform-api in-process (as after a restart, or with other
-// settings) until the test ends.
+// settings) until the test ends; its log is printed when the test fails (what the
+// reconcilers said explains an object that never came).
 func startPlatform(t *testing.T, cfg *config.Config, clients *kube.Clients) *httptest.Server {
 	t.Helper()
-	srv, err := server.New(cfg, clients, slog.New(slog.DiscardHandler))
+	var logs testutil.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("platform-api's log:\n%s", logs.String())
+		}
+	})
+	srv, err := server.New(cfg, clients, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
