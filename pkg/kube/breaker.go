@@ -72,13 +72,10 @@ func withBreaker(cfg *rest.Config, s BreakerSettings) *rest.Config {
 		Timeout:     s.OpenFor.Duration,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.Failures },
 	})
-	wrap := out.WrapTransport
-	out.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
-		if wrap != nil {
-			rt = wrap(rt)
-		}
+	// After any wrapper already set (client-go's Wrap chains them).
+	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return &breakerTransport{next: rt, cb: cb, settings: s}
-	}
+	})
 	return out
 }
 

@@ -16,13 +16,10 @@ import (
 func withReadWriteBudgets(cfg *rest.Config, reads, writes flowcontrol.RateLimiter) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	out.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
-	wrap := out.WrapTransport
-	out.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
-		if wrap != nil {
-			rt = wrap(rt)
-		}
+	// After any wrapper already set (client-go's Wrap chains them).
+	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return &budgetTransport{next: rt, reads: reads, writes: writes}
-	}
+	})
 	return out
 }
 
