@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,6 +20,10 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// Rule names the policy that refused the request (403: who may act; 409: state or time).
+	Rule string `json:"rule,omitempty"`
+	// NextOpening is when a time rule (a window, a soak) lets the request through.
+	NextOpening *time.Time `json:"nextOpening,omitempty"`
 }
 
 // FieldError names one offending field by its JSON path in the request.
@@ -40,7 +45,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		p := Problem{Type: "about:blank", Instance: c.Request().URL.EscapedPath()}
 		var he *echo.HTTPError
 		if ae, ok := apierror.As(err); ok {
-			p.Status, p.Title, p.Detail = ae.Status, ae.Title, ae.Detail
+			p.Status, p.Title, p.Detail, p.Rule, p.NextOpening = ae.Status, ae.Title, ae.Detail, ae.Rule, ae.NextOpening
 			for _, fe := range ae.Fields {
 				p.Errors = append(p.Errors, FieldError{Field: fe.Field, Message: fe.ErrorBody()})
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -20,6 +21,11 @@ type Error struct {
 	Fields field.ErrorList
 	// RetryAfterSeconds, when set, is sent as Retry-After.
 	RetryAfterSeconds int
+	// Rule names the policy that refused the request (a machine-readable member of the
+	// problem): a 409 for state and time rules, a 403 for who may act.
+	Rule string
+	// NextOpening is when a time rule (a window, a soak) lets the request through.
+	NextOpening *time.Time
 }
 
 func (e *Error) Error() string {
@@ -68,6 +74,24 @@ func PreconditionFailed(format string, args ...any) *Error {
 // Unavailable reports a dependency that is not ready yet (503).
 func Unavailable(retryAfter int, format string, args ...any) *Error {
 	return &Error{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: fmt.Sprintf(format, args...), RetryAfterSeconds: retryAfter}
+}
+
+// Refused reports a request a policy refuses: status is 409 for a state or time rule and
+// 403 for a rule on who may act; rule is the policy's machine-readable name.
+func Refused(status int, rule string, format string, args ...any) *Error {
+	title := "Conflict"
+	if status == http.StatusForbidden {
+		title = "Forbidden"
+	}
+	return &Error{Status: status, Title: title, Detail: fmt.Sprintf(format, args...), Rule: rule}
+}
+
+// Until refuses by a time rule that lets the request through at opening (409).
+func Until(rule string, opening time.Time, format string, args ...any) *Error {
+	e := Refused(http.StatusConflict, rule, format, args...)
+	at := opening.UTC().Truncate(time.Second)
+	e.NextOpening = &at
+	return e
 }
 
 // As returns the *Error in err's chain.

@@ -28,8 +28,11 @@ type SourceFunc func(ctx context.Context, t Target, run string) (*revisions.Sour
 
 // Platform is the app lifecycle service.
 type Platform struct {
-	records      *records.Store
-	clients      *kube.Clients
+	records *records.Store
+	clients *kube.Clients
+	cache   *kube.Cache
+	// store is the platform's namespace, where releases are kept.
+	store        string
 	claims       *claims.Claims
 	domains      domains.Domains
 	historyLimit int
@@ -41,6 +44,9 @@ type Platform struct {
 type Options struct {
 	Records *records.Store
 	Clients *kube.Clients
+	Cache   *kube.Cache
+	// Store is the platform's namespace, where releases are kept.
+	Store   string
 	Claims  *claims.Claims
 	Domains domains.Domains
 	// HistoryLimit caps the history entries kept on each app.
@@ -51,7 +57,7 @@ type Options struct {
 
 // New wires the service.
 func New(o Options) *Platform {
-	return &Platform{records: o.Records, clients: o.Clients, claims: o.Claims, domains: o.Domains,
+	return &Platform{records: o.Records, clients: o.Clients, cache: o.Cache, store: o.Store, claims: o.Claims, domains: o.Domains,
 		historyLimit: o.HistoryLimit, source: o.Source, now: time.Now}
 }
 

@@ -2,34 +2,62 @@ package apps
 
 import (
 	"context"
+	"net/http"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/domains"
+	"github.com/slipway-dev/slipway/pkg/environments"
 	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/releases"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
 // DeployResult answers a deploy.
 type DeployResult struct {
-	Revision string             `json:"revision"`
-	Image    string             `json:"image"`
-	Traffic  []revisions.Target `json:"traffic"`
-	Rules    []revisions.Rule   `json:"rules,omitempty"`
+	Revision string `json:"revision"`
+	Image    string `json:"image"`
+	// Release names the release the revision runs (GET …/apps/{app}/releases).
+	Release string             `json:"release"`
+	Traffic []revisions.Target `json:"traffic"`
+	Rules   []revisions.Rule   `json:"rules,omitempty"`
 	// Summary is the audit trail's "after": the Service as written.
 	Summary string `json:"-"`
 }
 
-// Deploy creates the app's next revision and moves traffic by the request's strategy.
+// Promoted is what a promotion's deploy records: the release it runs and where it came from.
+type Promoted struct {
+	From    revisions.PromotedFrom
+	Release releases.Release
+	// BreakGlass is the reason policy was skipped, if it was.
+	BreakGlass string
+}
+
+// Deploy creates the app's next revision and moves traffic by the request's strategy. Into
+// an environment reached only by promotion it needs the request's breakGlass (the caller's
+// right to it is the HTTP layer's check).
 func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisions.DeployRequest) (DeployResult, error) {
+	return p.deploy(ctx, user, t, req, nil)
+}
+
+// Promote deploys a promotion's release into t: req is the release's deploy there.
+func (p *Platform) Promote(ctx context.Context, user string, t Target, req revisions.DeployRequest, promoted Promoted) (DeployResult, error) {
+	return p.deploy(ctx, user, t, req, &promoted)
+}
+
+func (p *Platform) deploy(ctx context.Context, user string, t Target, req revisions.DeployRequest, promoted *Promoted) (DeployResult, error) {
 	env, err := p.records.Resolve(t)
 	if err != nil {
 		return DeployResult{}, err
 	}
 	if errs := req.Validate(env); len(errs) > 0 {
 		return DeployResult{}, apierror.Invalid(errs)
+	}
+	if env.PromotionOnly() && promoted == nil && req.BreakGlass == nil {
+		return DeployResult{}, apierror.Refused(http.StatusConflict, environments.RulePromotionRequired,
+			"environment %q is reached only by promotion: promote a release into it (POST …/apps/%s/promotions), or deploy with breakGlass", t.Env, t.App)
 	}
 	current := p.records.CachedService(t)
 	var currentScheme domains.Scheme
@@ -82,13 +110,32 @@ func (p *Platform) Deploy(ctx context.Context, user string, t Target, req revisi
 		}
 		app.Template, app.StoredTemplate = req.TemplateFor(env, rev, user, p.now), nil
 		app.Template.Source = source
+		entry := revisions.HistoryEntry{Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
+			Revision: rev, Image: app.Template.Image, Message: req.Message, Source: source}
+		var release releases.Release
+		if promoted != nil {
+			release = promoted.Release
+			app.Template.PromotedFrom, app.Template.BreakGlass = &promoted.From, promoted.BreakGlass
+			entry.Action, entry.PromotedFrom, entry.BreakGlass = revisions.ActionPromoted, &promoted.From, promoted.BreakGlass
+		} else {
+			// The release is what the request asked for: without the environment's overlays
+			// and scale floor, so the same request is the same release everywhere.
+			asked := req.TemplateFor(environments.Environment{Name: env.Name}, rev, user, p.now)
+			asked.Source = source
+			release = releases.FromTemplate(t.Project, t.App, env, asked, "", p.now())
+			if err := p.recordRelease(ctx, release); err != nil {
+				return nil, err
+			}
+			if req.BreakGlass != nil {
+				app.Template.BreakGlass, entry.BreakGlass = req.BreakGlass.Reason, req.BreakGlass.Reason
+			}
+		}
+		app.Template.Release, entry.Release = release.Name, release.Name
 		app.Scheme = req.SchemeFor(app.Scheme)
 		app.Traffic, app.Rules = revisions.PlanDeploy(serving, app.Rules, rev, req.Strategy)
-		app.AppendHistory(revisions.HistoryEntry{
-			Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
-			Revision: rev, Image: app.Template.Image, Message: req.Message, Traffic: app.Traffic, Source: source,
-		}, p.historyLimit)
-		result = DeployResult{Revision: rev, Image: app.Template.Image, Traffic: app.Traffic, Rules: app.Rules}
+		entry.Traffic = app.Traffic
+		app.AppendHistory(entry, p.historyLimit)
+		result = DeployResult{Revision: rev, Image: app.Template.Image, Release: release.Name, Traffic: app.Traffic, Rules: app.Rules}
 		return revisions.BuildService(app), nil
 	})
 	if err == nil {

@@ -90,6 +90,12 @@ type Revision struct {
 	LogPaths []logging.LogPath `json:"logPaths,omitempty"`
 	// Source is the pipeline run that deployed it, and the commit it was built from.
 	Source *revisions.Source `json:"source,omitempty"`
+	// Release names the release it runs.
+	Release string `json:"release,omitempty"`
+	// PromotedFrom says where a promoted revision came from.
+	PromotedFrom *revisions.PromotedFrom `json:"promotedFrom,omitempty"`
+	// BreakGlass is why a policy was skipped to deploy it.
+	BreakGlass string `json:"breakGlass,omitempty"`
 }
 
 // AppSummary is one app of a project across environments.
@@ -261,7 +267,7 @@ func (p *Platform) GetRevision(t Target, name string) (Revision, error) {
 func revisionView(r *servingv1.Revision, svc *servingv1.Service) Revision {
 	tmpl := revisions.TemplateFromRevision(r)
 	v := Revision{Name: r.Name, Image: tmpl.Image, Created: r.CreationTimestamp.UTC(), DeployedBy: tmpl.DeployedBy, Message: tmpl.Message,
-		LogPaths: tmpl.LogPaths, Source: tmpl.Source}
+		LogPaths: tmpl.LogPaths, Source: tmpl.Source, Release: tmpl.Release, PromotedFrom: tmpl.PromotedFrom, BreakGlass: tmpl.BreakGlass}
 	if c := r.Status.GetCondition(servingv1.RevisionConditionReady); c != nil {
 		v.Ready = isReady(c)
 		if !v.Ready {

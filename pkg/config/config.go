@@ -32,6 +32,8 @@ type Config struct {
 	Cluster string `json:"cluster"`
 	// Environments are the deploy targets every project gets, in display order.
 	Environments environments.List `json:"environments"`
+	// Promotion is the path releases are promoted along (environments' names in order).
+	Promotion environments.Promotion `json:"promotion"`
 	// HistoryLimit caps the history entries kept on each app (oldest dropped first).
 	HistoryLimit int `json:"historyLimit"`
 	// ShutdownGrace bounds how long in-flight requests may run after a stop signal.
@@ -113,6 +115,7 @@ func (c *Config) validate() field.ErrorList {
 		errs = append(errs, field.Invalid(field.NewPath("cluster"), c.Cluster, msgs[0]))
 	}
 	errs = append(errs, c.Environments.Validate(field.NewPath("environments"))...)
+	errs = append(errs, c.Promotion.Validate(field.NewPath("promotion"), c.Environments)...)
 	for _, d := range []struct {
 		path  *field.Path
 		value string

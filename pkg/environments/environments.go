@@ -4,6 +4,10 @@
 package environments
 
 import (
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -19,6 +23,69 @@ type Environment struct {
 	MinScale int32 `json:"minScale"`
 	// MaxScale, when set, caps the max-scale an app may ask for.
 	MaxScale int32 `json:"maxScale,omitempty"`
+	// DeployVia is how a revision gets here: "direct" (a deploy, the default) or
+	// "promotion" (only a release promoted from the previous step of the path; a direct
+	// deploy needs break-glass).
+	DeployVia DeployVia `json:"deployVia,omitempty"`
+	// RequireApprovals holds a promotion into this environment until enough approvers agree.
+	RequireApprovals *Approvals `json:"requireApprovals,omitempty"`
+	// Soak is how long a release must have served, Ready, in the previous environment of
+	// the path before it may be promoted here.
+	Soak *metav1.Duration `json:"soak,omitempty"`
+	// Windows say when promotions into this environment may deploy.
+	Windows []Window `json:"windows,omitempty"`
+	// Strategies are the deploy strategies allowed here (replace, canary, header); empty
+	// allows all.
+	Strategies []string `json:"strategies,omitempty"`
+	// Env are environment variables every revision here gets (overlays): they are the
+	// environment's, so a release promoted elsewhere does not carry them.
+	Env []EnvVar `json:"env,omitempty"`
+}
+
+// EnvVar is a plain environment variable an environment adds to its revisions.
+type EnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// DeployVia says how revisions reach an environment.
+type DeployVia string
+
+const (
+	DeployDirect    DeployVia = "direct"
+	DeployPromotion DeployVia = "promotion"
+)
+
+// PromotionOnly reports whether a direct deploy here needs break-glass.
+func (e Environment) PromotionOnly() bool { return e.DeployVia == DeployPromotion }
+
+// AllowsStrategy reports whether a deploy may move traffic with strategy s ("" is replace).
+func (e Environment) AllowsStrategy(s string) bool {
+	if len(e.Strategies) == 0 {
+		return true
+	}
+	if s == "" {
+		s = "replace"
+	}
+	return slices.Contains(e.Strategies, s)
+}
+
+// SoakFor is the environment's soak (0 for none).
+func (e Environment) SoakFor() time.Duration {
+	if e.Soak == nil {
+		return 0
+	}
+	return e.Soak.Duration
+}
+
+// Overlay is the value the environment gives the variable name, if it gives one.
+func (e Environment) Overlay(name string) (string, bool) {
+	for _, v := range e.Env {
+		if v.Name == name {
+			return v.Value, true
+		}
+	}
+	return "", false
 }
 
 // List is the configured environments, in display order.
@@ -61,6 +128,7 @@ func (l List) Validate(path *field.Path) field.ErrorList {
 		if e.MaxScale != 0 && e.MaxScale < e.MinScale {
 			errs = append(errs, field.Invalid(p.Child("maxScale"), e.MaxScale, "must be >= minScale"))
 		}
+		errs = append(errs, e.validatePolicy(p)...)
 	}
 	return errs
 }

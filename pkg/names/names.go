@@ -22,6 +22,17 @@ const (
 	LabelKind    = "slipway.dev/kind"
 	KindPipeline = "pipeline"
 	KindHook     = "hook"
+	// KindRelease and KindPromotion: an app's releases (immutable) and promotions.
+	KindRelease   = "release"
+	KindPromotion = "promotion"
+	// LabelRelease names the release a revision runs (on its template) or a record holds.
+	LabelRelease = "slipway.dev/release"
+	// LabelPromotionState is a promotion record's state, so a state can be listed.
+	LabelPromotionState = "slipway.dev/promotion-state"
+	// AnnoPromotedFrom, on a revision template, says where a promoted revision came from.
+	AnnoPromotedFrom = "slipway.dev/promoted-from"
+	// AnnoBreakGlass, on a revision template, is why a policy was skipped to deploy it.
+	AnnoBreakGlass = "slipway.dev/break-glass"
 )
 
 // An app's record on its Knative Service and revision templates.
@@ -94,6 +105,13 @@ func VirtualService(app string) string { return app + "-slipway-routes" }
 
 // PipelineConfigMap keeps an app's pipeline in the platform's namespace.
 func PipelineConfigMap(namespace, app string) string { return "pipeline." + namespace + "." + app }
+
+// ReleaseConfigMap keeps one of an app's releases (named release) in the platform's
+// namespace; a release name is the app's name and a hash of its content.
+func ReleaseConfigMap(project, release string) string { return "release." + project + "." + release }
+
+// PromotionConfigMap keeps one of an app's promotions in the platform's namespace.
+func PromotionConfigMap(project, id string) string { return "promotion." + project + "." + id }
 
 // HookSecret keeps a hook's token hash and shared secret in the platform's namespace.
 func HookSecret(id string) string { return "hook." + id }

@@ -56,6 +56,9 @@ func New(envs environments.List, clients *kube.Clients, cache *kube.Cache) *Stor
 	return &Store{envs: envs, clients: clients, cache: cache}
 }
 
+// Environments are the configured environments.
+func (s *Store) Environments() environments.List { return s.envs }
+
 // Resolve checks a call's path: a configured environment, an existing project and a
 // well-formed app name.
 func (s *Store) Resolve(t Target) (environments.Environment, error) {

@@ -60,6 +60,21 @@ type Template struct {
 	LogPaths []logging.LogPath
 	// Source is the pipeline run that deployed the revision, if one did.
 	Source *Source
+	// Release names the release the revision runs (package releases).
+	Release string
+	// PromotedFrom says where a promoted revision came from.
+	PromotedFrom *PromotedFrom
+	// BreakGlass is why a policy was skipped to deploy the revision.
+	BreakGlass string
+}
+
+// PromotedFrom is where a promoted revision's release came from.
+type PromotedFrom struct {
+	Env      string `json:"env"`
+	Revision string `json:"revision"`
+	Release  string `json:"release"`
+	// Promotion is the promotion's ID.
+	Promotion string `json:"promotion"`
 }
 
 // Source is a revision's provenance from a pipeline: the run, and the commit its clone
@@ -135,6 +150,12 @@ const (
 	ActionDeploy   Action = "deploy"
 	ActionTraffic  Action = "traffic"
 	ActionRollback Action = "rollback"
+	// ActionPromoted: a promotion deployed a release (the revision's entry, like a deploy).
+	ActionPromoted Action = "promoted"
+	// A promotion's request, approvals and rejection, shown in its target environment's history.
+	ActionPromotionRequested Action = "promotion-requested"
+	ActionPromotionApproved  Action = "promotion-approved"
+	ActionPromotionRejected  Action = "promotion-rejected"
 )
 
 // HistoryEntry records who changed what, when and why.
@@ -148,6 +169,12 @@ type HistoryEntry struct {
 	Traffic  []Target  `json:"traffic"`
 	// Source: a deploy made by a pipeline run, from a commit.
 	Source *Source `json:"source,omitempty"`
+	// Release is the release a deploy or promotion runs.
+	Release string `json:"release,omitempty"`
+	// PromotedFrom: a promotion's entries, where the release came from.
+	PromotedFrom *PromotedFrom `json:"promotedFrom,omitempty"`
+	// BreakGlass is why a policy was skipped.
+	BreakGlass string `json:"breakGlass,omitempty"`
 }
 
 // RuleTags maps each revision to the first tag it carries in the traffic: the tag whose host

@@ -50,6 +50,29 @@ type DeployRequest struct {
 	// PipelineRun names the pipeline run (in the app's namespace) making this deploy; the
 	// revision then records the run and the commit the run checked out.
 	PipelineRun string `json:"pipelineRun,omitempty"`
+	// BreakGlass deploys straight into an environment reached only by promotion; it needs
+	// the breakGlass right there and is recorded on the revision and in the audit trail.
+	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+}
+
+// BreakGlass is a documented exception to an environment's promotion policy.
+type BreakGlass struct {
+	// Reason says why the policy is skipped (required).
+	Reason string `json:"reason"`
+}
+
+// Validate checks the reason at path p.
+func (b *BreakGlass) Validate(p *field.Path) field.ErrorList {
+	if b == nil {
+		return nil
+	}
+	switch {
+	case strings.TrimSpace(b.Reason) == "":
+		return field.ErrorList{field.Required(p.Child("reason"), "say why the policy is skipped")}
+	case len(b.Reason) > MaxMessageLength:
+		return field.ErrorList{field.TooLong(p.Child("reason"), "", MaxMessageLength)}
+	}
+	return nil
 }
 
 // Host scheme names in requests.
@@ -118,13 +141,10 @@ type RollbackRequest struct {
 
 var resourceNames = map[string]bool{"cpu": true, "memory": true, "ephemeral-storage": true}
 
-// Knative sets these variables and listens on these ports itself (queue-proxy, metrics,
-// profiling); its webhook refuses them, so Slipway refuses them up front with the request's
-// field names.
-var (
-	reservedEnv   = map[string]bool{"PORT": true, "K_SERVICE": true, "K_CONFIGURATION": true, "K_REVISION": true}
-	reservedPorts = map[int32]bool{8012: true, 8013: true, 8022: true, 9090: true, 9091: true, 8008: true}
-)
+// Knative listens on these ports itself (queue-proxy, metrics, profiling) and sets the
+// variables in environments.ReservedEnv; its webhook refuses them, so Slipway refuses them up
+// front with the request's field names.
+var reservedPorts = map[int32]bool{8012: true, 8013: true, 8022: true, 9090: true, 9091: true, 8008: true}
 
 // ValidateName checks a project or app name. Names must be DNS-1035 labels (starting with a
 // letter): Knative rejects Services whose names start with a digit.
@@ -162,8 +182,11 @@ func (r DeployRequest) Validate(env environments.Environment) field.ErrorList {
 		for _, msg := range validation.IsEnvVarName(e.Name) {
 			errs = append(errs, field.Invalid(p, e.Name, msg))
 		}
-		if reservedEnv[e.Name] {
+		if environments.ReservedEnv[e.Name] {
 			errs = append(errs, field.Forbidden(p, e.Name+" is set by Knative"))
+		}
+		if _, overlay := env.Overlay(e.Name); overlay {
+			errs = append(errs, field.Forbidden(p, e.Name+" is set by environment "+env.Name))
 		}
 		if seen[e.Name] {
 			errs = append(errs, field.Duplicate(p, e.Name))
@@ -180,6 +203,10 @@ func (r DeployRequest) Validate(env environments.Environment) field.ErrorList {
 	if r.Strategy != nil {
 		errs = append(errs, r.Strategy.validate(field.NewPath("strategy"))...)
 	}
+	if r.Strategy != nil && !env.AllowsStrategy(r.Strategy.Type) {
+		errs = append(errs, field.NotSupported(field.NewPath("strategy", "type"), r.Strategy.Type, env.Strategies))
+	}
+	errs = append(errs, r.BreakGlass.Validate(field.NewPath("breakGlass"))...)
 	if len(r.Message) > MaxMessageLength {
 		errs = append(errs, field.TooLong(field.NewPath("message"), "", MaxMessageLength))
 	}
@@ -486,6 +513,9 @@ func (r DeployRequest) TemplateFor(env environments.Environment, revisionName, u
 		Message:      r.Message,
 	}
 	for _, e := range r.Env {
+		t.Env = append(t.Env, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	for _, e := range env.Env {
 		t.Env = append(t.Env, corev1.EnvVar{Name: e.Name, Value: e.Value})
 	}
 	if r.Resources != nil {

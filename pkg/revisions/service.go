@@ -49,6 +49,12 @@ func BuildService(app App) *servingv1.Service {
 	if t.Source != nil {
 		tmplAnnotations[names.PipelineRun], tmplAnnotations[names.AnnoCommit] = t.Source.PipelineRun, t.Source.Commit
 	}
+	if t.PromotedFrom != nil {
+		tmplAnnotations[names.AnnoPromotedFrom] = mustJSON(t.PromotedFrom)
+	}
+	if t.BreakGlass != "" {
+		tmplAnnotations[names.AnnoBreakGlass] = t.BreakGlass
+	}
 	setScale := func(key string, v *int32) {
 		if v != nil {
 			tmplAnnotations[key] = strconv.Itoa(int(*v))
@@ -59,6 +65,9 @@ func BuildService(app App) *servingv1.Service {
 	setScale(autoscaling.TargetAnnotationKey, t.Target)
 
 	tmplLabels := map[string]string{names.LabelProject: app.Project, names.LabelApp: app.Name, names.LabelEnv: app.Env}
+	if t.Release != "" {
+		tmplLabels[names.LabelRelease] = t.Release
+	}
 	if len(t.LogPaths) > 0 {
 		// The entries were validated with the webhook's rules, so formatting cannot fail.
 		paths, err := logging.FormatLogPaths(t.LogPaths)
@@ -185,6 +194,14 @@ func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpe
 	}
 	if run := meta.Annotations[names.PipelineRun]; run != "" {
 		t.Source = &Source{PipelineRun: run, Commit: meta.Annotations[names.AnnoCommit]}
+	}
+	t.Release, t.BreakGlass = meta.Labels[names.LabelRelease], meta.Annotations[names.AnnoBreakGlass]
+	if raw := meta.Annotations[names.AnnoPromotedFrom]; raw != "" {
+		var from PromotedFrom
+		// A hand-edited, unreadable value reads as no provenance.
+		if json.Unmarshal([]byte(raw), &from) == nil {
+			t.PromotedFrom = &from
+		}
 	}
 	if meta.Labels[names.LabelLogCollect] == "true" {
 		// A hand-edited, invalid value reads as none; the webhook refuses its pods.

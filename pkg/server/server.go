@@ -119,7 +119,7 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	namespaces := pipelinesreconciler.New(clients, cache, cfg.Pipelines, log.With("component", "pipelines"))
 	pipelineRuns := runs.New(cfg.Pipelines, store, clients, cache, namespaces.Reconciler, log)
 	platform := apps.New(apps.Options{
-		Records: store, Clients: clients, Claims: claims.New(clients, cache, cfg.Domains), Domains: cfg.Domains,
+		Records: store, Clients: clients, Cache: cache, Store: cfg.Pipelines.Namespace, Claims: claims.New(clients, cache, cfg.Domains), Domains: cfg.Domains,
 		HistoryLimit: cfg.HistoryLimit, Source: pipelineRuns.Source,
 	})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
