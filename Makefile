@@ -58,7 +58,7 @@ fuzz:
 
 # Real kube-apiserver, Knative and kwok; see test/integration.
 integration:
-	$(GO) test -tags integration -count=1 -timeout 40m -v ./test/integration/... 2>&1 | tee .integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	$(GO) test -tags integration -count=1 -timeout 40m -v ./test/integration/... 2>&1 | tee .integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go|console\.e2e|browser problems' ; exit $${PIPESTATUS[0]}
 
 # The web console (web/, see web/README.md): npm ci when package-lock.json changed, then the
 # type check, the Vite build into web/dist/console (embedded by go:embed) and the bundle size check.

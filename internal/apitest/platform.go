@@ -79,6 +79,9 @@ environments:
   - name: prod
     minScale: 1
     maxScale: 10
+    requireApprovals: {count: 1}
+promotion:
+  path: [test, prod]
 `
 
 // PipelinesConfig turns pipelines on (PlatformOptions.Pipelines): runs are Workflows in the
@@ -170,7 +173,7 @@ func NewPlatform(t testing.TB, o PlatformOptions) *Platform {
 		t.Fatal("audit informer did not sync")
 	}
 	t.Cleanup(trail.Shutdown)
-	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
+	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, time.Minute), Authorizer: identity.NewSARAuthorizer(clients.Reviews, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &Platform{Echo: e, Cache: cache, Kube: kc, Serving: sc, Argo: ac, Logs: logs}

@@ -41,6 +41,11 @@ func (s *Server) deploy(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
+	if req.BreakGlass != nil {
+		if err := s.authorizeIn(c, identity.BreakGlass, c.Param("project"), c.Param("env")); err != nil {
+			return err
+		}
+	}
 	res, err := s.apps.Deploy(c.Request().Context(), caller(c).Name, target(c), req)
 	if err != nil {
 		return err

@@ -53,10 +53,14 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 			}
 			u := caller(c)
 			id := c.Response().Header().Get(echo.HeaderXRequestID)
+			env := c.Param("env")
+			if named, _ := c.Get(auditEnvKey).(string); env == "" {
+				env = named
+			}
 			s.audit.Write(ctx, audit.Record{
 				ID: id, Time: time.Now().UTC(), User: u.Name, Groups: u.Groups, Action: action,
 				Method: c.Request().Method, Path: c.Request().URL.EscapedPath(),
-				Project: c.Param("project"), App: c.Param("app"), Env: c.Param("env"),
+				Project: c.Param("project"), App: c.Param("app"), Env: env,
 				Before: before, After: after, Status: status, Result: audit.ResultOf(status), RequestID: id,
 			})
 			return err
@@ -68,7 +72,7 @@ func (s *Server) auditCall(action string) echo.MiddlewareFunc {
 // the cache: a refused call (or a malformed path) looks nothing up.
 func (s *Server) auditBefore(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if c.Param("app") != "" {
+		if c.Param("app") != "" && c.Param("env") != "" {
 			c.Set(auditBeforeKey, s.apps.Summary(target(c)))
 		}
 		return next(c)
@@ -88,6 +92,12 @@ func actionName(method, path string) string {
 		return "set-traffic"
 	case strings.HasSuffix(path, "/rollback"):
 		return "rollback"
+	case strings.HasSuffix(path, "/promotions"):
+		return "promotion-requested"
+	case strings.HasSuffix(path, "/promotions/:promotion/approve"):
+		return "promotion-approved"
+	case strings.HasSuffix(path, "/promotions/:promotion/reject"):
+		return "promotion-rejected"
 	case method == http.MethodDelete:
 		return "delete"
 	}
@@ -100,7 +110,7 @@ var auditQuery = []*openapi3.Parameter{
 	openapi3.NewQueryParameter("project").WithDescription("Only calls in this project.").WithSchema(openapi3.NewStringSchema()),
 	openapi3.NewQueryParameter("app").WithDescription("Only calls on this app.").WithSchema(openapi3.NewStringSchema()),
 	openapi3.NewQueryParameter("env").WithDescription("Only calls in this environment.").WithSchema(openapi3.NewStringSchema()),
-	openapi3.NewQueryParameter("action").WithDescription("Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, or a method and path such as \"post /api/v1/projects/:project/apps/:app/envs/:env/runs\".").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("action").WithDescription("Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as \"post /api/v1/projects/:project/apps/:app/envs/:env/runs\".").WithSchema(openapi3.NewStringSchema()),
 	openapi3.NewQueryParameter("since").WithDescription("Only records at or after this RFC 3339 time.").WithSchema(openapi3.NewDateTimeSchema()),
 	openapi3.NewQueryParameter("limit").WithDescription("At most this many records (default 100).").WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(1000)),
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/golden"
 	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 )
 
@@ -99,6 +100,14 @@ func TestContractProblems(t *testing.T) {
 	}
 }
 
+func decision(t *testing.T, body []byte) {
+	var req promotions.DecisionRequest
+	strictJSON(t, body, &req)
+	if errs := req.Validate(); len(errs) > 0 {
+		t.Fatalf("the decision is not valid: %v", errs)
+	}
+}
+
 // Each request body's example in the document is accepted: sent through the API to the
 // seeded app (demo/hello in test), it is answered with the operation's success status.
 // The fake clientsets do no server-side apply, which a pipeline's objects need, so the
@@ -109,6 +118,8 @@ func TestRequestExamplesAreAccepted(t *testing.T) {
 	doc := loadOpenAPI(t, s)
 	var pipeline pipelines.Pipeline
 	offline := map[string]func(t *testing.T, body []byte){
+		// Decisions name a promotion the example does not know the ID of.
+		"approvePromotion": decision, "rejectPromotion": decision,
 		"setPipeline": func(t *testing.T, body []byte) {
 			strictJSON(t, body, &pipeline)
 			if errs := pipeline.Validate(); len(errs) > 0 {
@@ -134,7 +145,8 @@ func TestRequestExamplesAreAccepted(t *testing.T) {
 	}
 	// Writes change the seeded app: the order is the README's (deploy, then traffic, then
 	// rollback), and the pipeline's example comes before the run's.
-	order := []string{"createProject", "addMember", "deploy", "setTraffic", "rollback", "setPipeline", "startRun"}
+	order := []string{"createProject", "addMember", "deploy", "setTraffic", "rollback", "setPipeline", "startRun",
+		"createPromotion", "approvePromotion", "rejectPromotion"}
 	examples := map[string]bool{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {

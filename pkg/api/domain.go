@@ -9,6 +9,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/projects"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -43,6 +44,17 @@ type Apps interface {
 	Manifests(t records.Target) ([]byte, error)
 	// Summary describes the app's state in one line for the audit trail.
 	Summary(t records.Target) string
+	ListReleases(project, app string) ([]apps.ReleaseView, error)
+}
+
+// Promotions move releases along the promotion path.
+type Promotions interface {
+	Create(ctx context.Context, u identity.User, project, app string, req promotions.Request) (promotions.Promotion, error)
+	List(project, app string, state promotions.State) ([]promotions.Promotion, error)
+	Get(ctx context.Context, project, app, id string) (promotions.Promotion, error)
+	Approve(ctx context.Context, u identity.User, project, app, id string, req promotions.DecisionRequest) (promotions.Promotion, error)
+	Reject(ctx context.Context, u identity.User, project, app, id string, req promotions.DecisionRequest) (promotions.Promotion, error)
+	Diff(project, app, from, to string) (promotions.Diff, error)
 }
 
 // Runs are apps' pipelines and their runs.
@@ -69,8 +81,9 @@ type Hooks interface {
 }
 
 var (
-	_ Projects = (*projects.Projects)(nil)
-	_ Apps     = (*apps.Platform)(nil)
-	_ Runs     = (*runs.Runs)(nil)
-	_ Hooks    = (*runs.Runs)(nil)
+	_ Projects   = (*projects.Projects)(nil)
+	_ Apps       = (*apps.Platform)(nil)
+	_ Runs       = (*runs.Runs)(nil)
+	_ Hooks      = (*runs.Runs)(nil)
+	_ Promotions = (*promotions.Promotions)(nil)
 )

@@ -9,10 +9,13 @@ import (
 	"strconv"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3gen"
 
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/environments"
 )
 
 var echoParam = regexp.MustCompile(`:([a-zA-Z]+)`)
@@ -227,6 +230,10 @@ func orList(words []string) string {
 // scalar keeps its pointer in the generated Go client (x-go-type-skip-optional-pointer),
 // because its zero value means something (minScale 0 is not minScale unset).
 func describeFields(_ string, t reflect.Type, _ reflect.StructTag, schema *openapi3.Schema) error {
+	if t == reflect.TypeFor[metav1.Duration]() {
+		*schema = *durationSchema()
+		return nil
+	}
 	if t.Kind() != reflect.Struct {
 		return nil
 	}
@@ -258,12 +265,23 @@ func describeFields(_ string, t reflect.Type, _ reflect.StructTag, schema *opena
 	return nil
 }
 
+// durationSchema is a Go duration string on the wire ("30s"), as every duration of the API.
+func durationSchema() *openapi3.Schema {
+	s := openapi3.NewStringSchema().WithPattern(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`)
+	s.Description = "A Go duration, such as 30s, 15m or 1h30m."
+	return s
+}
+
 func schemaFor(v any, components openapi3.Schemas) *openapi3.SchemaRef {
 	ref, err := openapi3gen.NewSchemaRefForValue(v, components, openapi3gen.CreateComponentSchemas(openapi3gen.ExportComponentSchemasOptions{
 		ExportComponentSchemas: true, ExportTopLevelSchema: true,
 	}), openapi3gen.SchemaCustomizer(describeFields))
 	if err != nil {
 		panic(fmt.Sprintf("openapi schema for %T: %v", v, err)) // the types are fixed at compile time
+	}
+	if _, ok := components["Duration"]; !ok && reflect.TypeOf(v) == reflect.TypeFor[environments.List]() {
+		// openapi3gen refers to a customized struct's component without exporting it.
+		components["Duration"] = openapi3.NewSchemaRef("", durationSchema())
 	}
 	return ref
 }

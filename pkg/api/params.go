@@ -65,6 +65,8 @@ var pathParams = map[string]paramRule{
 	},
 	// A revision is a Knative Revision: a DNS-1035 label.
 	"revision": nameRule(validation.DNS1035LabelMaxLength),
+	// A promotion ID is {app}-{time}-{random} (promotions.NewID): a DNS-1035 label too.
+	"promotion": nameRule(validation.DNS1035LabelMaxLength),
 	// A run is an Argo Workflow: a DNS-1123 subdomain, as Kubernetes names objects.
 	"run": {
 		invalid: func(p *field.Path, v string) field.ErrorList {

@@ -16,6 +16,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/projects"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -52,6 +53,9 @@ type answer struct {
 }
 
 const appPath = "/api/v1/projects/:project/apps/:app/envs/:env"
+
+// appAcrossEnvs is an app in all of its project's environments: its releases and promotions.
+const appAcrossEnvs = "/api/v1/projects/:project/apps/:app"
 
 // Why routes answer 404, 409 or 422, where more than one route can.
 const (
@@ -95,6 +99,8 @@ func (s *Server) routes() []route {
 				{409, "a revision that would keep traffic (canary, header) does not exist yet: wait until it is Ready, or deploy with strategy replace"},
 				{409, "the short host ({app}.sls-{cluster}.{base}) is taken by an app of this name in another namespace, or being claimed at the same moment"},
 				{409, "pipelineRun is given and " + pipelinesOff + ", or the run has finished or not checked out a commit"},
+				{409, "rule promotionRequired: the environment is reached only by promotion (createPromotion), unless the deploy carries breakGlass"},
+				{403, "breakGlass is given and the caller may not breakGlass in the environment"},
 				{422, clusterRefuses}}},
 		{id: "getApp", method: http.MethodGet, path: appPath, handler: s.getApp, summary: "Get an app's status in an environment",
 			response: apps.AppStatus{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
@@ -127,6 +133,50 @@ func (s *Server) routes() []route {
 			description: "Everything to a caller who may see the whole platform; to others the records of the projects they may see, and their own outside any project.",
 			response:    []audit.Record{}, status: 200, access: access{scope: scopeUser}, params: auditQuery,
 			answers: []answer{{400, "since is not an RFC 3339 time, or limit is not a number from 1 to 1000"}}},
+		// Releases and promotions: an app across environments, along the promotion path.
+		{id: "listReleases", method: http.MethodGet, path: appAcrossEnvs + "/releases", handler: s.listReleases, summary: "List the app's releases, newest first, with the environments each serves in",
+			description: "A release is what a revision runs, named from a hash of its content: the image (by digest where known; unpinned when only a tag nothing resolved), the container spec and settings without the environment's overlays, and the pipeline run and commit. Environment variables are listed by name only.",
+			response:    []apps.ReleaseView{}, status: 200, access: access{identity.ReadApps, scopeProject}},
+		{id: "createPromotion", method: http.MethodPost, path: appAcrossEnvs + "/promotions", handler: s.createPromotion, summary: "Ask for a release to run in the next environment of the promotion path",
+			description: "Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.",
+			request:     promoteExample, response: promotions.Promotion{}, status: 201, access: access{identity.ReadApps, scopeProject},
+			answers: []answer{
+				{403, "the caller may not requestPromotions (or breakGlass) in the target environment"},
+				{404, "the app is not deployed in from"},
+				{409, "rule notNextStep: to is not the step after from on the promotion path"},
+				{409, "rule notReady: the revision is not Ready"},
+				{409, "rule soak: the revision has not served, Ready, for the target's soak yet (nextOpening says when it will have)"},
+				{409, "rule window: the target's windows are closed (nextOpening is the next opening)"},
+				{409, notManaged}, {409, concurrent},
+				{422, "from or to is not an environment, the revision does not exist, or the release breaks the target's policy (a scale below its floor, a strategy it does not allow)"},
+				{422, clusterRefuses}}},
+		{id: "listPromotions", method: http.MethodGet, path: appAcrossEnvs + "/promotions", handler: s.listPromotions, summary: "List the app's promotions, newest first",
+			response: []promotions.Promotion{}, status: 200, access: access{identity.ReadApps, scopeProject}, params: promotionStateQuery,
+			answers: []answer{{400, "state is not a promotion state"}}},
+		{id: "getPromotion", method: http.MethodGet, path: appAcrossEnvs + "/promotions/:promotion", handler: s.getPromotion, summary: "Get a promotion",
+			response: promotions.Promotion{}, status: 200, access: access{identity.ReadApps, scopeProject},
+			answers: []answer{{404, "the promotion does not exist"}}},
+		{id: "approvePromotion", method: http.MethodPost, path: appAcrossEnvs + "/promotions/:promotion/approve", handler: s.approvePromotion, summary: "Approve a pending promotion; the last approval it needs deploys it",
+			description: "Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.",
+			request:     decisionExample, response: promotions.Promotion{}, status: 200, access: access{identity.ReadApps, scopeProject},
+			answers: []answer{
+				{403, "the caller may not approvePromotions in the target environment, or rule selfApproval: the requester may not approve, or rule notApprover: the caller is in none of the approving groups"},
+				{404, "the promotion does not exist"},
+				{409, "rule notPending: the promotion is not pending"},
+				{409, "rule alreadyApproved: the caller has approved it already"},
+				{409, "rule window: the approval would deploy while the target's windows are closed (nextOpening is the next opening)"},
+				{409, concurrent},
+				{422, "the release breaks the target's policy now"}, {422, clusterRefuses}}},
+		{id: "rejectPromotion", method: http.MethodPost, path: appAcrossEnvs + "/promotions/:promotion/reject", handler: s.rejectPromotion, summary: "Reject a pending promotion",
+			request: decisionExample, response: promotions.Promotion{}, status: 200, access: access{identity.ReadApps, scopeProject},
+			answers: []answer{
+				{403, "the caller may not approvePromotions in the target environment"},
+				{404, "the promotion does not exist"},
+				{409, "rule notPending: the promotion is not pending"}}},
+		{id: "diffEnvironments", method: http.MethodGet, path: appAcrossEnvs + "/diff", handler: s.diff, summary: "How what the app serves in one environment differs from another",
+			description: "Compares the serving revisions: image, environment variable names (never values; each environment's overlays aside), scaling, port and log paths.",
+			response:    promotions.Diff{}, status: 200, access: access{identity.ReadApps, scopeProject}, params: diffQuery,
+			answers: []answer{{404, "the app is deployed in neither environment"}, {422, "from or to is not an environment"}}},
 		// Pipelines: a project's templates; an app's pipeline and hook in an environment, and its runs.
 		{id: "listTemplates", method: http.MethodGet, path: "/api/v1/projects/:project/pipelines/templates", handler: s.listTemplates, summary: "List the WorkflowTemplates of a project's build namespace",
 			response: []runs.Template{}, status: 200, access: access{identity.ReadRuns, scopeProject}},

@@ -25,22 +25,24 @@ import (
 // Server holds what handlers need: one small interface per capability (domain.go), so a
 // handler test needs no cluster.
 type Server struct {
-	projects Projects
-	apps     Apps
-	runs     Runs
-	hooks    Hooks
-	authz    Authorizer
-	audit    AuditStore
-	ready    func() bool
-	log      *slog.Logger
+	projects   Projects
+	apps       Apps
+	runs       Runs
+	hooks      Hooks
+	promotions Promotions
+	authz      Authorizer
+	audit      AuditStore
+	ready      func() bool
+	log        *slog.Logger
 }
 
 // Options configure the HTTP layer.
 type Options struct {
-	Projects Projects
-	Apps     Apps
-	Runs     Runs
-	Hooks    Hooks
+	Projects   Projects
+	Apps       Apps
+	Runs       Runs
+	Hooks      Hooks
+	Promotions Promotions
 	// Ready reports whether the caches have synced.
 	Ready         func() bool
 	Authenticator Authenticator
@@ -58,7 +60,7 @@ type Options struct {
 
 // New builds the echo instance with every route of the table.
 func New(opts Options) *echo.Echo {
-	s := &Server{projects: opts.Projects, apps: opts.Apps, runs: opts.Runs, hooks: opts.Hooks,
+	s := &Server{projects: opts.Projects, apps: opts.Apps, runs: opts.Runs, hooks: opts.Hooks, promotions: opts.Promotions,
 		authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
 	reg := opts.Registry
 	if reg == nil {

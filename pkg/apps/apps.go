@@ -37,6 +37,7 @@ type Platform struct {
 	domains      domains.Domains
 	historyLimit int
 	source       SourceFunc
+	promotions   func(t Target) []revisions.HistoryEntry
 	now          func() time.Time
 }
 
@@ -53,12 +54,15 @@ type Options struct {
 	HistoryLimit int
 	// Source resolves a deploy's pipelineRun; nil refuses deploys that name one.
 	Source SourceFunc
+	// Promotions are the history entries of promotions into an environment (requests,
+	// approvals, rejections), merged into its history; nil for none.
+	Promotions func(t Target) []revisions.HistoryEntry
 }
 
 // New wires the service.
 func New(o Options) *Platform {
 	return &Platform{records: o.Records, clients: o.Clients, cache: o.Cache, store: o.Store, claims: o.Claims, domains: o.Domains,
-		historyLimit: o.HistoryLimit, source: o.Source, now: time.Now}
+		historyLimit: o.HistoryLimit, source: o.Source, promotions: o.Promotions, now: time.Now}
 }
 
 // isReady reads Knative's Ready condition.

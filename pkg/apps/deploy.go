@@ -123,7 +123,7 @@ func (p *Platform) deploy(ctx context.Context, user string, t Target, req revisi
 			asked := req.TemplateFor(environments.Environment{Name: env.Name}, rev, user, p.now)
 			asked.Source = source
 			release = releases.FromTemplate(t.Project, t.App, env, asked, "", p.now())
-			if err := p.recordRelease(ctx, release); err != nil {
+			if err := p.RecordRelease(ctx, release); err != nil {
 				return nil, err
 			}
 			if req.BreakGlass != nil {

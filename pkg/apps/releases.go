@@ -52,8 +52,8 @@ func releaseView(r releases.Release) ReleaseView {
 	return v
 }
 
-// recordRelease keeps r; a release of the same content already kept is the same release.
-func (p *Platform) recordRelease(ctx context.Context, r releases.Release) error {
+// RecordRelease keeps r; a release of the same content already kept is the same release.
+func (p *Platform) RecordRelease(ctx context.Context, r releases.Release) error {
 	if _, err := p.releaseConfigMap(r.Project, r.Name); err == nil {
 		return nil
 	}
@@ -94,7 +94,7 @@ func (p *Platform) Release(ctx context.Context, project, app, name string) (rele
 
 // ListReleases lists an app's releases, newest first, with the environments each serves in.
 func (p *Platform) ListReleases(project, app string) ([]ReleaseView, error) {
-	if err := p.records.ProjectExists(project); err != nil {
+	if err := p.records.AppExists(project, app); err != nil {
 		return nil, err
 	}
 	cms, err := p.cache.ConfigMaps.ConfigMaps(p.store).List(labels.SelectorFromSet(labels.Set{

@@ -306,10 +306,12 @@ func (p *Platform) History(t Target) ([]revisions.HistoryEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if app.History == nil {
-		return []revisions.HistoryEntry{}, nil
+	out := append([]revisions.HistoryEntry{}, app.History...)
+	if p.promotions != nil {
+		out = append(out, p.promotions(t)...)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	}
-	return app.History, nil
+	return out, nil
 }
 
 // Manifests exports every object Slipway manages for the app as YAML documents, stripped of

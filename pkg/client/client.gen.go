@@ -19,6 +19,33 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ListPromotionsParamsState.
+const (
+	Deployed  ListPromotionsParamsState = "deployed"
+	Deploying ListPromotionsParamsState = "deploying"
+	Failed    ListPromotionsParamsState = "failed"
+	Pending   ListPromotionsParamsState = "pending"
+	Rejected  ListPromotionsParamsState = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the ListPromotionsParamsState enum.
+func (e ListPromotionsParamsState) Valid() bool {
+	switch e {
+	case Deployed:
+		return true
+	case Deploying:
+		return true
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Rejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // AppStatus defines model for AppStatus.
 type AppStatus struct {
 	App                   string           `json:"app"`
@@ -46,6 +73,18 @@ type AppSummary struct {
 	Name string               `json:"name"`
 }
 
+// Approvals defines model for Approvals.
+type Approvals struct {
+	Count              int      `json:"count"`
+	ForbidSelfApproval bool     `json:"forbidSelfApproval,omitempty,omitzero"`
+	Groups             []string `json:"groups,omitempty,omitzero"`
+}
+
+// BreakGlass defines model for BreakGlass.
+type BreakGlass struct {
+	Reason string `json:"reason"`
+}
+
 // CookieMatch defines model for CookieMatch.
 type CookieMatch struct {
 	Name  string `json:"name"`
@@ -57,8 +96,21 @@ type CreateRequest struct {
 	Name string `json:"name"`
 }
 
+// Decision defines model for Decision.
+type Decision struct {
+	Message string    `json:"message,omitempty,omitzero"`
+	Time    time.Time `json:"time"`
+	User    string    `json:"user"`
+}
+
+// DecisionRequest defines model for DecisionRequest.
+type DecisionRequest struct {
+	Message string `json:"message,omitempty,omitzero"`
+}
+
 // DeployRequest defines model for DeployRequest.
 type DeployRequest struct {
+	BreakGlass  BreakGlass    `json:"breakGlass,omitempty,omitzero"`
 	Domain      string        `json:"domain,omitempty,omitzero"`
 	Env         []EnvVar      `json:"env,omitempty,omitzero"`
 	Image       string        `json:"image"`
@@ -74,10 +126,32 @@ type DeployRequest struct {
 // DeployResult defines model for DeployResult.
 type DeployResult struct {
 	Image    string   `json:"image"`
+	Release  string   `json:"release"`
 	Revision string   `json:"revision"`
 	Rules    []Rule   `json:"rules,omitempty,omitzero"`
 	Traffic  []Target `json:"traffic"`
 }
+
+// Diff defines model for Diff.
+type Diff struct {
+	Differences  []Difference `json:"differences"`
+	From         string       `json:"from"`
+	FromRelease  string       `json:"fromRelease,omitempty,omitzero"`
+	FromRevision string       `json:"fromRevision"`
+	To           string       `json:"to"`
+	ToRelease    string       `json:"toRelease,omitempty,omitzero"`
+	ToRevision   string       `json:"toRevision"`
+}
+
+// Difference defines model for Difference.
+type Difference struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// Duration A Go duration, such as 30s, 15m or 1h30m.
+type Duration = string
 
 // EffectiveRouting defines model for EffectiveRouting.
 type EffectiveRouting struct {
@@ -103,10 +177,18 @@ type EnvVar struct {
 
 // Environment defines model for Environment.
 type Environment struct {
-	Description string `json:"description,omitempty,omitzero"`
-	MaxScale    int32  `json:"maxScale,omitempty,omitzero"`
-	MinScale    int32  `json:"minScale"`
-	Name        string `json:"name"`
+	DeployVia        string    `json:"deployVia,omitempty,omitzero"`
+	Description      string    `json:"description,omitempty,omitzero"`
+	Env              []EnvVar  `json:"env,omitempty,omitzero"`
+	MaxScale         int32     `json:"maxScale,omitempty,omitzero"`
+	MinScale         int32     `json:"minScale"`
+	Name             string    `json:"name"`
+	RequireApprovals Approvals `json:"requireApprovals,omitempty,omitzero"`
+
+	// Soak A Go duration, such as 30s, 15m or 1h30m.
+	Soak       Duration `json:"soak,omitempty,omitzero"`
+	Strategies []string `json:"strategies,omitempty,omitzero"`
+	Windows    []Window `json:"windows,omitempty,omitzero"`
 }
 
 // FieldError defines model for FieldError.
@@ -117,14 +199,17 @@ type FieldError struct {
 
 // HistoryEntry defines model for HistoryEntry.
 type HistoryEntry struct {
-	Action   string    `json:"action"`
-	Image    string    `json:"image,omitempty,omitzero"`
-	Message  string    `json:"message,omitempty,omitzero"`
-	Revision string    `json:"revision,omitempty,omitzero"`
-	Source   Source    `json:"source,omitempty,omitzero"`
-	Time     time.Time `json:"time"`
-	Traffic  []Target  `json:"traffic"`
-	User     string    `json:"user"`
+	Action       string       `json:"action"`
+	BreakGlass   string       `json:"breakGlass,omitempty,omitzero"`
+	Image        string       `json:"image,omitempty,omitzero"`
+	Message      string       `json:"message,omitempty,omitzero"`
+	PromotedFrom PromotedFrom `json:"promotedFrom,omitempty,omitzero"`
+	Release      string       `json:"release,omitempty,omitzero"`
+	Revision     string       `json:"revision,omitempty,omitzero"`
+	Source       Source       `json:"source,omitempty,omitzero"`
+	Time         time.Time    `json:"time"`
+	Traffic      []Target     `json:"traffic"`
+	User         string       `json:"user"`
 }
 
 // Hook defines model for Hook.
@@ -192,12 +277,14 @@ type Pipeline struct {
 
 // Problem defines model for Problem.
 type Problem struct {
-	Detail   string       `json:"detail,omitempty,omitzero"`
-	Errors   []FieldError `json:"errors,omitempty,omitzero"`
-	Instance string       `json:"instance,omitempty,omitzero"`
-	Status   int          `json:"status"`
-	Title    string       `json:"title"`
-	Type     string       `json:"type"`
+	Detail      string       `json:"detail,omitempty,omitzero"`
+	Errors      []FieldError `json:"errors,omitempty,omitzero"`
+	Instance    string       `json:"instance,omitempty,omitzero"`
+	NextOpening time.Time    `json:"nextOpening,omitempty,omitzero"`
+	Rule        string       `json:"rule,omitempty,omitzero"`
+	Status      int          `json:"status"`
+	Title       string       `json:"title"`
+	Type        string       `json:"type"`
 }
 
 // Project defines model for Project.
@@ -210,6 +297,37 @@ type Project struct {
 type ProjectAccess struct {
 	Envs          map[string]EnvAccess `json:"envs"`
 	ManageMembers bool                 `json:"manageMembers"`
+}
+
+// PromotedFrom defines model for PromotedFrom.
+type PromotedFrom struct {
+	Env       string `json:"env"`
+	Promotion string `json:"promotion"`
+	Release   string `json:"release"`
+	Revision  string `json:"revision"`
+}
+
+// Promotion defines model for Promotion.
+type Promotion struct {
+	App               string     `json:"app"`
+	Approvals         []Decision `json:"approvals"`
+	BreakGlass        Decision   `json:"breakGlass,omitempty,omitzero"`
+	CreatedAt         time.Time  `json:"createdAt"`
+	DeployedRevision  string     `json:"deployedRevision,omitempty,omitzero"`
+	Error             string     `json:"error,omitempty,omitzero"`
+	From              string     `json:"from"`
+	Id                string     `json:"id"`
+	Message           string     `json:"message,omitempty,omitzero"`
+	Project           string     `json:"project"`
+	Rejection         Decision   `json:"rejection,omitempty,omitzero"`
+	Release           string     `json:"release"`
+	RequestedBy       string     `json:"requestedBy"`
+	RequiredApprovals int        `json:"requiredApprovals"`
+	Revision          string     `json:"revision"`
+	State             string     `json:"state"`
+	Strategy          Strategy   `json:"strategy,omitempty,omitzero"`
+	To                string     `json:"to"`
+	UpdatedAt         time.Time  `json:"updatedAt"`
 }
 
 // Record defines model for Record.
@@ -231,6 +349,45 @@ type Record struct {
 	User      string    `json:"user"`
 }
 
+// Recorded defines model for Recorded.
+type Recorded struct {
+	At       time.Time `json:"at"`
+	Env      string    `json:"env"`
+	Revision string    `json:"revision"`
+}
+
+// ReleaseEnvironment defines model for ReleaseEnvironment.
+type ReleaseEnvironment struct {
+	Env      string `json:"env"`
+	Percent  int64  `json:"percent"`
+	Revision string `json:"revision"`
+}
+
+// ReleaseView defines model for ReleaseView.
+type ReleaseView struct {
+	Digest       string               `json:"digest,omitempty,omitzero"`
+	EnvNames     []string             `json:"envNames,omitempty,omitzero"`
+	Environments []ReleaseEnvironment `json:"environments"`
+	Image        string               `json:"image"`
+	LogPaths     []LogPath            `json:"logPaths,omitempty,omitzero"`
+	Name         string               `json:"name"`
+	Port         int32                `json:"port,omitempty,omitzero"`
+	Recorded     Recorded             `json:"recorded"`
+	Scaling      Scaling              `json:"scaling,omitempty,omitzero"`
+	Source       Source               `json:"source,omitempty,omitzero"`
+	Unpinned     bool                 `json:"unpinned,omitempty,omitzero"`
+}
+
+// Request defines model for Request.
+type Request struct {
+	BreakGlass BreakGlass `json:"breakGlass,omitempty,omitzero"`
+	From       string     `json:"from"`
+	Message    string     `json:"message,omitempty,omitzero"`
+	Revision   string     `json:"revision,omitempty,omitzero"`
+	Strategy   Strategy   `json:"strategy,omitempty,omitzero"`
+	To         string     `json:"to"`
+}
+
 // ResourcesSpec defines model for ResourcesSpec.
 type ResourcesSpec struct {
 	Limits   map[string]string `json:"limits,omitempty,omitzero"`
@@ -239,17 +396,20 @@ type ResourcesSpec struct {
 
 // Revision defines model for Revision.
 type Revision struct {
-	Created    time.Time `json:"created"`
-	DeployedBy string    `json:"deployedBy"`
-	Image      string    `json:"image"`
-	LogPaths   []LogPath `json:"logPaths,omitempty,omitzero"`
-	Message    string    `json:"message,omitempty,omitzero"`
-	Name       string    `json:"name"`
-	Percent    int64     `json:"percent"`
-	Ready      bool      `json:"ready"`
-	Reason     string    `json:"reason,omitempty,omitzero"`
-	Source     Source    `json:"source,omitempty,omitzero"`
-	Tags       []string  `json:"tags,omitempty,omitzero"`
+	BreakGlass   string       `json:"breakGlass,omitempty,omitzero"`
+	Created      time.Time    `json:"created"`
+	DeployedBy   string       `json:"deployedBy"`
+	Image        string       `json:"image"`
+	LogPaths     []LogPath    `json:"logPaths,omitempty,omitzero"`
+	Message      string       `json:"message,omitempty,omitzero"`
+	Name         string       `json:"name"`
+	Percent      int64        `json:"percent"`
+	PromotedFrom PromotedFrom `json:"promotedFrom,omitempty,omitzero"`
+	Ready        bool         `json:"ready"`
+	Reason       string       `json:"reason,omitempty,omitzero"`
+	Release      string       `json:"release,omitempty,omitzero"`
+	Source       Source       `json:"source,omitempty,omitzero"`
+	Tags         []string     `json:"tags,omitempty,omitzero"`
 }
 
 // RollbackRequest defines model for RollbackRequest.
@@ -388,6 +548,16 @@ type TrafficResult struct {
 	Traffic []Target `json:"traffic"`
 }
 
+// Window defines model for Window.
+type Window struct {
+	Cron string `json:"cron"`
+
+	// Duration A Go duration, such as 30s, 15m or 1h30m.
+	Duration Duration `json:"duration"`
+	Kind     string   `json:"kind"`
+	TimeZone string   `json:"timeZone,omitempty,omitzero"`
+}
+
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
 	// User Only this user's calls.
@@ -402,7 +572,7 @@ type ListAuditParams struct {
 	// Env Only calls in this environment.
 	Env *string `form:"env,omitempty" json:"env,omitempty"`
 
-	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
+	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
 	Action *string `form:"action,omitempty" json:"action,omitempty"`
 
 	// Since Only records at or after this RFC 3339 time.
@@ -412,11 +582,29 @@ type ListAuditParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// DiffEnvironmentsParams defines parameters for DiffEnvironments.
+type DiffEnvironmentsParams struct {
+	// From An environment.
+	From string `form:"from" json:"from"`
+
+	// To Another environment.
+	To string `form:"to" json:"to"`
+}
+
 // SetTrafficParams defines parameters for SetTraffic.
 type SetTrafficParams struct {
 	// IfMatch getTraffic's ETag (a strong entity tag; several may be listed): the change is made only while the split and rules are still that version, else 412. * or no header: any version.
 	IfMatch *string `json:"If-Match,omitempty"`
 }
+
+// ListPromotionsParams defines parameters for ListPromotions.
+type ListPromotionsParams struct {
+	// State Only promotions in this state.
+	State *ListPromotionsParamsState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// ListPromotionsParamsState defines parameters for ListPromotions.
+type ListPromotionsParamsState string
 
 // DeliverHookJSONBody defines parameters for DeliverHook.
 type DeliverHookJSONBody = map[string]interface{}
@@ -471,6 +659,15 @@ type StartRunJSONRequestBody = RunRequest
 
 // SetTrafficJSONRequestBody defines body for SetTraffic for application/json ContentType.
 type SetTrafficJSONRequestBody = TrafficRequest
+
+// CreatePromotionJSONRequestBody defines body for CreatePromotion for application/json ContentType.
+type CreatePromotionJSONRequestBody = Request
+
+// ApprovePromotionJSONRequestBody defines body for ApprovePromotion for application/json ContentType.
+type ApprovePromotionJSONRequestBody = DecisionRequest
+
+// RejectPromotionJSONRequestBody defines body for RejectPromotion for application/json ContentType.
+type RejectPromotionJSONRequestBody = DecisionRequest
 
 // AddMemberJSONRequestBody defines body for AddMember for application/json ContentType.
 type AddMemberJSONRequestBody = MemberRequest
@@ -610,6 +807,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/projects/{project}/apps (the `ListApps` operationId).
 	ListApps(ctx context.Context, project string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DiffEnvironments How what the app serves in one environment differs from another
+	//
+	// Compares the serving revisions: image, environment variable names (never values; each environment's overlays aside), scaling, port and log paths.
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/diff (the `DiffEnvironments` operationId).
+	DiffEnvironments(ctx context.Context, project string, app string, params *DiffEnvironmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteApp Delete an app from an environment
 	//
@@ -778,6 +982,73 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/traffic (the `SetTraffic` operationId).
 	SetTraffic(ctx context.Context, project string, app string, env string, params *SetTrafficParams, body SetTrafficJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPromotions List the app's promotions, newest first
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions (the `ListPromotions` operationId).
+	ListPromotions(ctx context.Context, project string, app string, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePromotionWithBody Ask for a release to run in the next environment of the promotion path
+	//
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+	CreatePromotionWithBody(ctx context.Context, project string, app string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePromotion Ask for a release to run in the next environment of the promotion path
+	//
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+	CreatePromotion(ctx context.Context, project string, app string, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPromotion Get a promotion
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions/{promotion} (the `GetPromotion` operationId).
+	GetPromotion(ctx context.Context, project string, app string, promotion string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApprovePromotionWithBody Approve a pending promotion; the last approval it needs deploys it
+	//
+	// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+	ApprovePromotionWithBody(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApprovePromotion Approve a pending promotion; the last approval it needs deploys it
+	//
+	// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+	ApprovePromotion(ctx context.Context, project string, app string, promotion string, body ApprovePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RejectPromotionWithBody Reject a pending promotion
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+	RejectPromotionWithBody(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RejectPromotion Reject a pending promotion
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+	RejectPromotion(ctx context.Context, project string, app string, promotion string, body RejectPromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReleases List the app's releases, newest first, with the environments each serves in
+	//
+	// A release is what a revision runs, named from a hash of its content: the image (by digest where known; unpinned when only a tag nothing resolved), the container spec and settings without the environment's overlays, and the pipeline run and commit. Environment variables are listed by name only.
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/releases (the `ListReleases` operationId).
+	ListReleases(ctx context.Context, project string, app string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMembers List a project's members and their roles
 	//
@@ -965,6 +1236,23 @@ func (c *Client) GetProjectAccess(ctx context.Context, project string, reqEditor
 // Corresponds with GET /api/v1/projects/{project}/apps (the `ListApps` operationId).
 func (c *Client) ListApps(ctx context.Context, project string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAppsRequest(c.Server, project)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DiffEnvironments How what the app serves in one environment differs from another
+//
+// Compares the serving revisions: image, environment variable names (never values; each environment's overlays aside), scaling, port and log paths.
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/diff (the `DiffEnvironments` operationId).
+func (c *Client) DiffEnvironments(ctx context.Context, project string, app string, params *DiffEnvironmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDiffEnvironmentsRequest(c.Server, project, app, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1393,6 +1681,163 @@ func (c *Client) SetTrafficWithBody(ctx context.Context, project string, app str
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/traffic (the `SetTraffic` operationId).
 func (c *Client) SetTraffic(ctx context.Context, project string, app string, env string, params *SetTrafficParams, body SetTrafficJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetTrafficRequest(c.Server, project, app, env, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPromotions List the app's promotions, newest first
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions (the `ListPromotions` operationId).
+func (c *Client) ListPromotions(ctx context.Context, project string, app string, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPromotionsRequest(c.Server, project, app, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePromotionWithBody Ask for a release to run in the next environment of the promotion path
+//
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+func (c *Client) CreatePromotionWithBody(ctx context.Context, project string, app string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePromotionRequestWithBody(c.Server, project, app, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePromotion Ask for a release to run in the next environment of the promotion path
+//
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+func (c *Client) CreatePromotion(ctx context.Context, project string, app string, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePromotionRequest(c.Server, project, app, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPromotion Get a promotion
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions/{promotion} (the `GetPromotion` operationId).
+func (c *Client) GetPromotion(ctx context.Context, project string, app string, promotion string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPromotionRequest(c.Server, project, app, promotion)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApprovePromotionWithBody Approve a pending promotion; the last approval it needs deploys it
+//
+// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+func (c *Client) ApprovePromotionWithBody(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApprovePromotionRequestWithBody(c.Server, project, app, promotion, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApprovePromotion Approve a pending promotion; the last approval it needs deploys it
+//
+// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+func (c *Client) ApprovePromotion(ctx context.Context, project string, app string, promotion string, body ApprovePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApprovePromotionRequest(c.Server, project, app, promotion, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RejectPromotionWithBody Reject a pending promotion
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+func (c *Client) RejectPromotionWithBody(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRejectPromotionRequestWithBody(c.Server, project, app, promotion, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RejectPromotion Reject a pending promotion
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+func (c *Client) RejectPromotion(ctx context.Context, project string, app string, promotion string, body RejectPromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRejectPromotionRequest(c.Server, project, app, promotion, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReleases List the app's releases, newest first, with the environments each serves in
+//
+// A release is what a revision runs, named from a hash of its content: the image (by digest where known; unpinned when only a tag nothing resolved), the container spec and settings without the environment's overlays, and the pipeline run and commit. Environment variables are listed by name only.
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/releases (the `ListReleases` operationId).
+func (c *Client) ListReleases(ctx context.Context, project string, app string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReleasesRequest(c.Server, project, app)
 	if err != nil {
 		return nil, err
 	}
@@ -1841,6 +2286,78 @@ func NewListAppsRequest(server string, project string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDiffEnvironmentsRequest constructs an http.Request for the DiffEnvironments method
+func NewDiffEnvironmentsRequest(server string, project string, app string, params *DiffEnvironmentsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/diff", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2981,6 +3498,339 @@ func NewSetTrafficRequestWithBody(server string, project string, app string, env
 	return req, nil
 }
 
+// NewListPromotionsRequest constructs an http.Request for the ListPromotions method
+func NewListPromotionsRequest(server string, project string, app string, params *ListPromotionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/promotions", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePromotionRequest calls the generic CreatePromotion builder with application/json body
+func NewCreatePromotionRequest(server string, project string, app string, body CreatePromotionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePromotionRequestWithBody(server, project, app, "application/json", bodyReader)
+}
+
+// NewCreatePromotionRequestWithBody constructs an http.Request for the CreatePromotion method, with any body, and a specified content type
+func NewCreatePromotionRequestWithBody(server string, project string, app string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/promotions", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPromotionRequest constructs an http.Request for the GetPromotion method
+func NewGetPromotionRequest(server string, project string, app string, promotion string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "promotion", promotion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/promotions/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApprovePromotionRequest calls the generic ApprovePromotion builder with application/json body
+func NewApprovePromotionRequest(server string, project string, app string, promotion string, body ApprovePromotionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApprovePromotionRequestWithBody(server, project, app, promotion, "application/json", bodyReader)
+}
+
+// NewApprovePromotionRequestWithBody constructs an http.Request for the ApprovePromotion method, with any body, and a specified content type
+func NewApprovePromotionRequestWithBody(server string, project string, app string, promotion string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "promotion", promotion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/promotions/%s/approve", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRejectPromotionRequest calls the generic RejectPromotion builder with application/json body
+func NewRejectPromotionRequest(server string, project string, app string, promotion string, body RejectPromotionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRejectPromotionRequestWithBody(server, project, app, promotion, "application/json", bodyReader)
+}
+
+// NewRejectPromotionRequestWithBody constructs an http.Request for the RejectPromotion method, with any body, and a specified content type
+func NewRejectPromotionRequestWithBody(server string, project string, app string, promotion string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "promotion", promotion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/promotions/%s/reject", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListReleasesRequest constructs an http.Request for the ListReleases method
+func NewListReleasesRequest(server string, project string, app string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/releases", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListMembersRequest constructs an http.Request for the ListMembers method
 func NewListMembersRequest(server string, project string) (*http.Request, error) {
 	var err error
@@ -3391,6 +4241,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/projects/{project}/apps (the `ListApps` operationId).
 	ListAppsWithResponse(ctx context.Context, project string, reqEditors ...RequestEditorFn) (*ListAppsResponse, error)
 
+	// DiffEnvironmentsWithResponse How what the app serves in one environment differs from another
+	//
+	// Compares the serving revisions: image, environment variable names (never values; each environment's overlays aside), scaling, port and log paths.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/diff (the `DiffEnvironments` operationId).
+	DiffEnvironmentsWithResponse(ctx context.Context, project string, app string, params *DiffEnvironmentsParams, reqEditors ...RequestEditorFn) (*DiffEnvironmentsResponse, error)
+
 	// DeleteAppWithResponse Delete an app from an environment
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3590,6 +4449,79 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/traffic (the `SetTraffic` operationId).
 	SetTrafficWithResponse(ctx context.Context, project string, app string, env string, params *SetTrafficParams, body SetTrafficJSONRequestBody, reqEditors ...RequestEditorFn) (*SetTrafficResponse, error)
+
+	// ListPromotionsWithResponse List the app's promotions, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions (the `ListPromotions` operationId).
+	ListPromotionsWithResponse(ctx context.Context, project string, app string, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*ListPromotionsResponse, error)
+
+	// CreatePromotionWithBodyWithResponse Ask for a release to run in the next environment of the promotion path
+	//
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+	CreatePromotionWithBodyWithResponse(ctx context.Context, project string, app string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error)
+
+	// CreatePromotionWithResponse Ask for a release to run in the next environment of the promotion path
+	//
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+	CreatePromotionWithResponse(ctx context.Context, project string, app string, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error)
+
+	// GetPromotionWithResponse Get a promotion
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions/{promotion} (the `GetPromotion` operationId).
+	GetPromotionWithResponse(ctx context.Context, project string, app string, promotion string, reqEditors ...RequestEditorFn) (*GetPromotionResponse, error)
+
+	// ApprovePromotionWithBodyWithResponse Approve a pending promotion; the last approval it needs deploys it
+	//
+	// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+	ApprovePromotionWithBodyWithResponse(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApprovePromotionResponse, error)
+
+	// ApprovePromotionWithResponse Approve a pending promotion; the last approval it needs deploys it
+	//
+	// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+	ApprovePromotionWithResponse(ctx context.Context, project string, app string, promotion string, body ApprovePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*ApprovePromotionResponse, error)
+
+	// RejectPromotionWithBodyWithResponse Reject a pending promotion
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+	RejectPromotionWithBodyWithResponse(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectPromotionResponse, error)
+
+	// RejectPromotionWithResponse Reject a pending promotion
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+	RejectPromotionWithResponse(ctx context.Context, project string, app string, promotion string, body RejectPromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectPromotionResponse, error)
+
+	// ListReleasesWithResponse List the app's releases, newest first, with the environments each serves in
+	//
+	// A release is what a revision runs, named from a hash of its content: the image (by digest where known; unpinned when only a tag nothing resolved), the container spec and settings without the environment's overlays, and the pipeline run and commit. Environment variables are listed by name only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/releases (the `ListReleases` operationId).
+	ListReleasesWithResponse(ctx context.Context, project string, app string, reqEditors ...RequestEditorFn) (*ListReleasesResponse, error)
 
 	// ListMembersWithResponse List a project's members and their roles
 	//
@@ -4496,6 +5428,124 @@ func (r ListAppsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAppsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DiffEnvironmentsResponse200Headers the declared response headers of an HTTP 200 response for DiffEnvironments
+type DiffEnvironmentsResponse200Headers struct {
+	ETag string
+}
+
+// DiffEnvironmentsResponse304Headers the declared response headers of an HTTP 304 response for DiffEnvironments
+type DiffEnvironmentsResponse304Headers struct {
+	ETag string
+}
+
+// DiffEnvironmentsResponse429Headers the declared response headers of an HTTP 429 response for DiffEnvironments
+type DiffEnvironmentsResponse429Headers struct {
+	RetryAfter int
+}
+
+// DiffEnvironmentsResponse503Headers the declared response headers of an HTTP 503 response for DiffEnvironments
+type DiffEnvironmentsResponse503Headers struct {
+	RetryAfter int
+}
+
+type DiffEnvironmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Diff
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DiffEnvironmentsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *DiffEnvironmentsResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DiffEnvironmentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DiffEnvironmentsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DiffEnvironmentsResponse) GetJSON200() *Diff {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DiffEnvironmentsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DiffEnvironmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DiffEnvironmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DiffEnvironmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DiffEnvironmentsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7050,6 +8100,763 @@ func (r SetTrafficResponse) ContentType() string {
 	return ""
 }
 
+// ListPromotionsResponse200Headers the declared response headers of an HTTP 200 response for ListPromotions
+type ListPromotionsResponse200Headers struct {
+	ETag string
+}
+
+// ListPromotionsResponse304Headers the declared response headers of an HTTP 304 response for ListPromotions
+type ListPromotionsResponse304Headers struct {
+	ETag string
+}
+
+// ListPromotionsResponse429Headers the declared response headers of an HTTP 429 response for ListPromotions
+type ListPromotionsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListPromotionsResponse503Headers the declared response headers of an HTTP 503 response for ListPromotions
+type ListPromotionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListPromotionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Promotion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPromotionsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListPromotionsResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPromotionsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPromotionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPromotionsResponse) GetJSON200() *[]Promotion {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPromotionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPromotionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPromotionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPromotionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePromotionResponse429Headers the declared response headers of an HTTP 429 response for CreatePromotion
+type CreatePromotionResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreatePromotionResponse503Headers the declared response headers of an HTTP 503 response for CreatePromotion
+type CreatePromotionResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreatePromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Promotion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreatePromotionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreatePromotionResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePromotionResponse) GetJSON201() *Promotion {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPromotionResponse200Headers the declared response headers of an HTTP 200 response for GetPromotion
+type GetPromotionResponse200Headers struct {
+	ETag string
+}
+
+// GetPromotionResponse304Headers the declared response headers of an HTTP 304 response for GetPromotion
+type GetPromotionResponse304Headers struct {
+	ETag string
+}
+
+// GetPromotionResponse429Headers the declared response headers of an HTTP 429 response for GetPromotion
+type GetPromotionResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetPromotionResponse503Headers the declared response headers of an HTTP 503 response for GetPromotion
+type GetPromotionResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetPromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Promotion
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPromotionResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetPromotionResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPromotionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPromotionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPromotionResponse) GetJSON200() *Promotion {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApprovePromotionResponse429Headers the declared response headers of an HTTP 429 response for ApprovePromotion
+type ApprovePromotionResponse429Headers struct {
+	RetryAfter int
+}
+
+// ApprovePromotionResponse503Headers the declared response headers of an HTTP 503 response for ApprovePromotion
+type ApprovePromotionResponse503Headers struct {
+	RetryAfter int
+}
+
+type ApprovePromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Promotion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ApprovePromotionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ApprovePromotionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApprovePromotionResponse) GetJSON200() *Promotion {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApprovePromotionResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApprovePromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApprovePromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApprovePromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApprovePromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RejectPromotionResponse429Headers the declared response headers of an HTTP 429 response for RejectPromotion
+type RejectPromotionResponse429Headers struct {
+	RetryAfter int
+}
+
+// RejectPromotionResponse503Headers the declared response headers of an HTTP 503 response for RejectPromotion
+type RejectPromotionResponse503Headers struct {
+	RetryAfter int
+}
+
+type RejectPromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Promotion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RejectPromotionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RejectPromotionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RejectPromotionResponse) GetJSON200() *Promotion {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RejectPromotionResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RejectPromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RejectPromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RejectPromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RejectPromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListReleasesResponse200Headers the declared response headers of an HTTP 200 response for ListReleases
+type ListReleasesResponse200Headers struct {
+	ETag string
+}
+
+// ListReleasesResponse304Headers the declared response headers of an HTTP 304 response for ListReleases
+type ListReleasesResponse304Headers struct {
+	ETag string
+}
+
+// ListReleasesResponse429Headers the declared response headers of an HTTP 429 response for ListReleases
+type ListReleasesResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListReleasesResponse503Headers the declared response headers of an HTTP 503 response for ListReleases
+type ListReleasesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListReleasesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ReleaseView
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListReleasesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListReleasesResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListReleasesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListReleasesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReleasesResponse) GetJSON200() *[]ReleaseView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListReleasesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReleasesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReleasesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReleasesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReleasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListMembersResponse200Headers the declared response headers of an HTTP 200 response for ListMembers
 type ListMembersResponse200Headers struct {
 	ETag string
@@ -7663,6 +9470,21 @@ func (c *ClientWithResponses) ListAppsWithResponse(ctx context.Context, project 
 	return ParseListAppsResponse(rsp)
 }
 
+// DiffEnvironmentsWithResponse How what the app serves in one environment differs from another
+//
+// Compares the serving revisions: image, environment variable names (never values; each environment's overlays aside), scaling, port and log paths.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/diff (the `DiffEnvironments` operationId).
+func (c *ClientWithResponses) DiffEnvironmentsWithResponse(ctx context.Context, project string, app string, params *DiffEnvironmentsParams, reqEditors ...RequestEditorFn) (*DiffEnvironmentsResponse, error) {
+	rsp, err := c.DiffEnvironments(ctx, project, app, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDiffEnvironmentsResponse(rsp)
+}
+
 // DeleteAppWithResponse Delete an app from an environment
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8017,6 +9839,133 @@ func (c *ClientWithResponses) SetTrafficWithResponse(ctx context.Context, projec
 		return nil, err
 	}
 	return ParseSetTrafficResponse(rsp)
+}
+
+// ListPromotionsWithResponse List the app's promotions, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions (the `ListPromotions` operationId).
+func (c *ClientWithResponses) ListPromotionsWithResponse(ctx context.Context, project string, app string, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*ListPromotionsResponse, error) {
+	rsp, err := c.ListPromotions(ctx, project, app, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPromotionsResponse(rsp)
+}
+
+// CreatePromotionWithBodyWithResponse Ask for a release to run in the next environment of the promotion path
+//
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+func (c *ClientWithResponses) CreatePromotionWithBodyWithResponse(ctx context.Context, project string, app string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error) {
+	rsp, err := c.CreatePromotionWithBody(ctx, project, app, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePromotionResponse(rsp)
+}
+
+// CreatePromotionWithResponse Ask for a release to run in the next environment of the promotion path
+//
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions (the `CreatePromotion` operationId).
+func (c *ClientWithResponses) CreatePromotionWithResponse(ctx context.Context, project string, app string, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error) {
+	rsp, err := c.CreatePromotion(ctx, project, app, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePromotionResponse(rsp)
+}
+
+// GetPromotionWithResponse Get a promotion
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/promotions/{promotion} (the `GetPromotion` operationId).
+func (c *ClientWithResponses) GetPromotionWithResponse(ctx context.Context, project string, app string, promotion string, reqEditors ...RequestEditorFn) (*GetPromotionResponse, error) {
+	rsp, err := c.GetPromotion(ctx, project, app, promotion, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPromotionResponse(rsp)
+}
+
+// ApprovePromotionWithBodyWithResponse Approve a pending promotion; the last approval it needs deploys it
+//
+// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+func (c *ClientWithResponses) ApprovePromotionWithBodyWithResponse(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApprovePromotionResponse, error) {
+	rsp, err := c.ApprovePromotionWithBody(ctx, project, app, promotion, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApprovePromotionResponse(rsp)
+}
+
+// ApprovePromotionWithResponse Approve a pending promotion; the last approval it needs deploys it
+//
+// Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve (the `ApprovePromotion` operationId).
+func (c *ClientWithResponses) ApprovePromotionWithResponse(ctx context.Context, project string, app string, promotion string, body ApprovePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*ApprovePromotionResponse, error) {
+	rsp, err := c.ApprovePromotion(ctx, project, app, promotion, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApprovePromotionResponse(rsp)
+}
+
+// RejectPromotionWithBodyWithResponse Reject a pending promotion
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+func (c *ClientWithResponses) RejectPromotionWithBodyWithResponse(ctx context.Context, project string, app string, promotion string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectPromotionResponse, error) {
+	rsp, err := c.RejectPromotionWithBody(ctx, project, app, promotion, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRejectPromotionResponse(rsp)
+}
+
+// RejectPromotionWithResponse Reject a pending promotion
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject (the `RejectPromotion` operationId).
+func (c *ClientWithResponses) RejectPromotionWithResponse(ctx context.Context, project string, app string, promotion string, body RejectPromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectPromotionResponse, error) {
+	rsp, err := c.RejectPromotion(ctx, project, app, promotion, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRejectPromotionResponse(rsp)
+}
+
+// ListReleasesWithResponse List the app's releases, newest first, with the environments each serves in
+//
+// A release is what a revision runs, named from a hash of its content: the image (by digest where known; unpinned when only a tag nothing resolved), the container spec and settings without the environment's overlays, and the pipeline run and commit. Environment variables are listed by name only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/releases (the `ListReleases` operationId).
+func (c *ClientWithResponses) ListReleasesWithResponse(ctx context.Context, project string, app string, reqEditors ...RequestEditorFn) (*ListReleasesResponse, error) {
+	rsp, err := c.ListReleases(ctx, project, app, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReleasesResponse(rsp)
 }
 
 // ListMembersWithResponse List a project's members and their roles
@@ -8967,6 +10916,127 @@ func ParseListAppsResponse(rsp *http.Response) (*ListAppsResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAppsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDiffEnvironmentsResponse parses an HTTP response from a DiffEnvironmentsWithResponse call
+func ParseDiffEnvironmentsResponse(rsp *http.Response) (*DiffEnvironmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DiffEnvironmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Diff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DiffEnvironmentsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers DiffEnvironmentsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers DiffEnvironmentsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DiffEnvironmentsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -11488,6 +13558,754 @@ func ParseSetTrafficResponse(rsp *http.Response) (*SetTrafficResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers SetTrafficResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPromotionsResponse parses an HTTP response from a ListPromotionsWithResponse call
+func ParseListPromotionsResponse(rsp *http.Response) (*ListPromotionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPromotionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Promotion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPromotionsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListPromotionsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPromotionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPromotionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreatePromotionResponse parses an HTTP response from a CreatePromotionWithResponse call
+func ParseCreatePromotionResponse(rsp *http.Response) (*CreatePromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Promotion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreatePromotionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreatePromotionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPromotionResponse parses an HTTP response from a GetPromotionWithResponse call
+func ParseGetPromotionResponse(rsp *http.Response) (*GetPromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Promotion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPromotionResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetPromotionResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPromotionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPromotionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseApprovePromotionResponse parses an HTTP response from a ApprovePromotionWithResponse call
+func ParseApprovePromotionResponse(rsp *http.Response) (*ApprovePromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApprovePromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Promotion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ApprovePromotionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ApprovePromotionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRejectPromotionResponse parses an HTTP response from a RejectPromotionWithResponse call
+func ParseRejectPromotionResponse(rsp *http.Response) (*RejectPromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RejectPromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Promotion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RejectPromotionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RejectPromotionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListReleasesResponse parses an HTTP response from a ListReleasesWithResponse call
+func ParseListReleasesResponse(rsp *http.Response) (*ListReleasesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReleasesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ReleaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListReleasesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListReleasesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListReleasesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListReleasesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

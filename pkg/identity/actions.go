@@ -36,21 +36,27 @@ const (
 
 // The actions of Slipway's API; Actions says who has each.
 var (
-	ListApps       = Action{Verb: "list", Group: Group, Resource: "apps"}
-	ReadApps       = Action{Verb: "get", Group: Group, Resource: "apps"}
-	Deploy         = Action{Verb: "create", Group: Group, Resource: "deployments"}
-	SetTraffic     = Action{Verb: "update", Group: Group, Resource: "traffic"}
-	Rollback       = Action{Verb: "create", Group: Group, Resource: "rollbacks"}
-	DeleteApps     = Action{Verb: "delete", Group: Group, Resource: "apps"}
-	SetPipeline    = Action{Verb: "update", Group: Group, Resource: "pipelines"}
-	RotateHook     = Action{Verb: "create", Group: Group, Resource: "hooks"}
-	ReadRuns       = Action{Verb: "list", Group: Group, Resource: "runs"}
-	StartRuns      = Action{Verb: "create", Group: Group, Resource: "runs"}
-	CancelRuns     = Action{Verb: "cancel", Group: Group, Resource: "runs"}
-	ApproveRuns    = Action{Verb: "approve", Group: Group, Resource: "runs"}
-	ReadMembers    = Action{Verb: "list", Group: Group, Resource: "members"}
-	ManageMembers  = Action{Verb: "create", Group: Group, Resource: "members"}
-	CreateProjects = Action{Verb: "create", Group: Group, Resource: "projects"}
+	ListApps    = Action{Verb: "list", Group: Group, Resource: "apps"}
+	ReadApps    = Action{Verb: "get", Group: Group, Resource: "apps"}
+	Deploy      = Action{Verb: "create", Group: Group, Resource: "deployments"}
+	SetTraffic  = Action{Verb: "update", Group: Group, Resource: "traffic"}
+	Rollback    = Action{Verb: "create", Group: Group, Resource: "rollbacks"}
+	DeleteApps  = Action{Verb: "delete", Group: Group, Resource: "apps"}
+	SetPipeline = Action{Verb: "update", Group: Group, Resource: "pipelines"}
+	RotateHook  = Action{Verb: "create", Group: Group, Resource: "hooks"}
+	ReadRuns    = Action{Verb: "list", Group: Group, Resource: "runs"}
+	StartRuns   = Action{Verb: "create", Group: Group, Resource: "runs"}
+	CancelRuns  = Action{Verb: "cancel", Group: Group, Resource: "runs"}
+	ApproveRuns = Action{Verb: "approve", Group: Group, Resource: "runs"}
+	// Promotions: asking for one into an environment, approving or rejecting one, and
+	// breaking glass (skipping approvals and windows, or deploying straight into an
+	// environment reached only by promotion), each checked in the target environment.
+	RequestPromotions = Action{Verb: "create", Group: Group, Resource: "promotions"}
+	ApprovePromotions = Action{Verb: "approve", Group: Group, Resource: "promotions"}
+	BreakGlass        = Action{Verb: "override", Group: Group, Resource: "promotions"}
+	ReadMembers       = Action{Verb: "list", Group: Group, Resource: "members"}
+	ManageMembers     = Action{Verb: "create", Group: Group, Resource: "members"}
+	CreateProjects    = Action{Verb: "create", Group: Group, Resource: "projects"}
 	// ReadPlatform is seeing every project at once (operators: filebeat inputs, the whole
 	// audit trail).
 	ReadPlatform = Action{Verb: "get", Group: Group, Resource: "platform"}
@@ -91,6 +97,9 @@ var Actions = []Grant{
 	{"startRuns", StartRuns, ScopeEnv, developerUp, "start and retry pipeline runs"},
 	{"cancelRuns", CancelRuns, ScopeEnv, developerUp, "stop pipeline runs"},
 	{"approveRuns", ApproveRuns, ScopeEnv, developerUp, "pass a run's approval gate"},
+	{"requestPromotions", RequestPromotions, ScopeEnv, []string{RoleDeveloper, RoleAdmin, RoleDeployer}, "ask for a release to be promoted into the environment"},
+	{"approvePromotions", ApprovePromotions, ScopeEnv, developerUp, "approve or reject a promotion into the environment"},
+	{"breakGlass", BreakGlass, ScopeEnv, []string{RoleAdmin}, "skip a promotion's approvals and windows, or deploy straight into an environment reached only by promotion, giving a reason"},
 	{"manageMembers", ManageMembers, ScopeProject, []string{RoleAdmin}, "grant roles in a project"},
 	{"createProjects", CreateProjects, ScopeCluster, nil, "create a project"},
 	{"readPlatform", ReadPlatform, ScopeCluster, nil, "every project's filebeat inputs and the whole audit trail"},

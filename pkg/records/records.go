@@ -89,6 +89,20 @@ func (s *Store) ProjectExists(project string) error {
 	return apierror.NotFound("project %q does not exist", project)
 }
 
+// AppExists is nil when the project exists and the app is deployed in at least one of its
+// environments, and a 404 otherwise: what calls on an app across environments check first.
+func (s *Store) AppExists(project, app string) error {
+	if err := s.ProjectExists(project); err != nil {
+		return err
+	}
+	for _, env := range s.envs {
+		if s.CachedService(Target{Project: project, App: app, Env: env.Name}) != nil {
+			return nil
+		}
+	}
+	return apierror.NotFound("app %q is deployed in no environment of project %q", app, project)
+}
+
 // Service returns the app's Service from the cache, or a 404.
 func (s *Store) Service(t Target) (*servingv1.Service, error) {
 	svc, err := s.cache.Services.Services(t.Namespace()).Get(t.App)

@@ -26,7 +26,9 @@ import (
 	pipelinesreconciler "github.com/slipway-dev/slipway/pkg/pipelines/reconciler"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
 	"github.com/slipway-dev/slipway/pkg/projects"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
+	"github.com/slipway-dev/slipway/pkg/revisions"
 	routingreconciler "github.com/slipway-dev/slipway/pkg/routing/reconciler"
 )
 
@@ -71,7 +73,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		return nil, err
 	}
 	handler := api.New(api.Options{
-		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs,
+		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions,
 		Ready: ready(cache, leader, log), Logger: log, Audit: trail, Registry: reg,
 		// Reviews have a request budget of their own: a burst of writes cannot starve them.
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, cfg.Auth.CacheTTL.Duration),
@@ -105,10 +107,11 @@ func ready(cache *kube.Cache, leader *kube.Leader, log *slog.Logger) func() bool
 
 // Services are the domain services over one set of clients and caches.
 type Services struct {
-	Records  *records.Store
-	Projects *projects.Projects
-	Apps     *apps.Platform
-	Runs     *runs.Runs
+	Records    *records.Store
+	Projects   *projects.Projects
+	Apps       *apps.Platform
+	Runs       *runs.Runs
+	Promotions *promotions.Promotions
 	// PipelineNamespaces keeps each project namespace's pipeline objects (leader only).
 	PipelineNamespaces *pipelinesreconciler.Controller
 }
@@ -118,12 +121,16 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	store := records.New(cfg.Environments, clients, cache)
 	namespaces := pipelinesreconciler.New(clients, cache, cfg.Pipelines, log.With("component", "pipelines"))
 	pipelineRuns := runs.New(cfg.Pipelines, store, clients, cache, namespaces.Reconciler, log)
+	var promoted *promotions.Promotions
 	platform := apps.New(apps.Options{
 		Records: store, Clients: clients, Cache: cache, Store: cfg.Pipelines.Namespace, Claims: claims.New(clients, cache, cfg.Domains), Domains: cfg.Domains,
 		HistoryLimit: cfg.HistoryLimit, Source: pipelineRuns.Source,
+		Promotions: func(t records.Target) []revisions.HistoryEntry { return promoted.HistoryFor(t) },
 	})
+	promoted = promotions.New(promotions.Options{Apps: platform, Records: store, Clients: clients, Cache: cache,
+		Store: cfg.Pipelines.Namespace, Path: cfg.Promotion, Log: log.With("component", "promotions")})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
-		Apps: platform, Runs: pipelineRuns, PipelineNamespaces: namespaces}
+		Apps: platform, Runs: pipelineRuns, Promotions: promoted, PipelineNamespaces: namespaces}
 }
 
 // relabel brings the namespaces of projects created by an earlier version to what this one

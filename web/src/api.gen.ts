@@ -138,6 +138,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/apps/{app}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How what the app serves in one environment differs from another
+         * @description Compares the serving revisions: image, environment variable names (never values; each environment's overlays aside), scaling, port and log paths.
+         */
+        get: operations["diffEnvironments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/apps/{app}/envs/{env}": {
         parameters: {
             query?: never;
@@ -449,6 +469,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/apps/{app}/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the app's promotions, newest first */
+        get: operations["listPromotions"];
+        put?: never;
+        /**
+         * Ask for a release to run in the next environment of the promotion path
+         * @description Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+         */
+        post: operations["createPromotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/apps/{app}/promotions/{promotion}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a promotion */
+        get: operations["getPromotion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/apps/{app}/promotions/{promotion}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending promotion; the last approval it needs deploys it
+         * @description Needs approvePromotions in the promotion's target environment, membership of one of its policy's groups (if it names any), and, where self-approval is forbidden, someone other than the requester. Concurrent approvals each count once; the promotion deploys exactly once.
+         */
+        post: operations["approvePromotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/apps/{app}/promotions/{promotion}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending promotion */
+        post: operations["rejectPromotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/apps/{app}/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the app's releases, newest first, with the environments each serves in
+         * @description A release is what a revision runs, named from a hash of its content: the image (by digest where known; unpinned when only a tag nothing resolved), the container spec and settings without the environment's overlays, and the pipeline run and commit. Environment variables are listed by name only.
+         */
+        get: operations["listReleases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/members": {
         parameters: {
             query?: never;
@@ -536,6 +651,14 @@ export interface components {
             };
             name: string;
         };
+        Approvals: {
+            count: number;
+            forbidSelfApproval?: boolean;
+            groups?: string[];
+        };
+        BreakGlass: {
+            reason: string;
+        };
         CookieMatch: {
             name: string;
             value: string;
@@ -543,7 +666,17 @@ export interface components {
         CreateRequest: {
             name: string;
         };
+        Decision: {
+            message?: string;
+            /** Format: date-time */
+            time: string;
+            user: string;
+        };
+        DecisionRequest: {
+            message?: string;
+        };
         DeployRequest: {
+            breakGlass?: components["schemas"]["BreakGlass"];
             domain?: string;
             env?: components["schemas"]["EnvVar"][];
             image: string;
@@ -558,10 +691,27 @@ export interface components {
         };
         DeployResult: {
             image: string;
+            release: string;
             revision: string;
             rules?: components["schemas"]["Rule"][];
             traffic: components["schemas"]["Target"][];
         };
+        Diff: {
+            differences: components["schemas"]["Difference"][];
+            from: string;
+            fromRelease?: string;
+            fromRevision: string;
+            to: string;
+            toRelease?: string;
+            toRevision: string;
+        };
+        Difference: {
+            field: string;
+            from: string;
+            to: string;
+        };
+        /** @description A Go duration, such as 30s, 15m or 1h30m. */
+        Duration: string;
         EffectiveRouting: {
             percentages: components["schemas"]["Target"][];
             rules: components["schemas"]["RoutedRule"][];
@@ -581,12 +731,18 @@ export interface components {
             value: string;
         };
         Environment: {
+            deployVia?: string;
             description?: string;
+            env?: components["schemas"]["EnvVar"][];
             /** Format: int32 */
             maxScale?: number;
             /** Format: int32 */
             minScale: number;
             name: string;
+            requireApprovals?: components["schemas"]["Approvals"];
+            soak?: components["schemas"]["Duration"];
+            strategies?: string[];
+            windows?: components["schemas"]["Window"][];
         };
         FieldError: {
             field: string;
@@ -594,8 +750,11 @@ export interface components {
         };
         HistoryEntry: {
             action: string;
+            breakGlass?: string;
             image?: string;
             message?: string;
+            promotedFrom?: components["schemas"]["PromotedFrom"];
+            release?: string;
             revision?: string;
             source?: components["schemas"]["Source"];
             /** Format: date-time */
@@ -654,6 +813,9 @@ export interface components {
             detail?: string;
             errors?: components["schemas"]["FieldError"][];
             instance?: string;
+            /** Format: date-time */
+            nextOpening?: string | null;
+            rule?: string;
             status: number;
             title: string;
             type: string;
@@ -669,6 +831,35 @@ export interface components {
                 [key: string]: components["schemas"]["EnvAccess"];
             };
             manageMembers: boolean;
+        };
+        PromotedFrom: {
+            env: string;
+            promotion: string;
+            release: string;
+            revision: string;
+        };
+        Promotion: {
+            app: string;
+            approvals: components["schemas"]["Decision"][];
+            breakGlass?: components["schemas"]["Decision"];
+            /** Format: date-time */
+            createdAt: string;
+            deployedRevision?: string;
+            error?: string;
+            from: string;
+            id: string;
+            message?: string;
+            project: string;
+            rejection?: components["schemas"]["Decision"];
+            release: string;
+            requestedBy: string;
+            requiredApprovals: number;
+            revision: string;
+            state: string;
+            strategy?: components["schemas"]["Strategy"];
+            to: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         Record: {
             action: string;
@@ -688,6 +879,40 @@ export interface components {
             time: string;
             user: string;
         };
+        Recorded: {
+            /** Format: date-time */
+            at: string;
+            env: string;
+            revision: string;
+        };
+        ReleaseEnvironment: {
+            env: string;
+            /** Format: int64 */
+            percent: number;
+            revision: string;
+        };
+        ReleaseView: {
+            digest?: string;
+            envNames?: string[];
+            environments: components["schemas"]["ReleaseEnvironment"][];
+            image: string;
+            logPaths?: components["schemas"]["LogPath"][];
+            name: string;
+            /** Format: int32 */
+            port?: number;
+            recorded: components["schemas"]["Recorded"];
+            scaling?: components["schemas"]["Scaling"];
+            source?: components["schemas"]["Source"];
+            unpinned?: boolean;
+        };
+        Request: {
+            breakGlass?: components["schemas"]["BreakGlass"];
+            from: string;
+            message?: string;
+            revision?: string;
+            strategy?: components["schemas"]["Strategy"];
+            to: string;
+        };
         ResourcesSpec: {
             limits?: {
                 [key: string]: string;
@@ -697,6 +922,7 @@ export interface components {
             };
         };
         Revision: {
+            breakGlass?: string;
             /** Format: date-time */
             created: string;
             deployedBy: string;
@@ -706,8 +932,10 @@ export interface components {
             name: string;
             /** Format: int64 */
             percent: number;
+            promotedFrom?: components["schemas"]["PromotedFrom"];
             ready: boolean;
             reason?: string;
+            release?: string;
             source?: components["schemas"]["Source"];
             tags?: string[];
         };
@@ -828,6 +1056,12 @@ export interface components {
             rules?: components["schemas"]["Rule"][];
             traffic: components["schemas"]["Target"][];
         };
+        Window: {
+            cron: string;
+            duration: components["schemas"]["Duration"];
+            kind: string;
+            timeZone?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -855,7 +1089,7 @@ export interface operations {
                 app?: string;
                 /** @description Only calls in this environment. */
                 env?: string;
-                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
+                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
                 action?: string;
                 /** @description Only records at or after this RFC 3339 time. */
                 since?: string;
@@ -1525,6 +1759,108 @@ export interface operations {
             };
         };
     };
+    diffEnvironments: {
+        parameters: {
+            query: {
+                /** @description An environment. */
+                from: string;
+                /** @description Another environment. */
+                to: string;
+            };
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diff"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist (the detail says which); the app is deployed in neither environment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); from or to is not an environment */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getApp: {
         parameters: {
             query?: never;
@@ -1789,7 +2125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project */
+            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project; breakGlass is given and the caller may not breakGlass in the environment */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1807,7 +2143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); a revision that would keep traffic (canary, header) does not exist yet: wait until it is Ready, or deploy with strategy replace; the short host ({app}.sls-{cluster}.{base}) is taken by an app of this name in another namespace, or being claimed at the same moment; pipelineRun is given and pipelines are not configured on this platform (pipelines.platformURL), or the run has finished or not checked out a commit */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); a revision that would keep traffic (canary, header) does not exist yet: wait until it is Ready, or deploy with strategy replace; the short host ({app}.sls-{cluster}.{base}) is taken by an app of this name in another namespace, or being claimed at the same moment; pipelineRun is given and pipelines are not configured on this platform (pipelines.platformURL), or the run has finished or not checked out a commit; rule promotionRequired: the environment is reached only by promotion (createPromotion), unless the deploy carries breakGlass */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3850,6 +4186,716 @@ export interface operations {
                 };
             };
             /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPromotions: {
+        parameters: {
+            query?: {
+                /** @description Only promotions in this state. */
+                state?: "pending" | "deploying" | "deployed" | "rejected" | "failed";
+            };
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"][];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: state is not a promotion state */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "test",
+                 *       "to": "prod",
+                 *       "message": "v3 has soaked in test",
+                 *       "strategy": {
+                 *         "type": "replace"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Request"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project; the caller may not requestPromotions (or breakGlass) in the target environment */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist (the detail says which); the app is not deployed in from */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: rule notNextStep: to is not the step after from on the promotion path; rule notReady: the revision is not Ready; rule soak: the revision has not served, Ready, for the target's soak yet (nextOpening says when it will have); rule window: the target's windows are closed (nextOpening is the next opening); a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); from or to is not an environment, the revision does not exist, or the release breaks the target's policy (a scale below its floor, a strategy it does not allow); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                promotion: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or promotion that does not exist (the detail says which); the promotion does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvePromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                promotion: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "looks good"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DecisionRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project; the caller may not approvePromotions in the target environment, or rule selfApproval: the requester may not approve, or rule notApprover: the caller is in none of the approving groups */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or promotion that does not exist (the detail says which); the promotion does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: rule notPending: the promotion is not pending; rule alreadyApproved: the caller has approved it already; rule window: the approval would deploy while the target's windows are closed (nextOpening is the next opening); too many concurrent changes to the app (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); the release breaks the target's policy now; the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                promotion: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "looks good"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DecisionRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project; the caller may not approvePromotions in the target environment */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project, app or promotion that does not exist (the detail says which); the promotion does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: rule notPending: the promotion is not pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReleases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseView"][];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
