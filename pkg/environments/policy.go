@@ -1,10 +1,12 @@
 package environments
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
 	// Windows name IANA zones; the binaries must not depend on the host's zoneinfo.
 	_ "time/tzdata"
 
@@ -71,13 +73,36 @@ const (
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// parseCron parses a window's schedule: five fields or a descriptor that stands for them
+// (@daily). "@every" is refused: it counts from the moment asked, not from the clock, so it
+// names no recurring span of time.
+func parseCron(spec string) (cron.Schedule, error) {
+	s, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.(*cron.SpecSchedule); !ok {
+		return nil, errors.New("@every is not a time of day; use five fields")
+	}
+	return s, nil
+}
+
+// loadZone loads a window's IANA zone ("" is UTC). "Local" is refused: it is the host's
+// zone, so the same configuration would mean different times on different hosts.
+func loadZone(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, errors.New("the host's zone (Local) is not an IANA zone")
+	}
+	return time.LoadLocation(name)
+}
+
 // schedule parses the window's cron in its zone; Validate has checked both.
 func (w Window) schedule() (cron.Schedule, *time.Location, error) {
-	loc, err := time.LoadLocation(w.TimeZone)
+	loc, err := loadZone(w.TimeZone)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := cronParser.Parse(w.Cron)
+	s, err := parseCron(w.Cron)
 	return s, loc, err
 }
 
@@ -193,13 +218,13 @@ func (e Environment) validatePolicy(p *field.Path) field.ErrorList {
 		}
 		if strings.HasPrefix(strings.TrimSpace(w.Cron), "TZ=") || strings.HasPrefix(strings.TrimSpace(w.Cron), "CRON_TZ=") {
 			errs = append(errs, field.Invalid(wp.Child("cron"), w.Cron, "name the zone in timeZone"))
-		} else if _, err := cronParser.Parse(w.Cron); err != nil {
+		} else if _, err := parseCron(w.Cron); err != nil {
 			errs = append(errs, field.Invalid(wp.Child("cron"), w.Cron, "not a five-field cron schedule: "+err.Error()))
 		}
 		if d := w.Duration.Duration; d < MinWindowDuration || d > MaxWindowDuration {
 			errs = append(errs, field.Invalid(wp.Child("duration"), d.String(), fmt.Sprintf("must be between %s and %s", MinWindowDuration, MaxWindowDuration)))
 		}
-		if _, err := time.LoadLocation(w.TimeZone); err != nil {
+		if _, err := loadZone(w.TimeZone); err != nil {
 			errs = append(errs, field.Invalid(wp.Child("timeZone"), w.TimeZone, "not an IANA time zone"))
 		}
 	}

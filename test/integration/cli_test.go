@@ -127,9 +127,10 @@ func TestCLIWalkthrough(t *testing.T) {
 	if r := s.run(append([]string{"app", "describe", "ghost"}, in...)...); r.code != 3 || !strings.Contains(r.errOut, "Not found") {
 		t.Errorf("describe ghost: exit %d, stderr %q; want 3 and the problem's title", r.code, r.errOut)
 	}
-	r := s.run("deploy", "hello", "--image", "dev.local/walk/hello:v3", "--min-scale", "0", "-p", "cliwalk", "--environment", "prod")
+	// (In test: prod is reached only by promotion, and the CLI has no break-glass flag.)
+	r := s.run(append([]string{"deploy", "hello", "--image", "dev.local/walk/hello:v3", "--min-scale=-1"}, in...)...)
 	if r.code != 2 || !strings.Contains(r.errOut, "scaling.minScale") {
-		t.Errorf("deploy minScale 0 to prod: exit %d, stderr %q; want 2 naming scaling.minScale", r.code, r.errOut)
+		t.Errorf("deploy minScale -1: exit %d, stderr %q; want 2 naming scaling.minScale", r.code, r.errOut)
 	}
 }
 

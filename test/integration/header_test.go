@@ -20,10 +20,13 @@ import (
 // tag its own URL) and records the rule; deleting the app removes the Service.
 func TestHeaderDeployAndDelete(t *testing.T) {
 	createProject(t, "lanes")
+	// prod is reached only by promotion (config/dev.yaml); the test deploys there directly,
+	// breaking glass as the admin, to see prod's own policy (min-scale) on the revision.
 	base := appPath("lanes", "web", "prod")
-	mustCall(t, http.StatusCreated, http.MethodPost, base+"/deployments", map[string]any{"image": "dev.local/lanes/web:v1"}, nil)
+	breakGlass := map[string]string{"reason": "integration test: header deploys under prod's policy"}
+	mustCall(t, http.StatusCreated, http.MethodPost, base+"/deployments", map[string]any{"image": "dev.local/lanes/web:v1", "breakGlass": breakGlass}, nil)
 	headerDeploy := map[string]any{
-		"image": "dev.local/lanes/web:v2", "message": "beta users only",
+		"image": "dev.local/lanes/web:v2", "message": "beta users only", "breakGlass": breakGlass,
 		"strategy": map[string]any{"type": "header", "match": map[string]any{"headers": map[string]any{"x-user-group": map[string]string{"exact": "beta"}}}},
 	}
 	// Until v1 exists a header deploy would pin traffic to a revision Knative may never
