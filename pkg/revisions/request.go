@@ -55,6 +55,13 @@ type DeployRequest struct {
 	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
 }
 
+func strategyType(s *Strategy) string {
+	if s == nil || s.Type == "" {
+		return StrategyReplace
+	}
+	return s.Type
+}
+
 // BreakGlass is a documented exception to an environment's promotion policy.
 type BreakGlass struct {
 	// Reason says why the policy is skipped (required).
@@ -203,8 +210,9 @@ func (r DeployRequest) Validate(env environments.Environment) field.ErrorList {
 	if r.Strategy != nil {
 		errs = append(errs, r.Strategy.validate(field.NewPath("strategy"))...)
 	}
-	if r.Strategy != nil && !env.AllowsStrategy(r.Strategy.Type) {
-		errs = append(errs, field.NotSupported(field.NewPath("strategy", "type"), r.Strategy.Type, env.Strategies))
+	// No strategy is a replace, which the environment may not allow either.
+	if strategy := r.Strategy; !env.AllowsStrategy(strategyType(strategy)) {
+		errs = append(errs, field.NotSupported(field.NewPath("strategy", "type"), strategyType(strategy), env.Strategies))
 	}
 	errs = append(errs, r.BreakGlass.Validate(field.NewPath("breakGlass"))...)
 	if len(r.Message) > MaxMessageLength {
