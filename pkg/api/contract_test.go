@@ -14,8 +14,8 @@ import (
 	"github.com/slipway-dev/slipway/internal/golden"
 	"github.com/slipway-dev/slipway/pkg/api"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
-	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 )
 
 // TestContractIsCommitted keeps api/openapi.json — what the Go client, the console's types
