@@ -79,6 +79,20 @@ func (p *Platform) deploy(ctx context.Context, user string, t Target, req revisi
 			return DeployResult{}, err
 		}
 	}
+	// The release is kept before the Service names it, once per deploy (not per retry of
+	// the write below). It is what the request asked for: without the environment's
+	// overlays and scale floor, so the same request is the same release everywhere.
+	var release releases.Release
+	if promoted != nil {
+		release = promoted.Release
+	} else {
+		asked := req.TemplateFor(environments.Environment{Name: env.Name}, "", user, p.now)
+		asked.Source = source
+		release = releases.FromTemplate(t.Project, t.App, env, asked, "", p.now())
+		if err := p.RecordRelease(ctx, release); err != nil {
+			return DeployResult{}, err
+		}
+	}
 	var result DeployResult
 	written, err := p.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
 		app := revisions.App{Project: t.Project, Name: t.App, Env: t.Env, Namespace: t.Namespace()}
@@ -112,23 +126,11 @@ func (p *Platform) deploy(ctx context.Context, user string, t Target, req revisi
 		app.Template.Source = source
 		entry := revisions.HistoryEntry{Time: app.Template.DeployedAt, User: user, Action: revisions.ActionDeploy,
 			Revision: rev, Image: app.Template.Image, Message: req.Message, Source: source}
-		var release releases.Release
 		if promoted != nil {
-			release = promoted.Release
 			app.Template.PromotedFrom, app.Template.BreakGlass = &promoted.From, promoted.BreakGlass
 			entry.Action, entry.PromotedFrom, entry.BreakGlass = revisions.ActionPromoted, &promoted.From, promoted.BreakGlass
-		} else {
-			// The release is what the request asked for: without the environment's overlays
-			// and scale floor, so the same request is the same release everywhere.
-			asked := req.TemplateFor(environments.Environment{Name: env.Name}, rev, user, p.now)
-			asked.Source = source
-			release = releases.FromTemplate(t.Project, t.App, env, asked, "", p.now())
-			if err := p.RecordRelease(ctx, release); err != nil {
-				return nil, err
-			}
-			if req.BreakGlass != nil {
-				app.Template.BreakGlass, entry.BreakGlass = req.BreakGlass.Reason, req.BreakGlass.Reason
-			}
+		} else if req.BreakGlass != nil {
+			app.Template.BreakGlass, entry.BreakGlass = req.BreakGlass.Reason, req.BreakGlass.Reason
 		}
 		app.Template.Release, entry.Release = release.Name, release.Name
 		app.Scheme = req.SchemeFor(app.Scheme)

@@ -353,7 +353,7 @@ type Record struct {
 type Recorded struct {
 	At       time.Time `json:"at"`
 	Env      string    `json:"env"`
-	Revision string    `json:"revision"`
+	Revision string    `json:"revision,omitempty,omitzero"`
 }
 
 // ReleaseEnvironment defines model for ReleaseEnvironment.

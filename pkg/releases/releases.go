@@ -57,8 +57,10 @@ type Spec struct {
 
 // Recorded is where a release was first recorded.
 type Recorded struct {
-	Env      string    `json:"env"`
-	Revision string    `json:"revision"`
+	Env string `json:"env"`
+	// Revision is the revision it was read from, when it was (a promotion pins a release
+	// Knative resolved); a deploy records its release before the revision is named.
+	Revision string    `json:"revision,omitempty"`
 	At       time.Time `json:"at"`
 }
 

@@ -883,7 +883,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             env: string;
-            revision: string;
+            revision?: string;
         };
         ReleaseEnvironment: {
             env: string;
