@@ -35,6 +35,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/projects"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/server"
 )
@@ -104,6 +105,8 @@ type Platform struct {
 	Kube    *kubefake.Clientset
 	Serving *servingfake.Clientset
 	Argo    *argofake.Clientset
+	// Promotions is the promotion service behind the handler (its leader-only Resume).
+	Promotions *promotions.Promotions
 	// Logs collects what the server logged.
 	Logs *testutil.Buffer
 }
@@ -176,7 +179,7 @@ func NewPlatform(t testing.TB, o PlatformOptions) *Platform {
 	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, time.Minute), Authorizer: identity.NewSARAuthorizer(clients.Reviews, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
-	return &Platform{Echo: e, Cache: cache, Kube: kc, Serving: sc, Argo: ac, Logs: logs}
+	return &Platform{Echo: e, Cache: cache, Kube: kc, Serving: sc, Argo: ac, Promotions: svc.Promotions, Logs: logs}
 }
 
 // SeedNamespaces are the project's namespaces, and one of no project.

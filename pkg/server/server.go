@@ -44,12 +44,13 @@ type Server struct {
 	// Registry is what /metrics serves: HTTP, leader election, Go and process metrics.
 	Registry *prometheus.Registry
 
-	cfg       *config.Config
-	clients   *kube.Clients
-	routing   *routingreconciler.Controller
-	pipelines *pipelinesreconciler.Controller
-	projects  *projects.Projects
-	log       *slog.Logger
+	cfg        *config.Config
+	clients    *kube.Clients
+	routing    *routingreconciler.Controller
+	pipelines  *pipelinesreconciler.Controller
+	projects   *projects.Projects
+	promotions *promotions.Promotions
+	log        *slog.Logger
 }
 
 // New wires platform-api from a loaded (defaulted and validated) configuration; nothing
@@ -81,8 +82,11 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks, InFlight: cfg.Limits.InFlight,
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, Leader: leader, Registry: reg,
-		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, projects: svc.Projects, log: log}, nil
+		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
 }
+
+// resumeEvery is how often the leader looks for promotions a stopped replica left deploying.
+const resumeEvery = 30 * time.Second
 
 // ready is /readyz: the caches have synced and the leader election loop is healthy (see
 // kube.Leader.Healthy), so a replica that would never reconcile again is not called ready.
@@ -166,10 +170,16 @@ func (s *Server) Start(ctx context.Context) error {
 	go s.Leader.Run(ctx, func(ctx context.Context) {
 		// Both return when the Lease is lost; the Leader campaigns again only after they have.
 		var wg sync.WaitGroup
-		wg.Add(2)
+		wg.Add(3)
 		go func() {
 			defer wg.Done()
 			s.relabel(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			// A request's deploy ends within its timeout; a promotion deploying for longer
+			// lost its replica mid-way.
+			s.promotions.Resume(ctx, resumeEvery, 2*s.cfg.Limits.InFlight.RequestTimeout.Duration)
 		}()
 		go func() {
 			defer wg.Done()
