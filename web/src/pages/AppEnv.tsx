@@ -41,6 +41,7 @@ interface Props {
 
 export function AppEnvPage({ project, app, env, tab }: Props) {
   const { environments } = useSession()
+  const promotionOnly = environments.find((e) => e.name === env)?.deployVia === 'promotion'
   const base = appPath(project, app, env)
   const status = usePoll<AppStatus>(base, POLL_MS)
   const revisions = usePoll<Revision[]>(base + '/revisions', POLL_MS)
@@ -73,13 +74,20 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
         <h1>
           {app} <span className="muted">in</span> {env}
         </h1>
-        <nav aria-label="Environment" className="envswitch">
-          {environments.map((e) => (
-            <Link key={e.name} to={href('projects', project, 'apps', app, 'envs', e.name)} aria-current={e.name === env ? 'page' : undefined}>
-              {e.name}
+        <div className="title-links">
+          <nav aria-label="Environment" className="envswitch">
+            {environments.map((e) => (
+              <Link key={e.name} to={href('projects', project, 'apps', app, 'envs', e.name)} aria-current={e.name === env ? 'page' : undefined}>
+                {e.name}
+              </Link>
+            ))}
+          </nav>
+          {environments.length > 1 && (
+            <Link to={href('projects', project, 'apps', app, 'promotions')} className="promotions-link">
+              Promotions
             </Link>
-          ))}
-        </nav>
+          )}
+        </div>
       </div>
       <div aria-live="polite" className="live">
         {notice && (
@@ -96,7 +104,13 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
       {notDeployed && (
         <p className="banner info">
           {app} is not deployed in {env} yet.{' '}
-          {access.data && !canChange && 'You may not deploy here.'}
+          {promotionOnly ? (
+            <>
+              {env} is reached by promotion: see <Link to={href('projects', project, 'apps', app, 'promotions')}>{app}'s promotions</Link>.
+            </>
+          ) : (
+            access.data && !canChange && 'You may not deploy here.'
+          )}
         </p>
       )}
       {st && <Summary st={st} />}
