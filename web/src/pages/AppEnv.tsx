@@ -48,6 +48,8 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
   const access = useAccess(project)
   const rights = access.data?.envs[env]
   const canChange = !!rights?.change
+  // Where releases come by promotion, a direct deploy breaks glass: offered only to who may.
+  const canDeploy = canChange && (!promotionOnly || !!rights?.actions.breakGlass)
   const notDeployed = status.error?.status === 404
   const [notice, setNotice] = useState<string>()
   const tabHref = (t: Tab) => (t === 'revisions' ? href('projects', project, 'apps', app, 'envs', env) : href('projects', project, 'apps', app, 'envs', env, t))
@@ -61,7 +63,7 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
   }
   const st = notDeployed ? undefined : status.data
   // A pipeline can make the first deploy: its tab is there before the app is.
-  const shown: Tab[] = notDeployed ? (canChange ? ['deploy', 'pipeline'] : ['pipeline']) : TABS.filter((t) => t !== 'deploy' || canChange)
+  const shown: Tab[] = notDeployed ? (canDeploy ? ['deploy', 'pipeline'] : ['pipeline']) : TABS.filter((t) => t !== 'deploy' || canDeploy)
   const active: Tab = shown.includes(tab) ? tab : shown[0] ?? 'revisions'
   const revs = revisions.data ?? []
 
@@ -139,8 +141,8 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
             onDeleted={() => navigate(href('projects', project))}
           />
         )}
-        {active === 'deploy' && canChange && (
-          <DeployForm key={st?.image ?? 'new'} base={base} env={env} current={st} onDeployed={(r) => done(`Deployed ${r.revision}. It appears below and turns Ready when Knative has it running (about 20 s here).`)} />
+        {active === 'deploy' && canDeploy && (
+          <DeployForm key={st?.image ?? 'new'} base={base} env={env} current={st} breakGlass={promotionOnly} onDeployed={(r) => done(`Deployed ${r.revision}. It appears below and turns Ready when Knative has it running (about 20 s here).`)} />
         )}
         {active === 'traffic' && st && (
           <TrafficEditor status={st} revisions={revs} base={base} readOnly={!canChange} onSaved={() => done('Traffic split saved.')} />

@@ -229,9 +229,7 @@ function StepPanel({ step, project, app, access, onPromoted }: StepProps) {
 
   return (
     <section className="card path-step" aria-label={`Promote from ${from.name} to ${to.name}`} data-from={from.name} data-to={to.name}>
-      <h3>
-        <span aria-hidden="true">→</span> {label}
-      </h3>
+      <h3>{label}</h3>
       {diff.error?.status === 404 && <p className="muted">{app} is deployed in neither environment yet.</p>}
       {diff.error && diff.error.status !== 404 && <ErrorBanner error={diff.error} prefix="Could not compare them" />}
       {d && <DiffView diff={d} />}
