@@ -8,7 +8,9 @@
 // It drives Chromium headless through playwright-core: log in, create a project, deploy,
 // see the revision become Ready without a reload, canary 20%, edit the split, roll back, add
 // a header rule, read the history and manifests, set a pipeline with an approval gate, start
-// and cancel a run, rotate its hook, at 1280 px and 390 px.
+// and cancel a run, rotate its hook, ask to promote test → prod (pending: prod needs one
+// approval by someone else, so the admin's own approval is refused by rule selfApproval) and
+// reject it, break glass into prod and read prod's history, at 1280 px and 390 px.
 import { chromium } from 'playwright-core'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -336,6 +338,69 @@ try {
     if ((await page.getByTestId('hook-token').count()) > 0) throw new Error('the hook token is shown again after a reload')
   })
 
+  const promotionsPath = `/projects/${project}/apps/${app}/promotions`
+  const promotionRow = (table, id) => page.locator(`table.${table} tr[data-promotion="${id}"]`)
+  await step('promotions: ask to promote test → prod, pending, self-approval refused, reject', async () => {
+    await page.goto(`${base}/projects/${project}/apps/${app}/envs/${env}`)
+    await page.getByRole('link', { name: 'Promotions', exact: true }).click()
+    await page.waitForURL(base + promotionsPath)
+    // Each environment along the path with what it runs; prod has nothing yet.
+    await expectText(page.locator('[data-env="test"] [data-testid=env-serving]'), `${app}-00001 100%`)
+    await expectText(page.locator('[data-env="test"] [data-testid=env-release]'), `${app}-`)
+    await expectText(page.locator('[data-env="prod"] [data-testid=env-serving]'), 'Not deployed in prod')
+    const promote = page.locator('[data-from="test"][data-to="prod"]')
+    await expectText(promote.getByTestId('diff'), 'Nothing serves in prod yet')
+    await promote.getByLabel('Message', { exact: true }).fill('v1 to prod')
+    await promote.getByRole('button', { name: 'Promote test → prod' }).click()
+    await expectText(notice(), 'is pending: it needs 1 approval')
+    const pending = page.locator('table.pending-promotions tr[data-promotion]')
+    await pending.first().waitFor()
+    const id = await pending.first().getAttribute('data-promotion')
+    await expectText(promotionRow('pending-promotions', id), '0 of 1 approval')
+    await expectText(promotionRow('promotions', id).getByTestId('promotion-state'), 'pending')
+    await screenshot('promotion-pending')
+    // The admin asked for it and prod forbids self-approval: refused, naming the rule.
+    const dialog = page.getByRole('dialog')
+    await page.getByRole('button', { name: `Approve promotion ${id}` }).click()
+    await dialog.waitFor()
+    await dialog.getByRole('button', { name: 'Approve', exact: true }).click()
+    await expectText(dialog.locator('.banner.error[data-rule="selfApproval"]'), 'Refused by rule selfApproval')
+    await screenshot('promotion-self-approval-refused')
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await page.getByRole('button', { name: `Reject promotion ${id}` }).click()
+    await dialog.waitFor()
+    await dialog.getByLabel('Message (recorded with the decision)', { exact: true }).fill('not yet')
+    await dialog.getByRole('button', { name: 'Reject', exact: true }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await expectText(notice(), `Rejected promotion ${id}`)
+    await expectText(promotionRow('promotions', id).getByTestId('promotion-state'), 'rejected')
+    await expectText(promotionRow('promotions', id), 'rejected by')
+    await page.getByText('No promotion is waiting.').waitFor()
+  })
+
+  await step('promotions: break glass into prod, its history says so', async () => {
+    const promote = page.locator('[data-from="test"][data-to="prod"]')
+    await promote.getByLabel('Message', { exact: true }).fill('v1 to prod now')
+    await promote.getByLabel('Break glass: skip approvals and windows').check()
+    await promote.getByLabel('Break-glass reason', { exact: true }).fill('console e2e: break glass')
+    await promote.getByRole('button', { name: 'Promote test → prod' }).click()
+    // No approval: it deploys at once, as prod's first revision.
+    await expectText(notice(), `Promoted ${app}-00001 to prod`)
+    await expectText(page.locator('table.promotions tr[data-promotion]').first().getByTestId('promotion-state'), 'deployed')
+    await expectText(page.locator('[data-env="prod"] [data-testid=env-serving]'), `${app}-00001`, READY_MS)
+    await screenshot('promotion-break-glass')
+    await page.goto(`${base}/projects/${project}/apps/${app}/envs/prod/history`)
+    const timeline = page.locator('.timeline')
+    await expectText(timeline, 'promoted from test')
+    await expectText(timeline, 'console e2e: break glass')
+    const actions = await timeline.locator('.entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-action')))
+    for (const want of ['promoted', 'promotion-requested', 'promotion-rejected']) {
+      if (!actions.includes(want)) throw new Error(`prod's history actions ${actions}, want ${want} among them`)
+    }
+    await screenshot('prod-history')
+  })
+
   if (userToken) {
     await step('a viewer is offered no changes', async () => {
       await page.goto(`${base}/projects/${project}/members`)
@@ -374,6 +439,11 @@ try {
           if ((await viewer.getByRole('button', { name }).count()) > 0) throw new Error(`the viewer is offered "${name}"`)
         }
         if (!(await viewer.getByLabel('Repository', { exact: true }).isDisabled())) throw new Error('the viewer may edit the pipeline')
+        await viewer.goto(base + promotionsPath)
+        await viewer.getByTestId('may-not-promote').waitFor()
+        for (const name of [/^Promote /, /^Approve promotion/, /^Reject promotion/]) {
+          if ((await viewer.getByRole('button', { name }).count()) > 0) throw new Error(`the viewer is offered "${name}"`)
+        }
         await viewer.goto(base + '/')
         await viewer.getByRole('heading', { name: 'Projects', exact: true }).waitFor()
         await viewer.getByRole('link', { name: project, exact: true }).waitFor()
@@ -401,6 +471,7 @@ try {
       ['traffic', `/projects/${project}/apps/${app}/envs/${env}/traffic`],
       ['project', `/projects/${project}`],
       ['pipeline', `/projects/${project}/apps/${app}/envs/${env}/pipeline`],
+      ['promotions', promotionsPath],
       ['run', runPath],
     ]) {
       await page.goto(base + path)

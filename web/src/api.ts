@@ -138,3 +138,8 @@ export function asApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e
   return new ApiError(e instanceof Error ? e.message : String(e), 0)
 }
+
+/** appAcrossPath is the API path of an app across its environments (releases, promotions, diff). */
+export function appAcrossPath(project: string, app: string): string {
+  return `${API}/projects/${encodeURIComponent(project)}/apps/${encodeURIComponent(app)}`
+}

@@ -23,3 +23,15 @@ export function shortImage(image: string): string {
 export function newestFirst<T extends { name: string }>(revisions: T[]): T[] {
   return [...revisions].sort((a, b) => b.name.localeCompare(a.name, undefined, { numeric: true }))
 }
+
+/** until says how far ahead a time is ("in 5 min"); a time passed is "now". */
+export function until(iso: string, now = Date.now()): string {
+  const t = Date.parse(iso)
+  if (Number.isNaN(t)) return iso
+  const s = Math.round((t - now) / 1000)
+  if (s <= 0) return 'now'
+  if (s < 60) return `in ${s} s`
+  if (s < 3600) return `in ${Math.round(s / 60)} min`
+  if (s < 86400) return `in ${Math.round(s / 3600)} h`
+  return `in ${Math.round(s / 86400)} d`
+}

@@ -2,6 +2,9 @@
 // This module imports the pages and no page imports it (what pages share lives in
 // access.ts and components/).
 //
+// Promotions are per app across environments: one page for the app along the promotion path
+// (what each environment runs, their differences, promote, approve and reject).
+//
 // Pipelines are per app and environment: the "Pipeline" tab of the app's page (runs, start,
 // the pipeline form, the hook) and a page per run (steps, approval, cancel, retry, logs).
 import type { ReactNode } from 'react'
@@ -11,6 +14,7 @@ import { ProjectPage } from './pages/Project'
 import { MembersPage } from './pages/Members'
 import { AppEnvPage, TABS, type Tab } from './pages/AppEnv'
 import { RunPage } from './pages/Run'
+import { PromotionsPage } from './pages/Promotions'
 
 type Params = Record<string, string>
 
@@ -24,6 +28,11 @@ export const routes: RouteDef[] = [
   { path: '/', title: () => 'Projects', page: () => <ProjectsPage /> },
   { path: '/projects/:project', title: (p) => p.project, page: (p) => <ProjectPage project={p.project} /> },
   { path: '/projects/:project/members', title: (p) => `Members · ${p.project}`, page: (p) => <MembersPage project={p.project} /> },
+  {
+    path: '/projects/:project/apps/:app/promotions',
+    title: (p) => `Promotions · ${p.app}`,
+    page: (p) => <PromotionsPage key={`${p.project}/${p.app}`} project={p.project} app={p.app} />,
+  },
   {
     path: '/projects/:project/apps/:app/envs/:env',
     title: (p) => `${p.app} (${p.env})`,

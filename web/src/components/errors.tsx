@@ -1,6 +1,8 @@
 import { useId, type ReactNode } from 'react'
 import type { ApiError } from '../api'
 import type { FieldError } from '../schema'
+import { until, when } from '../format'
+import { refusal } from '../promotion'
 
 /** fieldMessages are the API's errors for path and, with children, for anything under it. */
 export function fieldMessages(err: ApiError | undefined, path: string, children = false): string[] {
@@ -11,15 +13,31 @@ export function fieldMessages(err: ApiError | undefined, path: string, children 
 }
 
 /**
- * ErrorBanner shows a failed call: a network failure, or the problem's title and detail and
- * each field error (fields with an input also show theirs beside it).
+ * ErrorBanner shows a failed call: a network failure, or the problem's title and detail, the
+ * policy rule that refused it (with the next opening of a time rule) and each field error
+ * (fields with an input also show theirs beside it).
  */
-export function ErrorBanner({ error, prefix }: { error?: ApiError; prefix?: string }) {
+export function ErrorBanner({ error, prefix, now }: { error?: ApiError; prefix?: string; now?: number }) {
   if (!error) return null
+  const r = refusal(error)
   return (
-    <div className="banner error" role="alert">
+    <div className="banner error" role="alert" data-rule={r?.rule}>
       <strong>{prefix ? prefix + ': ' : ''}{error.network ? 'Network error' : error.problem?.title ?? 'Request failed'}</strong>
       <div>{error.network ? error.message : error.problem?.detail ?? (error.problem ? '' : error.message)}</div>
+      {r && (
+        <div className="refusal" data-testid="refusal">
+          Refused by rule <code>{r.rule}</code>
+          {r.explanation ? `: ${r.explanation}.` : '.'}
+          {r.nextOpening && (
+            <div data-testid="next-opening">
+              Next opening:{' '}
+              <time dateTime={r.nextOpening}>
+                {when(r.nextOpening)} ({until(r.nextOpening, now)})
+              </time>
+            </div>
+          )}
+        </div>
+      )}
       {error.fieldErrors.length > 0 && (
         <ul className="field-list">
           {error.fieldErrors.map((f, i) => (

@@ -41,12 +41,15 @@ interface Props {
 
 export function AppEnvPage({ project, app, env, tab }: Props) {
   const { environments } = useSession()
+  const promotionOnly = environments.find((e) => e.name === env)?.deployVia === 'promotion'
   const base = appPath(project, app, env)
   const status = usePoll<AppStatus>(base, POLL_MS)
   const revisions = usePoll<Revision[]>(base + '/revisions', POLL_MS)
   const access = useAccess(project)
   const rights = access.data?.envs[env]
   const canChange = !!rights?.change
+  // Where releases come by promotion, a direct deploy breaks glass: offered only to who may.
+  const canDeploy = canChange && (!promotionOnly || !!rights?.actions.breakGlass)
   const notDeployed = status.error?.status === 404
   const [notice, setNotice] = useState<string>()
   const tabHref = (t: Tab) => (t === 'revisions' ? href('projects', project, 'apps', app, 'envs', env) : href('projects', project, 'apps', app, 'envs', env, t))
@@ -60,7 +63,7 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
   }
   const st = notDeployed ? undefined : status.data
   // A pipeline can make the first deploy: its tab is there before the app is.
-  const shown: Tab[] = notDeployed ? (canChange ? ['deploy', 'pipeline'] : ['pipeline']) : TABS.filter((t) => t !== 'deploy' || canChange)
+  const shown: Tab[] = notDeployed ? (canDeploy ? ['deploy', 'pipeline'] : ['pipeline']) : TABS.filter((t) => t !== 'deploy' || canDeploy)
   const active: Tab = shown.includes(tab) ? tab : shown[0] ?? 'revisions'
   const revs = revisions.data ?? []
 
@@ -73,13 +76,20 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
         <h1>
           {app} <span className="muted">in</span> {env}
         </h1>
-        <nav aria-label="Environment" className="envswitch">
-          {environments.map((e) => (
-            <Link key={e.name} to={href('projects', project, 'apps', app, 'envs', e.name)} aria-current={e.name === env ? 'page' : undefined}>
-              {e.name}
+        <div className="title-links">
+          <nav aria-label="Environment" className="envswitch">
+            {environments.map((e) => (
+              <Link key={e.name} to={href('projects', project, 'apps', app, 'envs', e.name)} aria-current={e.name === env ? 'page' : undefined}>
+                {e.name}
+              </Link>
+            ))}
+          </nav>
+          {environments.length > 1 && (
+            <Link to={href('projects', project, 'apps', app, 'promotions')} className="promotions-link">
+              Promotions
             </Link>
-          ))}
-        </nav>
+          )}
+        </div>
       </div>
       <div aria-live="polite" className="live">
         {notice && (
@@ -96,7 +106,13 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
       {notDeployed && (
         <p className="banner info">
           {app} is not deployed in {env} yet.{' '}
-          {access.data && !canChange && 'You may not deploy here.'}
+          {promotionOnly ? (
+            <>
+              {env} is reached by promotion: see <Link to={href('projects', project, 'apps', app, 'promotions')}>{app}'s promotions</Link>.
+            </>
+          ) : (
+            access.data && !canChange && 'You may not deploy here.'
+          )}
         </p>
       )}
       {st && <Summary st={st} />}
@@ -125,8 +141,8 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
             onDeleted={() => navigate(href('projects', project))}
           />
         )}
-        {active === 'deploy' && canChange && (
-          <DeployForm key={st?.image ?? 'new'} base={base} env={env} current={st} onDeployed={(r) => done(`Deployed ${r.revision}. It appears below and turns Ready when Knative has it running (about 20 s here).`)} />
+        {active === 'deploy' && canDeploy && (
+          <DeployForm key={st?.image ?? 'new'} base={base} env={env} current={st} breakGlass={promotionOnly} onDeployed={(r) => done(`Deployed ${r.revision}. It appears below and turns Ready when Knative has it running (about 20 s here).`)} />
         )}
         {active === 'traffic' && st && (
           <TrafficEditor status={st} revisions={revs} base={base} readOnly={!canChange} onSaved={() => done('Traffic split saved.')} />

@@ -12,6 +12,11 @@ interface Props {
   base: string
   env: string
   current?: AppStatus
+  /**
+   * breakGlass: env is reached only by promotion, so a direct deploy breaks glass and needs
+   * a reason (only offered to those who may breakGlass there).
+   */
+  breakGlass?: boolean
   onDeployed: (r: DeployResult) => void
 }
 
@@ -26,7 +31,7 @@ function num(text: string): number | undefined {
   return Number.isFinite(n) ? n : (t as unknown as number)
 }
 
-export function DeployForm({ base, env, current, onDeployed }: Props) {
+export function DeployForm({ base, env, current, breakGlass, onDeployed }: Props) {
   const { environments } = useSession()
   const policy = environments.find((e) => e.name === env)
   const [image, setImage] = useState(current?.image ?? '')
@@ -47,6 +52,7 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
   const [cookieName, setCookieName] = useState('')
   const [cookieValue, setCookieValue] = useState('')
   const [tag, setTag] = useState('')
+  const [reason, setReason] = useState('')
   // Deployed, the page moves to the revisions tab: the form stays busy until it goes.
   const { busy, error, run } = useSubmit({ keepBusy: true })
   const fe = (path: string, children = false) => fieldMessages(error, path, children)
@@ -55,6 +61,7 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
   const body = (): DeployRequest => {
     const req: DeployRequest = { image: image.trim() }
     if (message.trim()) req.message = message.trim()
+    if (breakGlass) req.breakGlass = { reason: reason.trim() }
     if (port.trim()) req.port = num(port)
     if (vars.length) req.env = vars.map(({ name, value }) => ({ name, value }))
     const scaling = { minScale: num(minScale), maxScale: num(maxScale), target: num(target) }
@@ -78,6 +85,16 @@ export function DeployForm({ base, env, current, onDeployed }: Props) {
   return (
     <form className="form deploy" onSubmit={submit} aria-label="Deploy a new revision" noValidate>
       <h2>Deploy a new revision</h2>
+      {breakGlass && (
+        <>
+          <p className="banner warn">
+            {env} is reached by promotion: a direct deploy skips its promotion policy (break-glass) and is recorded with your reason.
+          </p>
+          <Field label="Break-glass reason" errors={fe('breakGlass', true)}>
+            {(p) => <input {...p} name="breakGlass" required value={reason} onChange={(e) => setReason(e.target.value)} />}
+          </Field>
+        </>
+      )}
       <Field label="Image" errors={fe('image')} hint="The whole reference, e.g. dev.local/team/app:v2 or …@sha256:<digest>.">
         {(p) => <input {...p} name="image" required value={image} onChange={(e) => setImage(e.target.value)} spellCheck={false} />}
       </Field>

@@ -21,7 +21,8 @@ export function ProjectPage({ project }: { project: string }) {
   const { environments } = useSession()
   const apps = usePoll<AppSummary[]>(`${API}/projects/${encodeURIComponent(project)}/apps`, 5000)
   const access = useAccess(project)
-  const changeable = environments.filter((e) => access.data?.envs[e.name]?.change)
+  // A new app starts where a direct deploy is allowed: the others are reached by promotion.
+  const changeable = environments.filter((e) => access.data?.envs[e.name]?.change && e.deployVia !== 'promotion')
   return (
     <section>
       <ProjectHeader project={project} current="Apps" />
@@ -33,10 +34,26 @@ export function ProjectPage({ project }: { project: string }) {
         <div className="apps">
           {apps.data.map((a) => (
             <article key={a.name} className="card app" aria-labelledby={`app-${a.name}`}>
-              <h2 id={`app-${a.name}`}>{a.name}</h2>
+              <div className="app-head">
+                <h2 id={`app-${a.name}`}>{a.name}</h2>
+                {environments.length > 1 && (
+                  <Link to={href('projects', project, 'apps', a.name, 'promotions')} aria-label={`Promotions of ${a.name}`}>
+                    Promotions
+                  </Link>
+                )}
+              </div>
               <div className="envs">
                 {environments.map((e) => {
                   const st = a.envs[e.name]
+                  if (!st && e.deployVia === 'promotion') {
+                    // A direct deploy here is refused (promotionRequired): releases come by promotion.
+                    return (
+                      <div key={e.name} className="env empty">
+                        <h3>{e.name}</h3>
+                        <Link to={href('projects', project, 'apps', a.name, 'promotions')}>Reached by promotion</Link>
+                      </div>
+                    )
+                  }
                   if (!st) {
                     return access.data?.envs[e.name]?.change ? (
                       <div key={e.name} className="env empty">

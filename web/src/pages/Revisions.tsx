@@ -7,7 +7,7 @@ import { Table } from '../components/Table'
 import { ago, newestFirst, shortImage, when } from '../format'
 import { useSubmit } from '../submit'
 import type { AppStatus, Revision, RollbackRequest, TrafficResult } from '../schema'
-import { SourceNote } from '../components/Source'
+import { BreakGlassNote, PromotedFromNote, SourceNote } from '../components/Source'
 
 interface Props {
   base: string
@@ -68,12 +68,15 @@ export function RevisionsTab({ base, app, env, revisions, error, status, canChan
             </th>
             <td title={r.image} className="mono">
               {shortImage(r.image)}
+              {r.release && <div className="source muted">release {r.release}</div>}
             </td>
             <td title={when(r.created)}>{ago(r.created)}</td>
             <td>{r.deployedBy || '—'}</td>
             <td className="msg">
               {r.message || ''}
               {r.source && <SourceNote source={r.source} />}
+              {r.promotedFrom && <PromotedFromNote from={r.promotedFrom} />}
+              {r.breakGlass && <BreakGlassNote reason={r.breakGlass} />}
             </td>
             <td className="num" data-testid="percent">
               {r.percent}%{serving.has(r.name) ? '' : r.percent > 0 ? ' (pending)' : ''}
