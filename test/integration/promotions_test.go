@@ -102,7 +102,7 @@ func TestPromotionPath(t *testing.T) {
 		eventually(t, 20*time.Second, "the requester's role reaches the authorizer", func() error {
 			code, raw := call(t, http.MethodPost, appPath(project, app, "test")+"/deployments", map[string]any{
 				"image": image, "message": "v1 for testing", "port": 8080,
-				"env": []map[string]string{{"name": "DB_PASSWORD", "value": secret}, {"name": "MODE", "value": "fast"}},
+				"env":       []map[string]string{{"name": "DB_PASSWORD", "value": secret}, {"name": "MODE", "value": "fast"}},
 				"resources": map[string]any{"requests": map[string]string{"cpu": "50m"}}}, nil)
 			if code != http.StatusCreated {
 				return fmt.Errorf("deploy = %d: %s", code, raw)
