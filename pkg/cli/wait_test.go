@@ -187,8 +187,16 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 	refused := problemFrom(403, "application/problem+json", []byte(`{"type":"about:blank","title":"Forbidden","status":403,"detail":"prod deploys need a ticket","rule":"change-freeze"}`))
-	if exitCode(refused) != ExitRefused || refused.Error() != "Forbidden: prod deploys need a ticket (rule change-freeze)" {
+	if exitCode(refused) != ExitRefused || refused.Error() != "Forbidden: prod deploys need a ticket (rule: change-freeze)" {
 		t.Errorf("a policy's refusal: exit %d, %q", exitCode(refused), refused.Error())
+	}
+	closed := problemFrom(409, "application/problem+json", []byte(`{"type":"about:blank","title":"Conflict","status":409,"detail":"prod's windows are closed","rule":"window","nextOpening":"2026-12-02T18:00:00Z"}`))
+	if exitCode(closed) != ExitRefused || closed.Error() != "Conflict: prod's windows are closed (rule: window, next opening 2026-12-02T18:00:00Z)" {
+		t.Errorf("a time rule's refusal: exit %d, %q", exitCode(closed), closed.Error())
+	}
+	// A rule on another status is no policy refusal: the status says what went wrong.
+	if e := problemFrom(422, "application/problem+json", []byte(`{"type":"about:blank","title":"Invalid","status":422,"rule":"x"}`)); exitCode(e) != ExitUsage {
+		t.Errorf("a 422 with a rule: exit %d", exitCode(e))
 	}
 	if exitCode(errors.New("x")) != ExitError || exitCode(usagef("x")) != ExitUsage {
 		t.Error("plain and usage errors")
