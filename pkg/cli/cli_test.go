@@ -3,11 +3,13 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/apitest"
 	"github.com/slipway-dev/slipway/internal/golden"
 	"github.com/slipway-dev/slipway/pkg/cli"
+	"github.com/slipway-dev/slipway/pkg/names"
 )
 
 // world is the in-process platform-api (apitest.Platform) served on loopback, with token
@@ -30,6 +33,11 @@ type world struct {
 	tester, viewer string
 	// before, when set, runs ahead of each request reaching the platform.
 	before func(*http.Request)
+	// answer, when set, may answer a request in the platform's stead (true: it did).
+	answer func(http.ResponseWriter, *http.Request) bool
+	// scrubbers replace what differs from run to run (IDs, times the server made) in
+	// transcripts.
+	scrubbers []func(string) string
 
 	mu       sync.Mutex
 	requests []request
@@ -61,9 +69,16 @@ func (w *world) serve(rw http.ResponseWriter, r *http.Request) {
 	if w.before != nil {
 		w.before(r)
 	}
-	w.platform.Echo.ServeHTTP(rw, r)
-	if r.Method != http.MethodGet {
+	answered := w.answer != nil && w.answer(rw, r)
+	switch {
+	case answered:
+	case r.Method == http.MethodGet:
+		w.platform.Echo.ServeHTTP(rw, r)
+	default:
+		rec := &recorder{ResponseWriter: rw}
+		w.platform.Echo.ServeHTTP(rec, r)
 		w.settle(r.URL.Path, rw.Header().Get("ETag"))
+		w.settlePromotion(r.URL.Path, rec)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -92,6 +107,60 @@ func (w *world) settle(path, etag string) {
 		}
 	}
 	w.t.Errorf("the caches never had the traffic change %s of %s", etag, path)
+}
+
+// recorder keeps the status and body of an answer it passes on.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+var promotionPath = regexp.MustCompile(`^/api/v1/projects/([^/]+)/apps/([^/]+)/promotions(/[^/]+/(approve|reject))?$`)
+
+// settlePromotion waits until the platform's caches have a promotion the answer created or
+// decided: promotion list is served from them, and so is the app in the promotion's target
+// once it is deployed there.
+func (w *world) settlePromotion(path string, rec *recorder) {
+	m := promotionPath.FindStringSubmatch(path)
+	if m == nil || rec.status/100 != 2 {
+		return
+	}
+	var p struct{ ID, State, To string }
+	if err := json.Unmarshal(rec.body.Bytes(), &p); err != nil || p.ID == "" {
+		w.t.Errorf("%s answered %s", path, rec.body.String())
+		return
+	}
+	project, app := m[1], m[2]
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/projects/"+project+"/apps/"+app+"/promotions?state="+p.State, nil)
+		req.Header.Set("Authorization", "Bearer "+apitest.TesterToken)
+		got := httptest.NewRecorder()
+		w.platform.Echo.ServeHTTP(got, req)
+		if !strings.Contains(got.Body.String(), `"id":"`+p.ID+`"`) {
+			continue
+		}
+		if p.State != "deployed" {
+			return
+		}
+		if _, err := w.platform.Cache.Services.Services(names.Namespace(project, p.To)).Get(app); err == nil {
+			return
+		}
+	}
+	w.t.Errorf("the caches never had promotion %s %s", p.ID, p.State)
 }
 
 // got returns the requests the server has had, and forgets them.
@@ -145,7 +214,11 @@ func shellJoin(args []string) string {
 }
 
 func (w *world) scrub(s string) string {
-	return strings.NewReplacer(w.srv.URL, "$SERVER", w.home, "$HOME").Replace(s)
+	s = strings.NewReplacer(w.srv.URL, "$SERVER", w.home, "$HOME").Replace(s)
+	for _, f := range w.scrubbers {
+		s = f(s)
+	}
+	return s
 }
 
 // env is the CLI's environment in a test: a home of its own, nothing else unless added.

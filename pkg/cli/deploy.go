@@ -13,12 +13,11 @@ func (c *cli) deployCommand() *cobra.Command {
 	var (
 		req                client.DeployRequest
 		env, logPaths      []string
-		headers            []string
 		minScale, maxScale int32
 		target             int32
-		canary             int64
 		cpu, memory        string
 		cpuLimit, memLimit string
+		breakGlass         string
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy APP --image IMAGE",
@@ -29,10 +28,16 @@ percent, scaling the current split to make room; --header k=v (or --lane) sends 
 the requests that match, at 0% otherwise.
 
 With --wait (the default) slipway returns once the revision is Ready and Knative's Route
-serves the split; a revision that fails ends the wait with Knative's reason (exit 1).`,
+serves the split; a revision that fails ends the wait with Knative's reason (exit 1).
+
+An environment reached only by promotion refuses a deploy (rule promotionRequired, exit 7):
+promote a release into it (slipway promote), or, where that cannot wait, deploy with
+--break-glass REASON, which needs the breakGlass right there and is kept with the revision,
+in the history and in the audit trail.`,
 		Example: `  slipway deploy hello --image dev.local/hello:v2 --message "v2 for 10%" --canary 10
   slipway deploy hello --image dev.local/hello:v3 --header x-user-group=beta --tag beta
-  slipway deploy hello --image dev.local/hello:v4 --env LOG_LEVEL=debug --min-scale 1 --memory 256Mi`,
+  slipway deploy hello --image dev.local/hello:v4 --env LOG_LEVEL=debug --min-scale 1 --memory 256Mi
+  slipway -e prod deploy hello --image dev.local/hello:v5 --min-scale 1 --break-glass "INC-42: v4 leaks memory"`,
 		Args: cobra.ExactArgs(1),
 	}
 	f := cmd.Flags()
@@ -47,16 +52,11 @@ serves the split; a revision that fails ends the wait with Knative's reason (exi
 	f.StringVar(&cpuLimit, "cpu-limit", "", "CPU limit")
 	f.StringVar(&memLimit, "memory-limit", "", "memory limit")
 	f.StringArrayVar(&logPaths, "log-path", nil, "a directory whose files the platform collects, e.g. /app/logs (repeatable)")
-	f.Int64Var(&canary, "canary", 0, "give the new revision this percentage of traffic (1-99)")
-	f.StringArrayVar(&headers, "header", nil, "send the new revision only requests with this header, name=value (repeatable: all must match)")
-	f.StringVar(&req.Strategy.Lane, "lane", "", "send the new revision only requests with header x-slipway-lane: LANE")
-	f.StringVar(&req.Strategy.Tag, "tag", "", "the new revision's tag for --header or --lane (its own host)")
+	strategy := addStrategyFlags(cmd)
 	f.StringVar(&req.Message, "message", "", "why: kept with the revision and in the history")
 	f.StringVar(&req.Domain, "domain", "", "the host scheme: default ({app}.{namespace}.{domain}) or short ({app}.sls-{cluster}.{base}); empty keeps the app's")
+	f.StringVar(&breakGlass, "break-glass", "", "deploy into an environment reached only by promotion, for this reason (needs the breakGlass right; audited)")
 	_ = cmd.MarkFlagRequired("image")
-	cmd.MarkFlagsMutuallyExclusive("canary", "header")
-	cmd.MarkFlagsMutuallyExclusive("canary", "lane")
-	cmd.MarkFlagsMutuallyExclusive("header", "lane")
 	_ = cmd.RegisterFlagCompletionFunc("domain", cobra.FixedCompletions([]string{"default", "short"}, cobra.ShellCompDirectiveNoFileComp))
 	wait := addWaitFlags(cmd, true, "the revision is ready and serves its traffic")
 
@@ -80,18 +80,11 @@ serves the split; a revision that fails ends the wait with Knative's reason (exi
 		}
 		req.Resources.Requests = quantities(map[string]string{"cpu": cpu, "memory": memory})
 		req.Resources.Limits = quantities(map[string]string{"cpu": cpuLimit, "memory": memLimit})
-		switch {
-		case set("canary"):
-			req.Strategy.Type, req.Strategy.Percent = "canary", &canary
-		case len(headers) > 0:
-			req.Strategy.Type = "header"
-			if req.Strategy.Match.Headers, err = exactHeaders(headers); err != nil {
-				return err
-			}
-		case req.Strategy.Lane != "":
-			req.Strategy.Type = "header"
-		case req.Strategy.Tag != "":
-			return usagef("--tag goes with --header or --lane")
+		if req.Strategy, err = strategy.strategy(set); err != nil {
+			return err
+		}
+		if req.BreakGlass, err = breakGlassReason(set, breakGlass); err != nil {
+			return err
 		}
 
 		s, a, err := c.forApp(args[0])
@@ -114,6 +107,80 @@ serves the split; a revision that fails ends the wait with Knative's reason (exi
 		return err
 	}
 	return cmd
+}
+
+// strategyFlags are how a deploy or a promotion moves traffic to its new revision: all of
+// it (replace, the default), a canary share, or only the requests with a header.
+type strategyFlags struct {
+	kind      string
+	canary    int64
+	headers   []string
+	lane, tag string
+}
+
+var strategies = []string{"replace", "canary", "header"}
+
+// addStrategyFlags gives cmd --strategy, --canary, --header, --lane and --tag.
+func addStrategyFlags(cmd *cobra.Command) *strategyFlags {
+	s := &strategyFlags{}
+	f := cmd.Flags()
+	f.StringVar(&s.kind, "strategy", "", "replace, canary or header (default: as --canary, --header or --lane say, else replace)")
+	f.Int64Var(&s.canary, "canary", 0, "give the new revision this percentage of traffic (1-99)")
+	f.StringArrayVar(&s.headers, "header", nil, "send the new revision only requests with this header, name=value (repeatable: all must match)")
+	f.StringVar(&s.lane, "lane", "", "send the new revision only requests with header x-slipway-lane: LANE")
+	f.StringVar(&s.tag, "tag", "", "the new revision's tag for --header or --lane (its own host)")
+	cmd.MarkFlagsMutuallyExclusive("canary", "header")
+	cmd.MarkFlagsMutuallyExclusive("canary", "lane")
+	cmd.MarkFlagsMutuallyExclusive("header", "lane")
+	_ = cmd.RegisterFlagCompletionFunc("strategy", cobra.FixedCompletions(strategies, cobra.ShellCompDirectiveNoFileComp))
+	return s
+}
+
+// strategy is the API's strategy from the flags; set tells which were given. None gives
+// the zero strategy, which the API takes as replace.
+func (s *strategyFlags) strategy(set func(string) bool) (client.Strategy, error) {
+	var out client.Strategy
+	switch {
+	case set("canary"):
+		out.Type, out.Percent = "canary", &s.canary
+	case len(s.headers) > 0:
+		out.Type = "header"
+		m, err := exactHeaders(s.headers)
+		if err != nil {
+			return out, err
+		}
+		out.Match.Headers = m
+	case s.lane != "":
+		out.Type = "header"
+	case s.tag != "":
+		return out, usagef("--tag goes with --header or --lane")
+	}
+	out.Lane, out.Tag = s.lane, s.tag
+	switch s.kind {
+	case "", out.Type:
+	case "replace", "canary", "header":
+		if out.Type == "" && s.kind == "replace" {
+			out.Type = s.kind
+			break
+		}
+		what := map[string]string{"replace": "no --canary, --header or --lane", "canary": "--canary", "header": "--header or --lane"}[s.kind]
+		return out, usagef("--strategy %s goes with %s", s.kind, what)
+	default:
+		return out, usagef("--strategy %q: want one of %s", s.kind, strings.Join(strategies, ", "))
+	}
+	return out, nil
+}
+
+// breakGlassReason is --break-glass's exception to a policy, which the API takes only
+// with a reason.
+func breakGlassReason(set func(string) bool, reason string) (client.BreakGlass, error) {
+	if !set("break-glass") {
+		return client.BreakGlass{}, nil
+	}
+	if strings.TrimSpace(reason) == "" {
+		return client.BreakGlass{}, usagef("--break-glass needs a reason")
+	}
+	return client.BreakGlass{Reason: reason}, nil
 }
 
 // envVars parses KEY=VALUE pairs, in the order given.

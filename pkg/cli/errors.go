@@ -45,11 +45,11 @@ type problemError struct {
 	problem
 }
 
-// problem is client.Problem with the members the API adds to some problems.
+// problem is the API's problem document, with the members policy refusals add: rule (the
+// policy that refused) and nextOpening (when a time rule, a window or a soak, lets the
+// request through).
 type problem struct {
 	client.Problem
-	// Rule names the policy that refused the request.
-	Rule string `json:"rule,omitempty"`
 }
 
 func (e *problemError) Error() string {
@@ -59,9 +59,20 @@ func (e *problemError) Error() string {
 		s += ": " + e.Detail
 	}
 	if e.Rule != "" {
-		s += " (rule " + e.Rule + ")"
+		s += " (rule: " + e.Rule
+		if !e.NextOpening.IsZero() {
+			s += ", next opening " + formatTime(e.NextOpening)
+		}
+		s += ")"
 	}
 	return s
+}
+
+// refused reports whether the problem is a policy's refusal: a 409 (a state or time rule)
+// or a 403 (a rule on who may act) that names its rule. A 403 or 409 without one is an
+// access or state problem (exit 4, 5).
+func (e *problemError) refused() bool {
+	return e.Rule != "" && (e.status == http.StatusConflict || e.status == http.StatusForbidden)
 }
 
 // problemFrom reads a failed answer.
@@ -94,16 +105,16 @@ func exitCode(err error) int {
 	}
 	var pe *problemError
 	if errors.As(err, &pe) {
-		return statusCode(pe.status, pe.Rule)
+		if pe.refused() {
+			return ExitRefused
+		}
+		return statusCode(pe.status)
 	}
 	return ExitError
 }
 
-// statusCode maps an answer's HTTP status (and a policy rule, if the problem names one).
-func statusCode(status int, rule string) int {
-	if rule != "" {
-		return ExitRefused
-	}
+// statusCode maps an answer's HTTP status.
+func statusCode(status int) int {
 	switch status {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
 		return ExitUsage

@@ -42,10 +42,11 @@ const exitCodesHelp = `Exit codes:
   1  error (a failed revision or run, an unexpected answer, an unreachable server)
   2  usage: bad flags or arguments, or the API found the request invalid (400, 413, 415, 422)
   3  not found (404)
-  4  unauthenticated or forbidden (401, 403)
-  5  conflict (409), or changed since it was read (412)
+  4  unauthenticated or forbidden (401, 403 without a rule)
+  5  conflict (409 without a rule), or changed since it was read (412)
   6  timed out waiting
-  7  refused by policy, or a run waiting for approval (--wait)
+  7  refused by policy (a 403 or 409 naming its rule; the rule and any next opening are
+     shown), or a run or promotion waiting for approval (--wait)
   8  rate limited (429) or unavailable (503)`
 
 // Main runs the CLI with args (without the program name) and returns its exit code.
@@ -105,7 +106,8 @@ func (c *cli) rootCommand() *cobra.Command {
 		Use:   "slipway",
 		Short: "Deploy and run apps on Slipway",
 		Long: `slipway drives Slipway's platform API: projects, apps and their revisions per
-environment, traffic and header rules, rollbacks, pipelines and runs, the audit trail.
+environment, traffic and header rules, rollbacks, releases and their promotions along the
+promotion path, pipelines and runs, the audit trail.
 
 Where to talk to and as whom comes from the current context of the config file
 ($SLIPWAY_CONFIG, else $XDG_CONFIG_HOME/slipway/config.yaml, else
@@ -142,6 +144,10 @@ so a script needs no config file:
 		c.memberCommand(),
 		c.appCommand(),
 		c.deployCommand(),
+		c.promoteCommand(),
+		c.promotionCommand(),
+		c.releaseCommand(),
+		c.diffCommand(),
 		c.revisionCommand(),
 		c.trafficCommand(),
 		c.ruleCommand(),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,8 +188,16 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 	refused := problemFrom(403, "application/problem+json", []byte(`{"type":"about:blank","title":"Forbidden","status":403,"detail":"prod deploys need a ticket","rule":"change-freeze"}`))
-	if exitCode(refused) != ExitRefused || refused.Error() != "Forbidden: prod deploys need a ticket (rule change-freeze)" {
+	if exitCode(refused) != ExitRefused || refused.Error() != "Forbidden: prod deploys need a ticket (rule: change-freeze)" {
 		t.Errorf("a policy's refusal: exit %d, %q", exitCode(refused), refused.Error())
+	}
+	closed := problemFrom(409, "application/problem+json", []byte(`{"type":"about:blank","title":"Conflict","status":409,"detail":"prod's windows are closed","rule":"window","nextOpening":"2026-12-02T18:00:00Z"}`))
+	if exitCode(closed) != ExitRefused || closed.Error() != "Conflict: prod's windows are closed (rule: window, next opening 2026-12-02T18:00:00Z)" {
+		t.Errorf("a time rule's refusal: exit %d, %q", exitCode(closed), closed.Error())
+	}
+	// A rule on another status is no policy refusal: the status says what went wrong.
+	if e := problemFrom(422, "application/problem+json", []byte(`{"type":"about:blank","title":"Invalid","status":422,"rule":"x"}`)); exitCode(e) != ExitUsage {
+		t.Errorf("a 422 with a rule: exit %d", exitCode(e))
 	}
 	if exitCode(errors.New("x")) != ExitError || exitCode(usagef("x")) != ExitUsage {
 		t.Error("plain and usage errors")
@@ -224,5 +233,70 @@ func TestReadEvents(t *testing.T) {
 	want := []string{`run {"phase":"Running"}`, `log {"line":"a"}`, "message x\ny"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// A promotion's wait ends when it is deployed; rejected and failed end it with exit 1.
+func TestWaitPromoted(t *testing.T) {
+	promotion := func(p client.Promotion) func() (*client.Promotion, error) {
+		return func() (*client.Promotion, error) { return &p, nil }
+	}
+	pending := client.Promotion{Id: "hello-1", State: "pending", RequiredApprovals: 1, To: "prod"}
+	deploying := client.Promotion{Id: "hello-1", State: "deploying", To: "prod"}
+	done := client.Promotion{Id: "hello-1", State: "deployed", To: "prod", Release: "hello-abc", DeployedRevision: "hello-00004"}
+	get, _ := sequence(promotion(pending), promotion(deploying), promotion(done))
+	p, said := fast(time.Minute)
+	if got, err := poll(context.Background(), p, get, promoted); err != nil || got.DeployedRevision != "hello-00004" {
+		t.Fatalf("deployed: %v %v", got, err)
+	}
+	want := []string{"promotion hello-1 waits for approval (0/1 approvals)", "promotion hello-1 deploying", "promotion hello-1 deployed hello-abc to prod as hello-00004"}
+	if diff := cmp.Diff(want, *said); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+	for _, end := range []client.Promotion{
+		{Id: "hello-1", State: "rejected", Rejection: client.Decision{User: "alice", Time: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC), Message: "not yet"}},
+		{Id: "hello-1", State: "failed", Error: "prod refused the release"},
+	} {
+		get, _ := sequence(promotion(pending), promotion(end))
+		_, err := poll(context.Background(), p, get, promoted)
+		if exitCode(err) != ExitError || !strings.Contains(err.Error(), end.State) {
+			t.Errorf("%s: %v (exit %d)", end.State, err, exitCode(err))
+		}
+	}
+}
+
+// --strategy names what --canary, --header and --lane imply, or replace without them.
+func TestStrategyFlags(t *testing.T) {
+	ten := int64(10)
+	for _, tc := range []struct {
+		flags strategyFlags
+		set   []string
+		want  client.Strategy
+		err   bool
+	}{
+		{flags: strategyFlags{}, want: client.Strategy{}},
+		{flags: strategyFlags{kind: "replace"}, want: client.Strategy{Type: "replace"}},
+		{flags: strategyFlags{canary: 10}, set: []string{"canary"}, want: client.Strategy{Type: "canary", Percent: &ten}},
+		{flags: strategyFlags{kind: "canary", canary: 10}, set: []string{"canary"}, want: client.Strategy{Type: "canary", Percent: &ten}},
+		{flags: strategyFlags{kind: "header", lane: "beta", tag: "beta"}, want: client.Strategy{Type: "header", Lane: "beta", Tag: "beta"}},
+		{flags: strategyFlags{kind: "replace", canary: 10}, set: []string{"canary"}, err: true},
+		{flags: strategyFlags{kind: "canary"}, err: true},
+		{flags: strategyFlags{kind: "header"}, err: true},
+		{flags: strategyFlags{kind: "blue-green"}, err: true},
+		{flags: strategyFlags{tag: "x"}, err: true},
+	} {
+		set := func(name string) bool { return slices.Contains(tc.set, name) }
+		got, err := tc.flags.strategy(set)
+		if tc.err {
+			if exitCode(err) != ExitUsage {
+				t.Errorf("%+v: %v, want a usage error", tc.flags, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%+v: %v", tc.flags, err)
+		} else if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%+v (-want +got):\n%s", tc.flags, diff)
+		}
 	}
 }
