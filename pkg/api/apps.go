@@ -6,8 +6,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -45,6 +47,12 @@ func (s *Server) deploy(c echo.Context) error {
 		if err := s.authorizeIn(c, identity.BreakGlass, c.Param("project"), c.Param("env")); err != nil {
 			return err
 		}
+	}
+	// The runs' ServiceAccount is the deployer in every environment the project's pipelines
+	// deploy or promote to; it deploys only as a run of this app in this environment, which
+	// pipelineRun names and the domain checks (runs.Source).
+	if u := caller(c); u.Name == pipelines.RunIdentity(c.Param("project")) && req.PipelineRun == "" {
+		return apierror.Forbidden("%s deploys only as a pipeline run: the deploy must name its pipelineRun", u.Name)
 	}
 	res, err := s.apps.Deploy(c.Request().Context(), caller(c).Name, target(c), req)
 	if err != nil {

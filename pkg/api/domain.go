@@ -69,6 +69,9 @@ type Runs interface {
 	Cancel(ctx context.Context, t records.Target, name string) (pipelines.Run, error)
 	Retry(ctx context.Context, user string, t records.Target, name string) (pipelines.Run, error)
 	Approve(ctx context.Context, user string, t records.Target, name string) (pipelines.Run, error)
+	// AdmitPromotion is the runs' identity's admission to a promotion request: a 403
+	// unless the app's pipeline in from promotes to to and a run of it there is running.
+	AdmitPromotion(ctx context.Context, project, app, from, to string) error
 }
 
 // Hooks are apps' Git hooks: their credentials and the deliveries they start runs for.

@@ -10,6 +10,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/identity"
 	"github.com/slipway-dev/slipway/pkg/names"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
@@ -54,6 +55,13 @@ func (s *Server) createPromotion(c echo.Context) error {
 	}
 	if req.BreakGlass != nil {
 		if err := s.authorizeIn(c, identity.BreakGlass, project, req.To); err != nil {
+			return err
+		}
+	}
+	// The runs' ServiceAccount holds requestPromotions wherever the project's pipelines
+	// promote to; it asks only as the promote step of a running run of this app's pipeline.
+	if caller(c).Name == pipelines.RunIdentity(project) {
+		if err := s.runs.AdmitPromotion(c.Request().Context(), project, c.Param("app"), req.From, req.To); err != nil {
 			return err
 		}
 	}

@@ -271,6 +271,7 @@ type Pipeline struct {
 	Branch     string  `json:"branch,omitempty,omitzero"`
 	ContextDir string  `json:"contextDir,omitempty,omitzero"`
 	Dockerfile string  `json:"dockerfile,omitempty,omitzero"`
+	Promote    Promote `json:"promote,omitempty,omitzero"`
 	Repo       string  `json:"repo"`
 	Stages     []Stage `json:"stages,omitempty,omitzero"`
 }
@@ -297,6 +298,11 @@ type Project struct {
 type ProjectAccess struct {
 	Envs          map[string]EnvAccess `json:"envs"`
 	ManageMembers bool                 `json:"manageMembers"`
+}
+
+// Promote defines model for Promote.
+type Promote struct {
+	To string `json:"to"`
 }
 
 // PromotedFrom defines model for PromotedFrom.
@@ -860,12 +866,16 @@ type ClientInterface interface {
 
 	// SetPipelineWithBody Set the app's pipeline; stages are checked with Argo's validator
 	//
+	// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/pipeline (the `SetPipeline` operationId).
 	SetPipelineWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetPipeline Set the app's pipeline; stages are checked with Argo's validator
+	//
+	// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -990,7 +1000,7 @@ type ClientInterface interface {
 
 	// CreatePromotionWithBody Ask for a release to run in the next environment of the promotion path
 	//
-	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -999,7 +1009,7 @@ type ClientInterface interface {
 
 	// CreatePromotion Ask for a release to run in the next environment of the promotion path
 	//
-	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1378,6 +1388,8 @@ func (c *Client) GetPipeline(ctx context.Context, project string, app string, en
 
 // SetPipelineWithBody Set the app's pipeline; stages are checked with Argo's validator
 //
+// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/pipeline (the `SetPipeline` operationId).
@@ -1394,6 +1406,8 @@ func (c *Client) SetPipelineWithBody(ctx context.Context, project string, app st
 }
 
 // SetPipeline Set the app's pipeline; stages are checked with Argo's validator
+//
+// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1708,7 +1722,7 @@ func (c *Client) ListPromotions(ctx context.Context, project string, app string,
 
 // CreatePromotionWithBody Ask for a release to run in the next environment of the promotion path
 //
-// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1727,7 +1741,7 @@ func (c *Client) CreatePromotionWithBody(ctx context.Context, project string, ap
 
 // CreatePromotion Ask for a release to run in the next environment of the promotion path
 //
-// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4305,12 +4319,16 @@ type ClientWithResponsesInterface interface {
 
 	// SetPipelineWithBodyWithResponse Set the app's pipeline; stages are checked with Argo's validator
 	//
+	// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/pipeline (the `SetPipeline` operationId).
 	SetPipelineWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetPipelineResponse, error)
 
 	// SetPipelineWithResponse Set the app's pipeline; stages are checked with Argo's validator
+	//
+	// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4459,7 +4477,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePromotionWithBodyWithResponse Ask for a release to run in the next environment of the promotion path
 	//
-	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4468,7 +4486,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePromotionWithResponse Ask for a release to run in the next environment of the promotion path
 	//
-	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+	// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9582,6 +9600,8 @@ func (c *ClientWithResponses) GetPipelineWithResponse(ctx context.Context, proje
 
 // SetPipelineWithBodyWithResponse Set the app's pipeline; stages are checked with Argo's validator
 //
+// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/pipeline (the `SetPipeline` operationId).
@@ -9594,6 +9614,8 @@ func (c *ClientWithResponses) SetPipelineWithBodyWithResponse(ctx context.Contex
 }
 
 // SetPipelineWithResponse Set the app's pipeline; stages are checked with Argo's validator
+//
+// A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9856,7 +9878,7 @@ func (c *ClientWithResponses) ListPromotionsWithResponse(ctx context.Context, pr
 
 // CreatePromotionWithBodyWithResponse Ask for a release to run in the next environment of the promotion path
 //
-// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9871,7 +9893,7 @@ func (c *ClientWithResponses) CreatePromotionWithBodyWithResponse(ctx context.Co
 
 // CreatePromotionWithResponse Ask for a release to run in the next environment of the promotion path
 //
-// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+// Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

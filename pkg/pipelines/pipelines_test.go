@@ -9,8 +9,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
+	"github.com/slipway-dev/slipway/pkg/environments"
 	"github.com/slipway-dev/slipway/pkg/names"
 )
 
@@ -36,9 +38,68 @@ func TestStandardTemplateIsValid(t *testing.T) {
 		t.Errorf("template %s/%s runs as %q", tmpl.Namespace, tmpl.Name, tmpl.Spec.ServiceAccountName)
 	}
 	// Parameters reach scripts only through the environment.
+	var templates []string
 	for _, tp := range tmpl.Spec.Templates {
+		templates = append(templates, tp.Name)
 		if tp.Script != nil && strings.Contains(tp.Script.Source, "{{") {
 			t.Errorf("template %s splices a parameter into its script", tp.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"pipeline", "clone", "build", "deploy", "promote"}, templates); diff != "" {
+		t.Errorf("templates (-want,+got):\n%s", diff)
+	}
+}
+
+// The promote step asks platform-api for the promotion as the deploy step deploys: the run's
+// token, the values from the environment, a 201 its only success.
+func TestStandardPromoteStep(t *testing.T) {
+	tmpl := StandardTemplate("shop", testConfig)
+	var deploy, promote *wfv1.Template
+	for i := range tmpl.Spec.Templates {
+		switch tmpl.Spec.Templates[i].Name {
+		case stepDeploy:
+			deploy = &tmpl.Spec.Templates[i]
+		case stepPromote:
+			promote = &tmpl.Spec.Templates[i]
+		}
+	}
+	if deploy == nil || promote == nil {
+		t.Fatal("no deploy or promote template")
+	}
+	if out := deploy.Outputs.Parameters; len(out) != 1 || out[0].Name != OutputRevision || out[0].ValueFrom.Path != "/tmp/revision" || out[0].ValueFrom.Default == nil {
+		t.Errorf("deploy outputs %+v, want the revision it made (empty by default)", out)
+	}
+	var inputs []string
+	for _, p := range promote.Inputs.Parameters {
+		inputs = append(inputs, p.Name)
+	}
+	if diff := cmp.Diff([]string{InputTo, OutputRevision}, inputs); diff != "" {
+		t.Errorf("promote inputs (-want,+got):\n%s", diff)
+	}
+	env := map[string]string{}
+	for _, e := range promote.Script.Env {
+		env[e.Name] = e.Value
+	}
+	want := map[string]string{
+		"PLATFORM": testConfig.PlatformURL, "RUN": "{{workflow.name}}", "PROJECT": "{{workflow.parameters.project}}",
+		"APP": "{{workflow.parameters.app}}", "ENV": "{{workflow.parameters.env}}",
+		"TO": "{{inputs.parameters.to}}", "REVISION": "{{inputs.parameters.revision}}",
+	}
+	if diff := cmp.Diff(want, env); diff != "" {
+		t.Errorf("promote env (-want,+got):\n%s", diff)
+	}
+	if promote.Script.Image != testConfig.Images.Deploy || promote.ServiceAccountName != "" {
+		t.Errorf("promote runs %s as %q", promote.Script.Image, promote.ServiceAccountName)
+	}
+	for _, part := range []string{
+		`"from":"%s","to":"%s","revision":"%s","message":"pipeline run %s"}' "$ENV" "$TO" "$REVISION" "$RUN"`,
+		`/var/run/secrets/kubernetes.io/serviceaccount/token`,
+		`"$PLATFORM/api/v1/projects/$PROJECT/apps/$APP/promotions"`,
+		`201) cat /tmp/answer; echo; exit 0 ;;`,
+		`cat /tmp/answer >&2`,
+	} {
+		if !strings.Contains(promote.Script.Source, part) {
+			t.Errorf("promote script lacks %q:\n%s", part, promote.Script.Source)
 		}
 	}
 }
@@ -68,6 +129,9 @@ func TestBuildRun(t *testing.T) {
 			{Name: "scan", At: AfterBuild, Template: container("dev.local/t/scan:v1")},
 			gate,
 		}}, RunRequest{}, []string{"clone", "unit", "build", "scan", "approve", "deploy", "smoke"}, "build", "main"},
+		{"promoting", Pipeline{Repo: "https://git.example/shop/web", Promote: &Promote{To: "prod"}, Stages: []Stage{
+			{Name: "smoke", At: AfterDeploy, Template: container("dev.local/t/smoke:v1")}, gate,
+		}}, RunRequest{}, []string{"clone", "build", "approve", "deploy", "smoke", "promote"}, "build", "main"},
 		{"build replaced", Pipeline{Repo: "https://git.example/shop/web", Stages: []Stage{
 			{Name: "bazel", At: ReplaceBuild, Template: TemplateOf(&wfv1.Template{Script: &wfv1.ScriptTemplate{
 				Container: corev1.Container{Image: "dev.local/t/bazel:v1"}, Source: "bazel run //:push > /tmp/digest"}})},
@@ -99,6 +163,25 @@ func TestBuildRun(t *testing.T) {
 			}
 			if deploy == nil || deploy.Arguments.GetParameterByName(OutputDigest).Value.String() != stepOutput(tc.wantDigestFrom, OutputDigest) {
 				t.Errorf("deploy step %+v does not take %s's digest", deploy, tc.wantDigestFrom)
+			}
+			var promote *wfv1.WorkflowStep
+			for _, g := range wf.Spec.Templates[0].Steps {
+				if g.Steps[0].Name == stepPromote {
+					promote = &g.Steps[0]
+				}
+			}
+			switch {
+			case tc.pipeline.Promote == nil && promote != nil:
+				t.Errorf("a pipeline without promote has a promote step %+v", promote)
+			case tc.pipeline.Promote != nil && (promote == nil || promote.TemplateRef == nil || promote.TemplateRef.Template != stepPromote ||
+				promote.Arguments.GetParameterByName(InputTo).Value.String() != tc.pipeline.Promote.To ||
+				promote.Arguments.GetParameterByName(OutputRevision).Value.String() != stepOutput(stepDeploy, OutputRevision)):
+				t.Errorf("promote step %+v does not promote the deploy's revision to %s", promote, tc.pipeline.Promote.To)
+			}
+			for _, p := range wf.Spec.Arguments.Parameters {
+				if p.Name == InputTo {
+					t.Errorf("promote's target is a run parameter")
+				}
 			}
 			for k, want := range map[string]string{names.LabelProject: "shop", names.LabelApp: "web", names.LabelEnv: "test", names.LabelTrigger: TriggerManual} {
 				if wf.Labels[k] != want {
@@ -188,6 +271,11 @@ func TestPipelineValidate(t *testing.T) {
 			[]string{"stages[0].template.sidecars"}},
 		"pod spec patch": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: TemplateOf(&wfv1.Template{Container: okContainer, PodSpecPatch: "{}"})}}},
 			[]string{"stages[0].template.podSpecPatch"}},
+		"promote":            {Pipeline{Repo: repo, Promote: &Promote{To: "prod"}}, nil},
+		"promote nowhere":    {Pipeline{Repo: repo, Promote: &Promote{}}, []string{"promote.to"}},
+		"promote to a shape": {Pipeline{Repo: repo, Promote: &Promote{To: "Prod;rm"}}, []string{"promote.to"}},
+		"stage named promote": {Pipeline{Repo: repo, Promote: &Promote{To: "prod"}, Stages: []Stage{{Name: "promote", At: AfterDeploy, Template: ok}}},
+			[]string{"stages[0].name"}},
 		"misspelt field": {Pipeline{Repo: repo, Stages: []Stage{{Name: "t", At: BeforeBuild, Template: Template{"contianer": map[string]any{"image": "x"}}}}},
 			[]string{"stages[0].template"}},
 	}
@@ -201,6 +289,67 @@ func TestPipelineValidate(t *testing.T) {
 				t.Errorf("error fields (-want,+got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// ValidateIn holds promote.to to the next step after the pipeline's environment on the
+// promotion path.
+func TestPipelineValidateIn(t *testing.T) {
+	envs := environments.List{{Name: "dev"}, {Name: "test"}, {Name: "prod"}, {Name: "sandbox"}}
+	path := environments.Promotion{Path: []string{"dev", "test", "prod"}}
+	promote := func(to string) Pipeline {
+		return Pipeline{Repo: "https://git.example/shop/web", Promote: &Promote{To: to}}
+	}
+	cases := []struct {
+		name     string
+		p        Pipeline
+		env      string
+		path     environments.Promotion
+		wantType field.ErrorType
+		wantText string
+	}{
+		{"no promote", Pipeline{Repo: "https://git.example/shop/web"}, "test", path, "", ""},
+		{"the next step", promote("test"), "dev", path, "", ""},
+		{"the last step", promote("prod"), "test", path, "", ""},
+		{"unknown environment", promote("staging"), "test", path, field.ErrorTypeNotFound, ""},
+		{"skips a step", promote("prod"), "dev", path, field.ErrorTypeInvalid, `must be "test", the step after "dev"`},
+		{"backwards", promote("dev"), "test", path, field.ErrorTypeInvalid, `must be "prod"`},
+		{"itself", promote("test"), "test", path, field.ErrorTypeInvalid, `must be "prod"`},
+		{"from the end", promote("dev"), "prod", path, field.ErrorTypeInvalid, `"prod" has no next step`},
+		{"off the path", promote("prod"), "sandbox", path, field.ErrorTypeInvalid, `"sandbox" has no next step`},
+		{"no path", promote("prod"), "test", environments.Promotion{}, field.ErrorTypeInvalid, "has no next step"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := tc.p.ValidateIn(tc.env, envs, tc.path)
+			if tc.wantType == "" {
+				if len(errs) > 0 {
+					t.Errorf("errors %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 || errs[0].Field != "promote.to" || errs[0].Type != tc.wantType || !strings.Contains(errs[0].Detail, tc.wantText) {
+				t.Errorf("errors %v, want one %s on promote.to saying %q", errs, tc.wantType, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestDeployerEnvs(t *testing.T) {
+	for _, tc := range []struct {
+		p    Pipeline
+		env  string
+		want []string
+	}{
+		{Pipeline{}, "test", []string{"test"}},
+		{Pipeline{Promote: &Promote{To: "prod"}}, "test", []string{"prod", "test"}},
+		{Pipeline{Promote: &Promote{To: "dev"}}, "test", []string{"dev", "test"}},
+		{Pipeline{Promote: &Promote{To: "test"}}, "test", []string{"test"}},
+		{Pipeline{Promote: &Promote{}}, "test", []string{"test"}},
+	} {
+		if diff := cmp.Diff(tc.want, tc.p.DeployerEnvs(tc.env)); diff != "" {
+			t.Errorf("%+v in %s (-want,+got):\n%s", tc.p, tc.env, diff)
+		}
 	}
 }
 

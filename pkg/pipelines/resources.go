@@ -10,9 +10,10 @@ import (
 )
 
 // DeployerClusterRole is the ClusterRole the runs' ServiceAccount is bound to in each
-// environment namespace of its project where an app has a pipeline: Slipway's deploy action
-// and nothing else, so a run deploys through platform-api (which checks the run is this
-// app's, in this environment) and has no Kubernetes write.
+// environment namespace of its project where an app has a pipeline, or a pipeline promotes
+// to: Slipway's deploy and requestPromotions actions and nothing else, so a run deploys and
+// promotes through platform-api (which checks the run is this app's, in this environment,
+// and the promotion its pipeline's) and has no Kubernetes write.
 var DeployerClusterRole = names.ClusterRole(names.RoleDeployer)
 
 // ServiceAccount is the identity runs execute as, in the project's build namespace.
@@ -37,6 +38,12 @@ func ExecutorRole(project string) *rbacv1.Role {
 	}
 }
 
+// RunIdentity is the user the runs' ServiceAccount of project authenticates as (the name
+// in a TokenReview's answer).
+func RunIdentity(project string) string {
+	return "system:serviceaccount:" + names.BuildNamespace(project) + ":" + names.PipelineAccount
+}
+
 // runsAccount is the runs' ServiceAccount as a subject.
 func runsAccount(project string) []rbacv1.Subject {
 	return []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: names.PipelineAccount, Namespace: names.BuildNamespace(project)}}
@@ -58,8 +65,9 @@ func ExecutorBinding(project string) *rbacv1.RoleBinding {
 
 // DeployerBinding binds the runs' ServiceAccount (of the build namespace) to
 // DeployerClusterRole in one environment namespace of the project: what platform-api checks
-// when the deploy step calls it. Which app and environment a run may deploy is checked per
-// run (runs.Source).
+// when the deploy or promote step calls it. Which app and environment a run may deploy is
+// checked per run (runs.Source), and which promotion it may ask for per pipeline
+// (runs.AdmitPromotion).
 func DeployerBinding(project, env string) *rbacv1.RoleBinding {
 	return binding(names.Namespace(project, env), names.PipelineDeployBinding, "ClusterRole", DeployerClusterRole, runsAccount(project))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/slipway-dev/slipway/pkg/environments"
 )
 
 // Config is the operator's pipelines configuration (pkg/config reads it from the `pipelines`
@@ -108,6 +111,26 @@ type Pipeline struct {
 	Dockerfile string `json:"dockerfile,omitempty"`
 	// Stages are the project's own steps and approval gates.
 	Stages []Stage `json:"stages,omitempty"`
+	// Promote ends the run by asking for the promotion of what it deployed into the next
+	// environment of the promotion path, which then follows that environment's policy.
+	Promote *Promote `json:"promote,omitempty"`
+}
+
+// Promote is a pipeline's last step: a promotion request from the pipeline's environment.
+type Promote struct {
+	// To is the environment after the pipeline's on the promotion path.
+	To string `json:"to"`
+}
+
+// DeployerEnvs are the environments where the runs of the pipeline in env call platform-api
+// as the deployer: env, and the environment it promotes to (sorted, each once).
+func (p Pipeline) DeployerEnvs(env string) []string {
+	if p.Promote == nil || p.Promote.To == "" || p.Promote.To == env {
+		return []string{env}
+	}
+	out := []string{env, p.Promote.To}
+	sort.Strings(out)
+	return out
 }
 
 // Point is where a stage runs.
@@ -189,7 +212,7 @@ func (p Pipeline) WithDefaults() Pipeline {
 }
 
 // reservedSteps are the standard steps' names, which stages may not take.
-var reservedSteps = map[string]bool{stepClone: true, stepBuild: true, stepDeploy: true, entrypoint: true}
+var reservedSteps = map[string]bool{stepClone: true, stepBuild: true, stepDeploy: true, stepPromote: true, entrypoint: true}
 
 // Validate checks an app's pipeline; field paths are the request body's.
 func (p Pipeline) Validate() field.ErrorList {
@@ -250,7 +273,36 @@ func (p Pipeline) Validate() field.ErrorList {
 			errs = append(errs, checkTemplate(at.Child("template"), t)...)
 		}
 	}
+	if p.Promote != nil {
+		to := field.NewPath("promote", "to")
+		if p.Promote.To == "" {
+			errs = append(errs, field.Required(to, "the environment to promote to, the next on the promotion path"))
+		} else if msgs := validation.IsDNS1123Label(p.Promote.To); len(msgs) > 0 {
+			errs = append(errs, field.Invalid(to, p.Promote.To, strings.Join(msgs, "; ")))
+		}
+	}
 	return errs
+}
+
+// ValidateIn checks what of the pipeline depends on the platform's configuration, for the
+// pipeline of environment env: promote.to must be a configured environment, the one after
+// env on the promotion path. Field paths are the request body's.
+func (p Pipeline) ValidateIn(env string, envs environments.List, path environments.Promotion) field.ErrorList {
+	if p.Promote == nil || p.Promote.To == "" {
+		return nil
+	}
+	to := field.NewPath("promote", "to")
+	if _, ok := envs.Find(p.Promote.To); !ok {
+		return field.ErrorList{field.NotFound(to, p.Promote.To)}
+	}
+	next, ok := path.Next(env)
+	switch {
+	case !ok:
+		return field.ErrorList{field.Invalid(to, p.Promote.To, fmt.Sprintf("environment %q has no next step on the promotion path %v", env, path.Path))}
+	case next != p.Promote.To:
+		return field.ErrorList{field.Invalid(to, p.Promote.To, fmt.Sprintf("must be %q, the step after %q on the promotion path", next, env))}
+	}
+	return nil
 }
 
 // checkTemplate keeps a stage's template to what a step of the project's may be: one

@@ -15,8 +15,10 @@ const (
 	stepClone  = "clone"
 	stepBuild  = "build"
 	stepDeploy = "deploy"
-	workVolume = "work"
-	workDir    = "/work"
+	// stepPromote asks for the promotion of what the deploy step deployed.
+	stepPromote = "promote"
+	workVolume  = "work"
+	workDir     = "/work"
 )
 
 // Parameters of a run, as Workflow arguments.
@@ -32,6 +34,10 @@ const (
 	// Step outputs.
 	OutputCommit = "commit"
 	OutputDigest = "digest"
+	// OutputRevision is the revision the deploy step made (the promote step's input).
+	OutputRevision = "revision"
+	// InputTo is the promote step's input: the environment it promotes to.
+	InputTo = "to"
 )
 
 var runParams = []string{ParamRepo, ParamRevision, ParamContextDir, ParamDockerfile, ParamImage, ParamProject, ParamApp, ParamEnv}
@@ -42,7 +48,7 @@ func managedLabels() map[string]string {
 }
 
 // StandardTemplate is the WorkflowTemplate of every project's build namespace: the clone,
-// build and deploy steps that runs reference, and an entrypoint running them in order for
+// build, deploy and promote steps that runs reference, and an entrypoint running them in order for
 // anyone submitting it by hand. Parameters reach the scripts as environment variables,
 // never spliced into shell text.
 func StandardTemplate(project string, cfg Config) *wfv1.WorkflowTemplate {
@@ -120,12 +126,58 @@ test -s /tmp/digest
 			// The ServiceAccount's token may deploy in the project's environments (where it
 			// has a pipeline) only, and platform-api admits only this run's app and env;
 			// it reads the commit from this run's clone step, not from the message.
+			// The answer starts with the revision the deploy made (apps.DeployResult's first
+			// field), the revision a promote step asks to promote.
 			Source: `set -eu
 case "$DIGEST" in sha256:*) ;; *) echo "no image digest: $DIGEST" >&2; exit 1 ;; esac
 body=$(printf '{"image":"%s@%s","pipelineRun":"%s","message":"pipeline run %s"}' "$IMAGE" "$DIGEST" "$RUN" "$RUN")
-curl -sS --fail-with-body -X POST -H "Content-Type: application/json" \
+curl -sS --fail-with-body -o /tmp/deployed -X POST -H "Content-Type: application/json" \
   -H "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)" \
-  -d "$body" "$PLATFORM/api/v1/projects/$PROJECT/apps/$APP/envs/$ENV/deployments"
+  -d "$body" "$PLATFORM/api/v1/projects/$PROJECT/apps/$APP/envs/$ENV/deployments" || { cat /tmp/deployed >&2; echo >&2; exit 1; }
+cat /tmp/deployed; echo
+sed -n 's/^{"revision":"\([a-z0-9-]*\)".*/\1/p' /tmp/deployed > /tmp/revision
+`,
+		},
+		Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: OutputRevision, ValueFrom: &wfv1.ValueFrom{Path: "/tmp/revision", Default: wfv1.AnyStringPtr("")}}}},
+	}
+	promote := wfv1.Template{
+		Name:   stepPromote,
+		Inputs: wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: InputTo}, {Name: OutputRevision}}},
+		Script: &wfv1.ScriptTemplate{
+			Container: corev1.Container{
+				Image: cfg.Images.Deploy, Command: []string{"sh"},
+				Env: []corev1.EnvVar{
+					{Name: "PLATFORM", Value: cfg.PlatformURL}, {Name: "RUN", Value: "{{workflow.name}}"},
+					{Name: "PROJECT", Value: param(ParamProject)}, {Name: "APP", Value: param(ParamApp)}, {Name: "ENV", Value: param(ParamEnv)},
+					{Name: "TO", Value: input(InputTo)}, {Name: "REVISION", Value: input(OutputRevision)},
+				},
+			},
+			// A promotion that is created (201: pending on approvals, or deployed) is the
+			// step's success: from then on it follows the target's policy. A revision not
+			// Ready yet (409 notReady) or a busy platform is asked again for five minutes;
+			// any other refusal fails the step with the problem platform-api answered.
+			// platform-api admits the run's identity only for this app, from ENV, to the
+			// pipeline's promote.to.
+			Source: `set -eu
+body=$(printf '{"from":"%s","to":"%s","revision":"%s","message":"pipeline run %s"}' "$ENV" "$TO" "$REVISION" "$RUN")
+n=0
+while [ "$n" -lt 30 ]; do
+  n=$((n + 1))
+  code=$(curl -sS -o /tmp/answer -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+    -H "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)" \
+    -d "$body" "$PLATFORM/api/v1/projects/$PROJECT/apps/$APP/promotions")
+  case "$code" in
+  201) cat /tmp/answer; echo; exit 0 ;;
+  409) grep -q '"rule":"notReady"' /tmp/answer || break ;;
+  429|503) ;;
+  *) break ;;
+  esac
+  echo "promotion to $TO not accepted yet (HTTP $code); asking again in 10s"
+  sleep 10
+done
+echo "promotion from $ENV to $TO refused (HTTP $code):" >&2
+cat /tmp/answer >&2; echo >&2
+exit 1
 `,
 		},
 	}
@@ -138,7 +190,7 @@ curl -sS --fail-with-body -X POST -H "Content-Type: application/json" \
 			Arguments:            wfv1.Arguments{Parameters: args},
 			ServiceAccountName:   names.PipelineAccount,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{workClaim()},
-			Templates:            []wfv1.Template{main, clone, build, deploy},
+			Templates:            []wfv1.Template{main, clone, build, deploy, promote},
 		},
 	}
 }
@@ -170,6 +222,16 @@ func deployStep(builder string) wfv1.WorkflowStep {
 	s.Arguments = wfv1.Arguments{Parameters: []wfv1.Parameter{
 		{Name: OutputDigest, Value: wfv1.AnyStringPtr(stepOutput(builder, OutputDigest))},
 		{Name: OutputCommit, Value: wfv1.AnyStringPtr(stepOutput(stepClone, OutputCommit))},
+	}}
+	return s
+}
+
+// promoteStep asks for the promotion into to of the revision the deploy step made.
+func promoteStep(to string) wfv1.WorkflowStep {
+	s := stepRef(stepPromote)
+	s.Arguments = wfv1.Arguments{Parameters: []wfv1.Parameter{
+		{Name: InputTo, Value: wfv1.AnyStringPtr(to)},
+		{Name: OutputRevision, Value: wfv1.AnyStringPtr(stepOutput(stepDeploy, OutputRevision))},
 	}}
 	return s
 }

@@ -138,8 +138,8 @@ func (g templateGetter) Get(name string) (*wfv1.WorkflowTemplate, error) {
 }
 
 // plan lays out the run's steps: clone, the before-build stages, the build (or the stage
-// replacing it), after-build, before-deploy, deploy, after-deploy; one step per group, so
-// they run in order.
+// replacing it), after-build, before-deploy, deploy, after-deploy and, when the pipeline
+// promotes, promote; one step per group, so they run in order.
 func plan(p Pipeline) ([]wfv1.ParallelSteps, []wfv1.Template) {
 	at := func(point Point) []Stage {
 		var out []Stage
@@ -174,6 +174,9 @@ func plan(p Pipeline) ([]wfv1.ParallelSteps, []wfv1.Template) {
 	addStages(at(BeforeDeploy))
 	add(deployStep(builder))
 	addStages(at(AfterDeploy))
+	if p.Promote != nil {
+		add(promoteStep(p.Promote.To))
+	}
 	return steps, templates
 }
 

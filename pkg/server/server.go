@@ -124,7 +124,7 @@ type Services struct {
 func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, log *slog.Logger) Services {
 	store := records.New(cfg.Environments, clients, cache)
 	namespaces := pipelinesreconciler.New(clients, cache, cfg.Pipelines, log.With("component", "pipelines"))
-	pipelineRuns := runs.New(cfg.Pipelines, store, clients, cache, namespaces.Reconciler, log)
+	pipelineRuns := runs.New(cfg.Pipelines, cfg.Promotion, store, clients, cache, namespaces.Reconciler, log)
 	var promoted *promotions.Promotions
 	platform := apps.New(apps.Options{
 		Records: store, Clients: clients, Cache: cache, Store: cfg.Pipelines.Namespace, Claims: claims.New(clients, cache, cfg.Domains), Domains: cfg.Domains,

@@ -28,6 +28,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
 	"github.com/slipway-dev/slipway/pkg/pipelines/runs"
+	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 )
 
@@ -100,7 +101,7 @@ func TestPipelineRun(t *testing.T) {
 	var listed0 []runs.Template
 	mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/projects/"+project+"/pipelines/templates", nil, &listed0)
 	if len(listed0) != 1 || listed0[0].Name != names.StandardTemplate || listed0[0].Namespace != buildNS || listed0[0].Entrypoint != "pipeline" ||
-		strings.Join(listed0[0].Steps, ",") != "pipeline,clone,build,deploy" {
+		strings.Join(listed0[0].Steps, ",") != "pipeline,clone,build,deploy,promote" {
 		t.Errorf("templates %+v", listed0)
 	}
 
@@ -271,6 +272,126 @@ func TestPipelineRun(t *testing.T) {
 	if err != nil || wf.Spec.Shutdown != wfv1.ShutdownStrategyTerminate || !cancelled.CancelRequested {
 		t.Errorf("cancelled run's shutdown %q (%v), view %+v", wf.Spec.Shutdown, err, cancelled)
 	}
+}
+
+// TestPipelinePromote: a pipeline in test that ends with promote: {to: prod} (config/dev.yaml:
+// test → prod, prod by promotion with one approval) is refused any other target; its runs
+// get the promote step last and the runs' ServiceAccount the deployer role in prod as well;
+// the promote step, calling platform-api with that ServiceAccount's token, asks for the
+// promotion of what the run deployed, which is then pending on prod's approval like
+// anyone's; the same token may ask for no other promotion, nor deploy naming no run.
+func TestPipelinePromote(t *testing.T) {
+	const project, app = "promoting", "web"
+	createProject(t, project)
+	buildNS := names.BuildNamespace(project)
+	base := appPath(project, app, "test")
+	ctx := context.Background()
+
+	for _, to := range []string{"test", "staging"} {
+		code, raw := call(t, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/promoting/web", "promote": map[string]string{"to": to}}, nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(string(raw), `"field":"promote.to"`) {
+			t.Errorf("promote to %s: %d %s", to, code, raw)
+		}
+	}
+	var stored pipelines.Pipeline
+	mustCall(t, http.StatusOK, http.MethodPut, base+"/pipeline", map[string]any{"repo": "https://git.example/promoting/web", "promote": map[string]string{"to": "prod"}}, &stored)
+	if stored.Promote == nil || stored.Promote.To != "prod" {
+		t.Fatalf("stored %+v", stored)
+	}
+	// The runs' ServiceAccount is the deployer where the pipeline is and where it promotes.
+	for _, e := range []string{"test", "prod"} {
+		b, err := env.clients.Kube.RbacV1().RoleBindings(names.Namespace(project, e)).Get(ctx, names.PipelineDeployBinding, metav1.GetOptions{})
+		if err != nil || b.RoleRef.Name != pipelines.DeployerClusterRole {
+			t.Errorf("deployer binding in %s: %v", e, err)
+		}
+	}
+
+	var run pipelines.Run
+	mustCall(t, http.StatusCreated, http.MethodPost, base+"/runs", map[string]any{}, &run)
+	var steps []string
+	for _, s := range run.Steps {
+		steps = append(steps, s.Name)
+	}
+	if strings.Join(steps, ",") != "clone,build,deploy,promote" {
+		t.Fatalf("run steps %v", steps)
+	}
+	// The real apiserver took the run with its promote step by reference to the template.
+	wf, err := env.clients.Argo.ArgoprojV1alpha1().Workflows(buildNS).Get(ctx, run.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := wf.Spec.Templates[0].Steps[len(wf.Spec.Templates[0].Steps)-1].Steps[0]
+	if last.Name != "promote" || last.TemplateRef == nil || last.TemplateRef.Template != "promote" || last.Arguments.GetParameterByName(pipelines.InputTo).Value.String() != "prod" {
+		t.Errorf("last step %+v", last)
+	}
+
+	argo := argoRun{t: t, namespace: buildNS, name: run.Name}
+	argo.start()
+	argo.step(0, "clone", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputCommit: pipelineCommit})
+	argo.step(1, "build", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputDigest: "sha256:" + strings.Repeat("cd", 32)})
+	argo.step(2, "deploy", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
+	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(buildNS).CreateToken(ctx, names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := "dev.local/promoting/web@sha256:" + strings.Repeat("cd", 32)
+	var deployed apps.DeployResult
+	eventually(t, 20*time.Second, "the run's ServiceAccount deploys in test", func() error {
+		var code int
+		var raw []byte
+		as(tr.Status.Token, func() {
+			code, raw = call(t, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name, "message": "pipeline run " + run.Name}, &deployed)
+		})
+		if code != http.StatusCreated {
+			return fmt.Errorf("deploy: %d %s", code, raw)
+		}
+		return nil
+	})
+	waitRevisionReady(t, names.Namespace(project, "test"), deployed.Revision, image)
+	argo.step(2, "deploy", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputRevision: deployed.Revision})
+	argo.step(3, "promote", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
+
+	promotionsPath := "/api/v1/projects/" + project + "/apps/" + app + "/promotions"
+	// The deployer binding in prod lets the token reach prod, but only as the pipeline says.
+	as(tr.Status.Token, func() {
+		mustCall(t, http.StatusForbidden, http.MethodPost, promotionsPath, map[string]any{"from": "test", "to": "test", "message": "pipeline run " + run.Name}, nil)
+		mustCall(t, http.StatusForbidden, http.MethodPost, "/api/v1/projects/"+project+"/apps/api/promotions", map[string]any{"from": "test", "to": "prod"}, nil)
+		mustCall(t, http.StatusForbidden, http.MethodPost, appPath(project, app, "prod")+"/deployments", map[string]any{"image": image}, nil)
+		// A run of test is no provenance for a deploy in prod.
+		code, raw := call(t, http.MethodPost, appPath(project, app, "prod")+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name}, nil)
+		if code == http.StatusCreated {
+			t.Errorf("the run deployed straight into prod: %s", raw)
+		}
+	})
+	// The promote step's request.
+	var promoted promotions.Promotion
+	eventually(t, 20*time.Second, "the run's ServiceAccount asks for the promotion", func() error {
+		var code int
+		var raw []byte
+		as(tr.Status.Token, func() {
+			code, raw = call(t, http.MethodPost, promotionsPath, map[string]any{"from": "test", "to": "prod", "revision": deployed.Revision, "message": "pipeline run " + run.Name}, &promoted)
+		})
+		if code != http.StatusCreated {
+			return fmt.Errorf("promote: %d %s", code, raw)
+		}
+		return nil
+	})
+	if promoted.State != promotions.StatePending || promoted.Revision != deployed.Revision || promoted.RequestedBy != pipelines.RunIdentity(project) ||
+		promoted.Message != "pipeline run "+run.Name || promoted.RequiredApprovals != 1 {
+		t.Errorf("promotion %+v", promoted)
+	}
+	argo.step(3, "promote", wfv1.NodeTypePod, wfv1.NodeSucceeded, nil)
+	argo.finish(wfv1.WorkflowSucceeded)
+	eventually(t, 20*time.Second, "a finished run asks for no promotion", func() error {
+		var code int
+		as(tr.Status.Token, func() {
+			code, _ = call(t, http.MethodPost, promotionsPath, map[string]any{"from": "test", "to": "prod", "message": "pipeline run " + run.Name}, nil)
+		})
+		if code != http.StatusForbidden {
+			return fmt.Errorf("after the run: %d", code)
+		}
+		return nil
+	})
 }
 
 // followRun reads a run's server-sent events until the stream ends (bounded: one minute),

@@ -239,7 +239,10 @@ export interface paths {
         };
         /** Get the app's pipeline (repository, branch, build context, stages) */
         get: operations["getPipeline"];
-        /** Set the app's pipeline; stages are checked with Argo's validator */
+        /**
+         * Set the app's pipeline; stages are checked with Argo's validator
+         * @description A pipeline with promote: {to} ends each run by asking for the promotion of what it deployed into to, which must be the environment after this one on the promotion path; the promotion then follows to's policy like anyone's.
+         */
         put: operations["setPipeline"];
         post?: never;
         delete?: never;
@@ -481,7 +484,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a release to run in the next environment of the promotion path
-         * @description Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows.
+         * @description Promotes the release of a revision in from (by default what serves 100 % there, else its newest Ready revision) into to, the next environment on the path. With approvals required it stays pending; otherwise it deploys now, as a new revision that records where it came from. Needs requestPromotions in to; breakGlass (with a reason) needs breakGlass there and skips approvals and windows. A pipeline run (the runs' ServiceAccount of the project) may ask only as its pipeline's promote step: for an app whose pipeline in from promotes to to, while a run of it there is running.
          */
         post: operations["createPromotion"];
         delete?: never;
@@ -806,6 +809,7 @@ export interface components {
             branch?: string;
             contextDir?: string;
             dockerfile?: string;
+            promote?: components["schemas"]["Promote"];
             repo: string;
             stages?: components["schemas"]["Stage"][];
         };
@@ -831,6 +835,9 @@ export interface components {
                 [key: string]: components["schemas"]["EnvAccess"];
             };
             manageMembers: boolean;
+        };
+        Promote: {
+            to: string;
         };
         PromotedFrom: {
             env: string;
@@ -2125,7 +2132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project; breakGlass is given and the caller may not breakGlass in the environment */
+            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project; breakGlass is given and the caller may not breakGlass in the environment; the caller is a pipeline run (the runs' ServiceAccount of the project) and the deploy names no pipelineRun */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2624,7 +2631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); Argo's validator refuses the run the pipeline makes (errors[].field is stages); promote.to is not a configured environment, or not the step after this environment on the promotion path */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4368,7 +4375,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in any environment of the project; the caller may not requestPromotions (or breakGlass) in the target environment */
+            /** @description Forbidden: the caller may not create promotions.apps.slipway.dev in any environment of the project; the caller may not requestPromotions (or breakGlass) in the target environment; the caller is a pipeline run and the app's pipeline in from does not promote to to, or none of its runs there is running */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"encoding/json"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,7 +20,8 @@ type Project struct {
 
 // Projects are the projects that need pipeline objects: those where an app has a pipeline
 // (stored in the platform's namespace, labelled with the app's project and env), sorted by
-// name, with the environments of those pipelines.
+// name, with the environments of those pipelines and those they promote to
+// (Pipeline.DeployerEnvs).
 func Projects(stored []*corev1.ConfigMap) []Project {
 	envs := map[string]map[string]bool{}
 	for _, cm := range stored {
@@ -27,7 +29,12 @@ func Projects(stored []*corev1.ConfigMap) []Project {
 		if envs[p] == nil {
 			envs[p] = map[string]bool{}
 		}
-		envs[p][e] = true
+		var pl pipelines.Pipeline
+		// A record that does not read is still a pipeline in its own environment.
+		_ = json.Unmarshal([]byte(cm.Data[pipelines.PipelineKey]), &pl)
+		for _, env := range pl.DeployerEnvs(e) {
+			envs[p][env] = true
+		}
 	}
 	out := make([]Project, 0, len(envs))
 	for p, set := range envs {
@@ -44,7 +51,7 @@ func Projects(stored []*corev1.ConfigMap) []Project {
 
 // Objects are what a project's runs need, in the order they are applied: in its build
 // namespace the runs' ServiceAccount, the executor's Role and its binding; in each of envs
-// the runs' deployer binding; and last the build namespace's standard WorkflowTemplate (its
+// (where the project's pipelines are, and where they promote to) the runs' deployer binding; and last the build namespace's standard WorkflowTemplate (its
 // presence says the rest was written).
 func Objects(project string, envs []string, cfg pipelines.Config) []runtime.Object {
 	objects := []runtime.Object{pipelines.ServiceAccount(project), pipelines.ExecutorRole(project), pipelines.ExecutorBinding(project)}

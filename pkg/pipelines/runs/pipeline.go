@@ -45,9 +45,10 @@ func (r *Runs) pipeline(ctx context.Context, t records.Target) (pipelines.Pipeli
 	return pl, nil
 }
 
-// PutPipeline stores an app's pipeline, after checking it and the run it makes with Argo's
-// validator, and installs the project's pipeline objects (with the runs' deployer binding in
-// this environment).
+// PutPipeline stores an app's pipeline, after checking it (promote.to against the
+// environments and the promotion path) and the run it makes with Argo's validator, and
+// installs the project's pipeline objects (with the runs' deployer binding in this
+// environment, and in the one it promotes to).
 func (r *Runs) PutPipeline(ctx context.Context, t records.Target, pl pipelines.Pipeline) (pipelines.Pipeline, error) {
 	if _, err := r.records.Resolve(t); err != nil {
 		return pipelines.Pipeline{}, err
@@ -55,14 +56,18 @@ func (r *Runs) PutPipeline(ctx context.Context, t records.Target, pl pipelines.P
 	if err := r.enabled(); err != nil {
 		return pipelines.Pipeline{}, err
 	}
-	if errs := pl.Validate(); len(errs) > 0 {
+	errs := pl.Validate()
+	if len(errs) == 0 {
+		errs = pl.ValidateIn(t.Env, r.records.Environments(), r.path)
+	}
+	if len(errs) > 0 {
 		return pipelines.Pipeline{}, apierror.Invalid(errs)
 	}
 	pl = pl.WithDefaults()
 	if _, err := pipelines.BuildRun(pipelines.Start{Target: runTarget(t), Pipeline: pl, Trigger: pipelines.TriggerManual}, r.cfg); err != nil {
 		return pipelines.Pipeline{}, apierror.Invalid(field.ErrorList{field.Invalid(field.NewPath("stages"), "", "Argo refuses the pipeline: "+err.Error())})
 	}
-	if err := r.namespaces.Install(ctx, t.Project, []string{t.Env}); err != nil {
+	if err := r.namespaces.Install(ctx, t.Project, pl.DeployerEnvs(t.Env)); err != nil {
 		return pipelines.Pipeline{}, err
 	}
 	cm, err := pipelines.PipelineConfigMap(r.cfg.Namespace, runTarget(t), pl)

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/environments"
 	"github.com/slipway-dev/slipway/pkg/kube"
 	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/pipelines"
@@ -30,6 +31,7 @@ import (
 // Runs is the pipeline domain service.
 type Runs struct {
 	cfg        pipelines.Config
+	path       environments.Promotion
 	records    *records.Store
 	clients    *kube.Clients
 	cache      *kube.Cache
@@ -38,9 +40,10 @@ type Runs struct {
 	now        func() time.Time
 }
 
-// New wires the service; namespaces installs each project namespace's pipeline objects.
-func New(cfg pipelines.Config, store *records.Store, clients *kube.Clients, cache *kube.Cache, namespaces *reconciler.Reconciler, log *slog.Logger) *Runs {
-	return &Runs{cfg: cfg, records: store, clients: clients, cache: cache, namespaces: namespaces, log: log, now: time.Now}
+// New wires the service; path is the promotion path (where a pipeline may promote to);
+// namespaces installs each project namespace's pipeline objects.
+func New(cfg pipelines.Config, path environments.Promotion, store *records.Store, clients *kube.Clients, cache *kube.Cache, namespaces *reconciler.Reconciler, log *slog.Logger) *Runs {
+	return &Runs{cfg: cfg, path: path, records: store, clients: clients, cache: cache, namespaces: namespaces, log: log, now: time.Now}
 }
 
 // enabled refuses pipeline calls on a platform configured without them.
@@ -79,7 +82,7 @@ func (r *Runs) start(ctx context.Context, t records.Target, s pipelines.Start) (
 	if err != nil {
 		return pipelines.Run{}, apierror.Invalid(field.ErrorList{field.Invalid(field.NewPath("stages"), "", "Argo refuses the run: "+err.Error())})
 	}
-	if err := r.namespaces.Reconcile(ctx, t.Project, []string{t.Env}); err != nil {
+	if err := r.namespaces.Reconcile(ctx, t.Project, s.Pipeline.DeployerEnvs(t.Env)); err != nil {
 		return pipelines.Run{}, err
 	}
 	created, err := r.clients.Argo.ArgoprojV1alpha1().Workflows(names.BuildNamespace(t.Project)).Create(ctx, wf, metav1.CreateOptions{FieldManager: names.FieldManager})
@@ -252,6 +255,42 @@ func (r *Runs) Source(ctx context.Context, t records.Target, run string) (*revis
 		return nil, apierror.Conflict("pipeline run %s has not checked out a commit", run)
 	}
 	return &revisions.Source{PipelineRun: run, Commit: commit}, nil
+}
+
+// AdmitPromotion decides whether the runs' identity of project may ask for the promotion of
+// app from → to: only as the promote step of a run of the app's pipeline in from, which ends
+// by promoting to to, while one of the app's runs there is running. Anything else is a 403
+// (the identity is the project's, not one run's: what it may ask is what the pipelines
+// say).
+func (r *Runs) AdmitPromotion(ctx context.Context, project, app, from, to string) error {
+	refuse := func(why string, args ...any) error {
+		return apierror.Forbidden("the pipeline runs of project %q may not promote app %q from %q to %q: "+why,
+			append([]any{project, app, from, to}, args...)...)
+	}
+	t := records.Target{Project: project, App: app, Env: from}
+	if _, err := r.records.Resolve(t); err != nil {
+		return refuse("%v", err)
+	}
+	pl, err := r.pipeline(ctx, t)
+	if apierror.IsNotFound(err) {
+		return refuse("the app has no pipeline in %q", from)
+	}
+	if err != nil {
+		return err
+	}
+	if pl.Promote == nil || pl.Promote.To != to {
+		return refuse("the app's pipeline in %q does not promote to %q", from, to)
+	}
+	wfs, err := r.cache.Workflows.Workflows(names.BuildNamespace(project)).List(labels.SelectorFromSet(labels.Set{names.LabelApp: app, names.LabelEnv: from}))
+	if err != nil {
+		return err
+	}
+	for _, wf := range wfs {
+		if !wf.Status.Fulfilled() {
+			return nil
+		}
+	}
+	return refuse("no run of the app's pipeline in %q is running", from)
 }
 
 // runWriteError is a failed write of a run as the API answers it: a run deleted since it
