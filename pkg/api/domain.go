@@ -55,6 +55,7 @@ type Promotions interface {
 	Approve(ctx context.Context, u identity.User, project, app, id string, req promotions.DecisionRequest) (promotions.Promotion, error)
 	Reject(ctx context.Context, u identity.User, project, app, id string, req promotions.DecisionRequest) (promotions.Promotion, error)
 	Diff(project, app, from, to string) (promotions.Diff, error)
+	Path() environments.Promotion
 }
 
 // Runs are apps' pipelines and their runs.

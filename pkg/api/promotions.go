@@ -125,6 +125,16 @@ func (s *Server) decide(c echo.Context, act func(ctx context.Context, u identity
 	return c.JSON(http.StatusOK, p)
 }
 
+// PromotionPath is the configured promotion path (named apart from a promotion's schema).
+type PromotionPath struct {
+	// Path lists the environments in order: a release is promoted from each to the next.
+	Path []string `json:"path"`
+}
+
+func (s *Server) getPromotionPath(c echo.Context) error {
+	return c.JSON(http.StatusOK, PromotionPath{Path: append([]string{}, s.promotions.Path().Path...)})
+}
+
 func (s *Server) diff(c echo.Context) error {
 	d, err := s.promotions.Diff(c.Param("project"), c.Param("app"), c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {

@@ -76,6 +76,8 @@ func (s *Server) routes() []route {
 			response: ProjectAccess{}, status: 200, access: access{identity.ListApps, scopeProject}},
 		{id: "listEnvironments", method: http.MethodGet, path: "/api/v1/environments", handler: s.listEnvironments, summary: "List environments",
 			response: environments.List{}, status: 200, access: access{scope: scopeUser}},
+		{id: "getPromotionPath", method: http.MethodGet, path: "/api/v1/promotion-path", handler: s.getPromotionPath, summary: "The promotion path: the environments a release is promoted through, in order",
+			response: PromotionPath{}, status: 200, access: access{scope: scopeUser}},
 		{id: "listProjects", method: http.MethodGet, path: "/api/v1/projects", handler: s.listProjects, summary: "List projects",
 			description: "Only the projects in which the caller may list apps in at least one environment.",
 			response:    []projects.Project{}, status: 200, access: access{scope: scopeUser}},

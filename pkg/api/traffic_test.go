@@ -2,13 +2,16 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/slipway-dev/slipway/internal/testutil"
 	"github.com/slipway-dev/slipway/pkg/names"
 )
 
@@ -40,6 +43,16 @@ func TestTrafficIfMatch(t *testing.T) {
 		t.Fatalf("unconditional PUT = %d, ETag %q (read %q): %s", other.status, other.header.Get("ETag"), tag, other.body)
 	}
 
+	// The fake clientset enforces no resourceVersion, so the refusal below comes only from
+	// the version check: wait until the cache has seen the other writer's change.
+	if err := testutil.Poll(context.Background(), 5*time.Second, 5*time.Millisecond, nil, func(context.Context) error {
+		if got := s.do(t, http.MethodGet, testPath+"/traffic", "", "").header.Get("ETag"); got != other.header.Get("ETag") {
+			return fmt.Errorf("the cache serves version %s, the other writer wrote %s", got, other.header.Get("ETag"))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	body := `{"targets":[{"revision":"hello-00001","percent":100}]}`
 	stale := put(tag, body)
 	if stale.status != http.StatusPreconditionFailed {

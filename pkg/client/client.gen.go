@@ -336,6 +336,11 @@ type Promotion struct {
 	UpdatedAt         time.Time  `json:"updatedAt"`
 }
 
+// PromotionPath defines model for PromotionPath.
+type PromotionPath struct {
+	Path []string `json:"path"`
+}
+
 // Record defines model for Record.
 type Record struct {
 	Action    string    `json:"action"`
@@ -1087,6 +1092,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/projects/{project}/pipelines/templates (the `ListTemplates` operationId).
 	ListTemplates(ctx context.Context, project string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPromotionPath The promotion path: the environments a release is promoted through, in order
+	//
+	// Corresponds with GET /api/v1/promotion-path (the `GetPromotionPath` operationId).
+	GetPromotionPath(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeliverHookWithBody Deliver a Git push to an app's hook: a run of its pipeline starts
 	//
@@ -1920,6 +1930,21 @@ func (c *Client) AddMember(ctx context.Context, project string, body AddMemberJS
 // Corresponds with GET /api/v1/projects/{project}/pipelines/templates (the `ListTemplates` operationId).
 func (c *Client) ListTemplates(ctx context.Context, project string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListTemplatesRequest(c.Server, project)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPromotionPath The promotion path: the environments a release is promoted through, in order
+//
+// Corresponds with GET /api/v1/promotion-path (the `GetPromotionPath` operationId).
+func (c *Client) GetPromotionPath(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPromotionPathRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3960,6 +3985,33 @@ func NewListTemplatesRequest(server string, project string) (*http.Request, erro
 	return req, nil
 }
 
+// NewGetPromotionPathRequest constructs an http.Request for the GetPromotionPath method
+func NewGetPromotionPathRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/promotion-path")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeliverHookRequest calls the generic DeliverHook builder with application/json body
 func NewDeliverHookRequest(server string, hook string, params *DeliverHookParams, body DeliverHookJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4572,6 +4624,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/projects/{project}/pipelines/templates (the `ListTemplates` operationId).
 	ListTemplatesWithResponse(ctx context.Context, project string, reqEditors ...RequestEditorFn) (*ListTemplatesResponse, error)
+
+	// GetPromotionPathWithResponse The promotion path: the environments a release is promoted through, in order
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/promotion-path (the `GetPromotionPath` operationId).
+	GetPromotionPathWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPromotionPathResponse, error)
 
 	// DeliverHookWithBodyWithResponse Deliver a Git push to an app's hook: a run of its pipeline starts
 	//
@@ -9236,6 +9295,103 @@ func (r ListTemplatesResponse) ContentType() string {
 	return ""
 }
 
+// GetPromotionPathResponse200Headers the declared response headers of an HTTP 200 response for GetPromotionPath
+type GetPromotionPathResponse200Headers struct {
+	ETag string
+}
+
+// GetPromotionPathResponse304Headers the declared response headers of an HTTP 304 response for GetPromotionPath
+type GetPromotionPathResponse304Headers struct {
+	ETag string
+}
+
+// GetPromotionPathResponse429Headers the declared response headers of an HTTP 429 response for GetPromotionPath
+type GetPromotionPathResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetPromotionPathResponse503Headers the declared response headers of an HTTP 503 response for GetPromotionPath
+type GetPromotionPathResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetPromotionPathResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PromotionPath
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPromotionPathResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetPromotionPathResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPromotionPathResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPromotionPathResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPromotionPathResponse) GetJSON200() *PromotionPath {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPromotionPathResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPromotionPathResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPromotionPathResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPromotionPathResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPromotionPathResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPromotionPathResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPromotionPathResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPromotionPathResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeliverHookResponse429Headers the declared response headers of an HTTP 429 response for DeliverHook
 type DeliverHookResponse429Headers struct {
 	RetryAfter int
@@ -10044,6 +10200,19 @@ func (c *ClientWithResponses) ListTemplatesWithResponse(ctx context.Context, pro
 		return nil, err
 	}
 	return ParseListTemplatesResponse(rsp)
+}
+
+// GetPromotionPathWithResponse The promotion path: the environments a release is promoted through, in order
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/promotion-path (the `GetPromotionPath` operationId).
+func (c *ClientWithResponses) GetPromotionPathWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPromotionPathResponse, error) {
+	rsp, err := c.GetPromotionPath(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPromotionPathResponse(rsp)
 }
 
 // DeliverHookWithBodyWithResponse Deliver a Git push to an app's hook: a run of its pipeline starts
@@ -14689,6 +14858,106 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListTemplatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPromotionPathResponse parses an HTTP response from a GetPromotionPathWithResponse call
+func ParseGetPromotionPathResponse(rsp *http.Response) (*GetPromotionPathResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPromotionPathResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PromotionPath
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPromotionPathResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetPromotionPathResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPromotionPathResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPromotionPathResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

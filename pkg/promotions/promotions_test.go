@@ -204,3 +204,14 @@ func markDeploying(t *testing.T, p *apitest.Platform, id string) {
 		t.Fatal(err)
 	}
 }
+
+func TestPromotionPathIsServed(t *testing.T) {
+	p := apitest.NewPlatform(t, apitest.PlatformOptions{})
+	var path api.PromotionPath
+	if code, problem := send(t, p, http.MethodGet, "/api/v1/promotion-path", nil, &path); code != http.StatusOK {
+		t.Fatalf("promotion path = %d: %+v", code, problem)
+	}
+	if got := fmt.Sprint(path.Path); got != "[test prod]" {
+		t.Errorf("promotion path = %s, want [test prod]", got)
+	}
+}

@@ -127,10 +127,64 @@ func TestCLIWalkthrough(t *testing.T) {
 	if r := s.run(append([]string{"app", "describe", "ghost"}, in...)...); r.code != 3 || !strings.Contains(r.errOut, "Not found") {
 		t.Errorf("describe ghost: exit %d, stderr %q; want 3 and the problem's title", r.code, r.errOut)
 	}
-	// (In test: prod is reached only by promotion, and the CLI has no break-glass flag.)
+	// (In test: prod is reached only by promotion; TestCLIPromotion takes that path.)
 	r := s.run(append([]string{"deploy", "hello", "--image", "dev.local/walk/hello:v3", "--min-scale=-1"}, in...)...)
 	if r.code != 2 || !strings.Contains(r.errOut, "scaling.minScale") {
 		t.Errorf("deploy minScale -1: exit %d, stderr %q; want 2 naming scaling.minScale", r.code, r.errOut)
+	}
+}
+
+// TestCLIPromotion is the path to production from the terminal: promote test's release to
+// prod, the requester's own approval refused by rule (exit 7), a colleague's approval
+// deploying it, the diff and the releases.
+func TestCLIPromotion(t *testing.T) {
+	// Each user's CLI has a home of its own (a login keeps its token file there).
+	requester := slipwayCLI{t: t, config: filepath.Join(t.TempDir(), "config.yaml")}
+	requester.ok("login", "--server", env.server.URL, "--from-kubeconfig", env.stack.Kubeconfig)
+	requester.ok("project", "create", "clipromo")
+	token, user := serviceAccountToken(t, "cli-approver")
+	tokenFile := filepath.Join(t.TempDir(), "approver-token")
+	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	colleague := slipwayCLI{t: t, config: filepath.Join(t.TempDir(), "config.yaml")}
+	colleague.ok("login", "--server", env.server.URL, "--token-file", tokenFile)
+	in := []string{"-p", "clipromo", "--environment", "test"}
+	eventually(t, 10*time.Second, "project clipromo in the cache", func() error {
+		if r := requester.run(append([]string{"member", "add", user, "--role", "developer"}, in...)...); r.code != 0 {
+			return fmt.Errorf("member add: exit %d: %s", r.code, r.errOut)
+		}
+		return nil
+	})
+	requester.ok(append([]string{"deploy", "hello", "--image", "dev.local/clipromo/hello:v1"}, in...)...)
+
+	var p client.Promotion
+	decode(t, requester.ok(append([]string{"promote", "hello", "--to", "prod", "--message", "v1 to prod", "-o", "json"}, in...)...), &p)
+	if p.State != "pending" || p.Revision != "hello-00001" {
+		t.Fatalf("promote: %+v, want pending for hello-00001", p)
+	}
+	if r := requester.run(append([]string{"promotion", "approve", "hello", p.Id}, in...)...); r.code != 7 || !strings.Contains(r.errOut, "selfApproval") {
+		t.Errorf("self-approval: exit %d, stderr %q; want 7 naming the rule selfApproval", r.code, r.errOut)
+	}
+	eventually(t, 20*time.Second, "the colleague's role reaches the authorizer", func() error {
+		if r := colleague.run(append([]string{"promotion", "approve", "hello", p.Id, "--message", "ok"}, in...)...); r.code != 0 {
+			return fmt.Errorf("approve: exit %d: %s", r.code, r.errOut)
+		}
+		return nil
+	})
+	decode(t, requester.ok(append([]string{"promotion", "describe", "hello", p.Id, "-o", "json"}, in...)...), &p)
+	if p.State != "deployed" || p.DeployedRevision != "hello-00001" {
+		t.Fatalf("after the approval: %+v, want deployed as prod's hello-00001", p)
+	}
+	if out := requester.ok(append([]string{"promotion", "list", "hello", "--state", "deployed"}, in...)...); !strings.Contains(out, p.Id) {
+		t.Errorf("promotion list --state deployed:\n%s\nlacks %s", out, p.Id)
+	}
+	waitRevisionReady(t, "clipromo-prod", "hello-00001", "dev.local/clipromo/hello:v1")
+	if out := requester.ok(append([]string{"diff", "hello", "--from", "test", "--to", "prod"}, in...)...); strings.Contains(out, "image") {
+		t.Errorf("diff after the promotion shows the image:\n%s", out)
+	}
+	if out := requester.ok(append([]string{"release", "list", "hello"}, in...)...); !strings.Contains(out, p.Release) || !strings.Contains(out, "prod") {
+		t.Errorf("release list:\n%s\nlacks %s serving in prod", out, p.Release)
 	}
 }
 

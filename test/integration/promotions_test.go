@@ -206,6 +206,7 @@ func TestPromotionPath(t *testing.T) {
 			}
 		}
 	}
+	slices.Sort(served)
 	if d := cmp.Diff([]string{"prod/web-00001=100", "test/web-00001=100"}, served); d != "" {
 		t.Errorf("release %s serves (-want,+got):\n%s", p.Release, d)
 	}

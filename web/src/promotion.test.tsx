@@ -29,9 +29,11 @@ const promotion = (more: Partial<Promotion> = {}): Promotion => ({
 })
 
 describe('the promotion path', () => {
-  it('keeps the environments in the order the API lists them', () => {
+  it('follows the configured path, else the order the API lists the environments in', () => {
+    expect(promotionPath(envs, ['test', 'prod']).map((e) => e.name)).toEqual(['test', 'prod'])
+    expect(promotionPath(envs, ['prod', 'gone', 'dev']).map((e) => e.name)).toEqual(['prod', 'dev'])
     expect(promotionPath(envs).map((e) => e.name)).toEqual(['dev', 'test', 'prod'])
-    expect(promotionPath([env('b'), env('a')]).map((e) => e.name)).toEqual(['b', 'a'])
+    expect(promotionPath([env('b'), env('a')], []).map((e) => e.name)).toEqual(['b', 'a'])
   })
   it('has a step from each environment to the next', () => {
     expect(steps(promotionPath(envs)).map((s) => `${s.from.name}→${s.to.name}`)).toEqual(['dev→test', 'test→prod'])

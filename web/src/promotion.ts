@@ -5,14 +5,13 @@ import type { ApiError } from './api'
 import type { Environment, Promotion, ReleaseView } from './schema'
 
 /**
- * promotionPath orders the environments a release travels through. The API does not expose
- * the configured promotion.path (GET /environments lists the environments in display order,
- * each with its own policy): the console shows them in that order and offers each step to
- * the next one; a step off the configured path is refused by the API (rule notNextStep) and
- * the refusal is shown.
+ * promotionPath orders the environments a release travels through: those the configured
+ * path names (GET /promotion-path), in its order; while the path is not known yet, or when
+ * none is configured, the environments in display order.
  */
-export function promotionPath(envs: Environment[]): Environment[] {
-  return [...envs]
+export function promotionPath(envs: Environment[], path?: string[]): Environment[] {
+  if (!path?.length) return [...envs]
+  return path.map((name) => envs.find((e) => e.name === name)).filter((e): e is Environment => !!e)
 }
 
 export interface Step {

@@ -35,6 +35,7 @@ export type Project = Schemas['Project']
 export type ProjectAccess = Schemas['ProjectAccess']
 export type PromotedFrom = Schemas['PromotedFrom']
 export type Promotion = Schemas['Promotion']
+export type PromotionPath = Schemas['PromotionPath']
 // createPromotion's body (the schema is named Request).
 export type PromotionRequest = Schemas['Request']
 // The audit trail's entry (the schema is named Record, which would hide TypeScript's Record here).

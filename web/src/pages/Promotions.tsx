@@ -15,12 +15,13 @@ import { approvalCount, outcome, policyNotes, promotionPath, refusal, releasesIn
 import { href, Link } from '../router'
 import { useSession } from '../session'
 import { useSubmit } from '../submit'
-import type { AppStatus, DecisionRequest, Diff, Environment, Promotion, PromotionRequest, ProjectAccess, ReleaseView } from '../schema'
+import type { AppStatus, DecisionRequest, Diff, Environment, Promotion, PromotionPath, PromotionRequest, ProjectAccess, ReleaseView } from '../schema'
 
 // A pending promotion turns deployed a few seconds after its last approval: a 3 s poll shows it.
 const PROMOTIONS_MS = 3000
 const STATUS_MS = 5000
 const DIFF_MS = 10000
+const PATH_MS = 300000
 // Recent promotions shown, newest first.
 const RECENT = 20
 
@@ -31,7 +32,9 @@ interface Props {
 
 export function PromotionsPage({ project, app }: Props) {
   const { environments } = useSession()
-  const path = promotionPath(environments)
+  // The path changes only with the operator's config: read it rarely.
+  const configured = usePoll<PromotionPath>('/api/v1/promotion-path', PATH_MS)
+  const path = promotionPath(environments, configured.data?.path)
   const base = appAcrossPath(project, app)
   const access = useAccess(project)
   const releases = usePoll<ReleaseView[]>(base + '/releases', STATUS_MS)
