@@ -117,11 +117,9 @@ test -s /tmp/digest
 		Script: &wfv1.ScriptTemplate{
 			Container: corev1.Container{
 				Image: cfg.Images.Deploy, Command: []string{"sh"},
-				Env: []corev1.EnvVar{
-					{Name: "PLATFORM", Value: cfg.PlatformURL}, {Name: "RUN", Value: "{{workflow.name}}"},
-					{Name: "PROJECT", Value: param(ParamProject)}, {Name: "APP", Value: param(ParamApp)}, {Name: "ENV", Value: param(ParamEnv)},
-					{Name: "IMAGE", Value: param(ParamImage)}, {Name: "DIGEST", Value: input(OutputDigest)}, {Name: "COMMIT", Value: input(OutputCommit)},
-				},
+				Env: append(platformCall(cfg, param),
+					corev1.EnvVar{Name: "IMAGE", Value: param(ParamImage)}, corev1.EnvVar{Name: "DIGEST", Value: input(OutputDigest)},
+					corev1.EnvVar{Name: "COMMIT", Value: input(OutputCommit)}),
 			},
 			// The ServiceAccount's token may deploy in the project's environments (where it
 			// has a pipeline) only, and platform-api admits only this run's app and env;
@@ -146,11 +144,8 @@ sed -n 's/^{"revision":"\([a-z0-9-]*\)".*/\1/p' /tmp/deployed > /tmp/revision
 		Script: &wfv1.ScriptTemplate{
 			Container: corev1.Container{
 				Image: cfg.Images.Deploy, Command: []string{"sh"},
-				Env: []corev1.EnvVar{
-					{Name: "PLATFORM", Value: cfg.PlatformURL}, {Name: "RUN", Value: "{{workflow.name}}"},
-					{Name: "PROJECT", Value: param(ParamProject)}, {Name: "APP", Value: param(ParamApp)}, {Name: "ENV", Value: param(ParamEnv)},
-					{Name: "TO", Value: input(InputTo)}, {Name: "REVISION", Value: input(OutputRevision)},
-				},
+				Env: append(platformCall(cfg, param),
+					corev1.EnvVar{Name: "TO", Value: input(InputTo)}, corev1.EnvVar{Name: "REVISION", Value: input(OutputRevision)}),
 			},
 			// A promotion that is created (201: pending on approvals, or deployed) is the
 			// step's success: from then on it follows the target's policy. A revision not
@@ -192,6 +187,15 @@ exit 1
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{workClaim()},
 			Templates:            []wfv1.Template{main, clone, build, deploy, promote},
 		},
+	}
+}
+
+// platformCall is what a step calling platform-api needs: where it is, the run, and the
+// run's project, app and environment.
+func platformCall(cfg Config, param func(string) string) []corev1.EnvVar {
+	return []corev1.EnvVar{
+		{Name: "PLATFORM", Value: cfg.PlatformURL}, {Name: "RUN", Value: "{{workflow.name}}"},
+		{Name: "PROJECT", Value: param(ParamProject)}, {Name: "APP", Value: param(ParamApp)}, {Name: "ENV", Value: param(ParamEnv)},
 	}
 }
 

@@ -67,6 +67,7 @@ const chartDevValues = `
 config:
   cluster: dev
   domains: {default: slipway.test, base: slipway.test}
+  promotion: {path: [test, prod]}
   limits:
     perUser: {rate: 100, burst: 200}
   pipelines:
@@ -550,6 +551,9 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 		t.Errorf("members %v, want chart-user as developer", got)
 	}
 	chartCall(t, api.URL, http.StatusOK, http.MethodPost, base+"/rollback", map[string]string{"revision": "chartweb-00001", "message": "chart RBAC"}, nil)
+	// A promotion's record is created, then updated as it deploys (break-glass: no approval).
+	chartCall(t, api.URL, http.StatusCreated, http.MethodPost, "/api/v1/projects/"+project+"/apps/chartweb/promotions",
+		map[string]any{"from": "test", "to": "prod", "breakGlass": map[string]string{"reason": "chart RBAC"}}, nil)
 	chartPipelineFlow(t, api.URL, base, appNS)
 	// Without rules the reconciler deletes the VirtualService.
 	chartCall(t, api.URL, http.StatusOK, http.MethodPut, base+"/traffic", map[string]any{

@@ -185,23 +185,8 @@ func TestPipelineRun(t *testing.T) {
 
 	// The deploy step, as the run's pod would: the ServiceAccount's token, the built digest.
 	argo.step(4, "deploy", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
-	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(buildNS).CreateToken(ctx, names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	image := "dev.local/builds/web@sha256:" + strings.Repeat("ab", 32)
-	var deployed apps.DeployResult
-	eventually(t, 20*time.Second, "the run's ServiceAccount deploys", func() error {
-		var code int
-		var raw []byte
-		as(tr.Status.Token, func() {
-			code, raw = call(t, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name, "message": "pipeline run " + run.Name}, &deployed)
-		})
-		if code != http.StatusCreated {
-			return fmt.Errorf("deploy: %d %s", code, raw)
-		}
-		return nil
-	})
+	tr, deployed := runDeploys(t, buildNS, base, run.Name, image)
 	// The same token may not deploy in another project.
 	createProject(t, "builds-other")
 	as(tr.Status.Token, func() {
@@ -330,23 +315,8 @@ func TestPipelinePromote(t *testing.T) {
 	argo.step(0, "clone", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputCommit: pipelineCommit})
 	argo.step(1, "build", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputDigest: "sha256:" + strings.Repeat("cd", 32)})
 	argo.step(2, "deploy", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
-	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(buildNS).CreateToken(ctx, names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	image := "dev.local/promoting/web@sha256:" + strings.Repeat("cd", 32)
-	var deployed apps.DeployResult
-	eventually(t, 20*time.Second, "the run's ServiceAccount deploys in test", func() error {
-		var code int
-		var raw []byte
-		as(tr.Status.Token, func() {
-			code, raw = call(t, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run.Name, "message": "pipeline run " + run.Name}, &deployed)
-		})
-		if code != http.StatusCreated {
-			return fmt.Errorf("deploy: %d %s", code, raw)
-		}
-		return nil
-	})
+	tr, deployed := runDeploys(t, buildNS, base, run.Name, image)
 	waitRevisionReady(t, names.Namespace(project, "test"), deployed.Revision, image)
 	argo.step(2, "deploy", wfv1.NodeTypePod, wfv1.NodeSucceeded, map[string]string{pipelines.OutputRevision: deployed.Revision})
 	argo.step(3, "promote", wfv1.NodeTypePod, wfv1.NodeRunning, nil)
@@ -644,4 +614,27 @@ func BenchmarkHookToWorkflow(b *testing.B) {
 		bare = append(bare, time.Since(start))
 	}
 	report(b, ours, bare)
+}
+
+// runDeploys is the deploy step as the run's pod makes it: with a token of the run's
+// ServiceAccount (returned for the test's further calls as the run), image at base.
+func runDeploys(t *testing.T, buildNS, base, run, image string) (*authnv1.TokenRequest, apps.DeployResult) {
+	t.Helper()
+	tr, err := env.clients.Kube.CoreV1().ServiceAccounts(buildNS).CreateToken(context.Background(), names.PipelineAccount, &authnv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployed apps.DeployResult
+	eventually(t, 20*time.Second, "the run's ServiceAccount deploys", func() error {
+		var code int
+		var raw []byte
+		as(tr.Status.Token, func() {
+			code, raw = call(t, http.MethodPost, base+"/deployments", map[string]any{"image": image, "pipelineRun": run, "message": "pipeline run " + run}, &deployed)
+		})
+		if code != http.StatusCreated {
+			return fmt.Errorf("deploy: %d %s", code, raw)
+		}
+		return nil
+	})
+	return tr, deployed
 }

@@ -420,7 +420,11 @@ try {
         // RBAC and platform-api's authorization cache (10 s) take a moment to see the grant.
         const deadline = Date.now() + 60_000
         while ((await viewer.locator('tr[data-revision]').count()) === 0 || !(await viewer.getByText('You may read this app').isVisible())) {
-          if (Date.now() > deadline) throw new Error('the viewer never saw the revisions read-only')
+          if (Date.now() > deadline) {
+            await viewer.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, '0')}-FAILED-viewer.png`), fullPage: true })
+            const seen = (await viewer.locator('main').innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 600)
+            throw new Error(`the viewer never saw the revisions read-only; the page says: ${seen}`)
+          }
           await viewer.waitForTimeout(3000)
           await viewer.reload()
         }
