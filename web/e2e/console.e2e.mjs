@@ -418,15 +418,22 @@ try {
         await viewer.getByRole('button', { name: 'Sign in' }).click()
         await viewer.getByRole('heading', { name: `${app} in ${env}` }).waitFor()
         // RBAC and platform-api's authorization cache (10 s) take a moment to see the grant.
+        // Each try waits for the page's data before reloading: checking right after a reload
+        // raced the page's own API calls, and lost every time on a busy machine.
         const deadline = Date.now() + 60_000
-        while ((await viewer.locator('tr[data-revision]').count()) === 0 || !(await viewer.getByText('You may read this app').isVisible())) {
-          if (Date.now() > deadline) {
-            await viewer.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, '0')}-FAILED-viewer.png`), fullPage: true })
-            const seen = (await viewer.locator('main').innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 600)
-            throw new Error(`the viewer never saw the revisions read-only; the page says: ${seen}`)
+        for (;;) {
+          try {
+            await viewer.locator('tr[data-revision]').first().waitFor({ timeout: 8000 })
+            await viewer.getByText('You may read this app').waitFor({ timeout: 8000 })
+            break
+          } catch (e) {
+            if (Date.now() > deadline) {
+              await viewer.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, '0')}-FAILED-viewer.png`), fullPage: true })
+              const seen = (await viewer.locator('main').innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 600)
+              throw new Error(`the viewer never saw the revisions read-only (${e.message.split('\n')[0]}); the page says: ${seen}`)
+            }
+            await viewer.reload()
           }
-          await viewer.waitForTimeout(3000)
-          await viewer.reload()
         }
         const offered = async (name) => (await viewer.getByRole('button', { name }).count()) + (await viewer.getByRole('link', { name, exact: true }).count())
         for (const name of ['Roll back', 'Deploy', `Delete ${app} from ${env}`]) {
