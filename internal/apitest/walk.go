@@ -62,7 +62,7 @@ var notFoundParams = map[string]bool{"env": true, "hook": true}
 // unknownNames are well-formed names of nothing: each must be 404.
 var unknownNames = map[string]string{
 	"project": "nosuch", "app": "ghost", "env": "staging", "revision": "ghost-00042",
-	"run": "ghost-run-zzzzz", "hook": "00000000000000000000000000000000", "promotion": "ghost-20260101000000-0000",
+	"run": "ghost-run-zzzzz", "hook": "00000000000000000000000000000000", "promotion": "ghost-20260101000000000-0000",
 }
 
 // Counts are how many requests each part of the walk sent.

@@ -269,7 +269,7 @@ func TestWalkOpenAPI(t *testing.T) {
 	t.Cleanup(srv.Close)
 	n := apitest.Walk{
 		BaseURL: srv.URL, Token: testerToken,
-		Valid: map[string]string{"project": project, "app": app, "env": "test", "revision": rev1, "run": "hello-run-abcde", "promotion": "hello-20260101000000-abcd",
+		Valid: map[string]string{"project": project, "app": app, "env": "test", "revision": rev1, "run": "hello-run-abcde", "promotion": "hello-20260101000000000-abcd",
 			"hook": "0123456789abcdef0123456789abcdef"},
 	}.Run(t)
 	t.Log(n)

@@ -79,7 +79,7 @@ approval (exit 7, with its rule): the requester's own where self-approval is for
 (selfApproval), someone outside its approving groups (notApprover), a second approval by
 the same person (alreadyApproved), a promotion no longer pending (notPending), or closed
 windows (window, with the next opening).`,
-		Example: `  slipway promotion approve hello hello-20261202120000-3f2a --message "checked the dashboards"`,
+		Example: `  slipway promotion approve hello hello-20261202120000123-3f2a --message "checked the dashboards"`,
 		Args:    cobra.ExactArgs(2),
 	}
 	approve.Flags().StringVar(&approveMessage, "message", "", "why: kept with the approval and in the history")
@@ -99,7 +99,7 @@ windows (window, with the next opening).`,
 	reject := &cobra.Command{
 		Use:     "reject APP ID",
 		Short:   "Reject a pending promotion",
-		Example: `  slipway promotion reject hello hello-20261202120000-3f2a --message "wait for the schema migration"`,
+		Example: `  slipway promotion reject hello hello-20261202120000123-3f2a --message "wait for the schema migration"`,
 		Args:    cobra.ExactArgs(2),
 	}
 	reject.Flags().StringVar(&rejectMessage, "message", "", "why: kept with the rejection and in the history")

@@ -33,7 +33,7 @@ import (
 const approverToken = "approver-token"
 
 // promotionWorld is a world with the approver, whose transcripts number promotions by the
-// order they appear in (hello-YYYYMMDDhhmmss-0001, …) and show the times the server stamps
+// order they appear in (hello-YYYYMMDDhhmmssSSS-0001, …) and show the times the server stamps
 // as YYYY-MM-DDThh:mm:ssZ: of the same widths, so tables stay aligned.
 func promotionWorld(t *testing.T) (*world, string) {
 	t.Helper()
@@ -55,14 +55,14 @@ func promotionWorld(t *testing.T) (*world, string) {
 		sar.Status.Allowed = true
 		return true, sar, nil
 	})
-	ids := regexp.MustCompile(apitest.App + `-\d{14}-[0-9a-f]{4}`)
+	ids := regexp.MustCompile(apitest.App + `-\d{17}-[0-9a-f]{4}`)
 	seen := map[string]string{}
 	stamps := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 	w.scrubbers = append(w.scrubbers,
 		func(s string) string {
 			return ids.ReplaceAllStringFunc(s, func(id string) string {
 				if _, ok := seen[id]; !ok {
-					seen[id] = fmt.Sprintf("%s-YYYYMMDDhhmmss-%04d", apitest.App, len(seen)+1)
+					seen[id] = fmt.Sprintf("%s-YYYYMMDDhhmmssSSS-%04d", apitest.App, len(seen)+1)
 				}
 				return seen[id]
 			})

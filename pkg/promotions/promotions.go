@@ -132,7 +132,7 @@ func (s *Promotions) Create(ctx context.Context, user identity.User, project, ap
 		return Promotion{}, apierror.Invalid(errs)
 	}
 	p := Promotion{
-		ID: NewID(app, now, randomSuffix()), Project: project, App: app, State: StatePending,
+		ID: NewID(app, s.now(), randomSuffix()), Project: project, App: app, State: StatePending,
 		From: req.From, To: req.To, Revision: rev.Name, Release: release.Name, Strategy: req.Strategy, Message: req.Message,
 		RequestedBy: user.Name, Approvals: []Decision{}, CreatedAt: now, UpdatedAt: now,
 	}

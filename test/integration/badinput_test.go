@@ -68,7 +68,7 @@ func TestBadInputsWalk(t *testing.T) {
 	platform := startPlatform(t, &cfg, env.platformClients)
 	n := apitest.Walk{
 		BaseURL: platform.URL, Token: env.stack.AdminToken,
-		Valid: map[string]string{"project": "walk", "app": "web", "env": "test", "revision": "web-00001", "run": "web-run-abcde", "promotion": "web-20260101000000-abcd",
+		Valid: map[string]string{"project": "walk", "app": "web", "env": "test", "revision": "web-00001", "run": "web-run-abcde", "promotion": "web-20260101000000000-abcd",
 			"hook": "0123456789abcdef0123456789abcdef"},
 	}.Run(t)
 	t.Log(n)
