@@ -17,9 +17,9 @@ import (
 func (w *world) seedRun(name string, phase wfv1.WorkflowPhase) {
 	w.t.Helper()
 	w.platform.SeedRun(w.t, name, phase, time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC))
-	// The platform reads runs from its caches.
+	// The platform lists runs from its cache (describe may read one live): wait for the list.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if r := w.do("run", "describe", "hello", name, "-o", "name"); r.code == 0 {
+		if r := w.do("run", "list", "hello", "-o", "name"); r.code == 0 && strings.Contains(r.stdout, name) {
 			return
 		}
 	}
