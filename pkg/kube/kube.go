@@ -89,13 +89,13 @@ func RESTConfig(path string) (*rest.Config, error) {
 }
 
 // NewClients builds the clients for cfg, each kind of traffic with its own budget (reads and
-// writes apart, reviews, the Lease), and writes
-// behind a circuit breaker shaped by breaker. cfg's own QPS, Burst and RateLimiter are not
-// used: the budgets are Slipway's (see Clients).
+// writes apart, reviews, the Lease), writes behind a circuit breaker shaped by breaker, and
+// watches that wait out an apiserver refusing connections (withPatientWatches). cfg's own
+// QPS, Burst and RateLimiter are not used: the budgets are Slipway's (see Clients).
 func NewClients(cfg *rest.Config, breaker BreakerSettings) (*Clients, error) {
-	requests := withBreaker(withReadWriteBudgets(cfg,
+	requests := withPatientWatches(withBreaker(withReadWriteBudgets(cfg,
 		flowcontrol.NewTokenBucketRateLimiter(requestQPS, requestBurst),
-		flowcontrol.NewTokenBucketRateLimiter(requestQPS, requestBurst)), breaker)
+		flowcontrol.NewTokenBucketRateLimiter(requestQPS, requestBurst)), breaker))
 	k, err := kubernetes.NewForConfig(requests)
 	if err != nil {
 		return nil, err

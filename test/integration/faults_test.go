@@ -171,6 +171,9 @@ func (f *faultStack) apiserverStopped(t *testing.T) {
 		}
 		return err
 	})
+	// The caches' watches resume within a couple of seconds of the apiserver's return
+	// (kube.withPatientWatches); client-go's own backoff once made this up to a minute.
+	t.Logf("the rule's VirtualService written %s after the apiserver was ready again", time.Since(back).Round(100*time.Millisecond))
 }
 
 // killedMidDeploy: cmd/platform-api is SIGKILLed at moments during a header deploy to a short
