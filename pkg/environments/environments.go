@@ -40,7 +40,21 @@ type Environment struct {
 	// Env are environment variables every revision here gets (overlays): they are the
 	// environment's, so a release promoted elsewhere does not carry them.
 	Env []EnvVar `json:"env,omitempty"`
+	// Schedules says whether apps here may have schedules (PingSources): "allowed" (the
+	// default) or "denied" (e.g. while the event channel is not durable).
+	Schedules SchedulesPolicy `json:"schedules,omitempty"`
 }
+
+// SchedulesPolicy says whether an environment's apps may have schedules.
+type SchedulesPolicy string
+
+const (
+	SchedulesAllowed SchedulesPolicy = "allowed"
+	SchedulesDenied  SchedulesPolicy = "denied"
+)
+
+// AllowsSchedules reports whether apps here may have schedules ("" is allowed).
+func (e Environment) AllowsSchedules() bool { return e.Schedules != SchedulesDenied }
 
 // EnvVar is a plain environment variable an environment adds to its revisions.
 type EnvVar struct {

@@ -194,6 +194,11 @@ func (e Environment) validatePolicy(p *field.Path) field.ErrorList {
 	default:
 		errs = append(errs, field.NotSupported(p.Child("deployVia"), e.DeployVia, []string{string(DeployDirect), string(DeployPromotion)}))
 	}
+	switch e.Schedules {
+	case "", SchedulesAllowed, SchedulesDenied:
+	default:
+		errs = append(errs, field.NotSupported(p.Child("schedules"), e.Schedules, []string{string(SchedulesAllowed), string(SchedulesDenied)}))
+	}
 	if a := e.RequireApprovals; a != nil {
 		ap := p.Child("requireApprovals")
 		if a.Count < 1 || a.Count > 10 {
@@ -328,4 +333,6 @@ const (
 	RuleAlreadyApproved   = "alreadyApproved"
 	RuleSelfApproval      = "selfApproval"
 	RuleNotApprover       = "notApprover"
+	// RuleSchedulesDenied: the environment's policy denies schedules (schedules: denied).
+	RuleSchedulesDenied = "schedulesDenied"
 )

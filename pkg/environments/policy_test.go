@@ -61,6 +61,7 @@ func TestValidatePolicy(t *testing.T) {
 
 		{"bad deployVia", Environment{DeployVia: "pipeline"}, []string{p + ".deployVia: Unsupported value: \"pipeline\""}},
 		{"deployVia is case sensitive", Environment{DeployVia: "Promotion"}, []string{p + ".deployVia: Unsupported value"}},
+		{"bad schedules policy", Environment{Schedules: "maybe"}, []string{p + ".schedules: Unsupported value: \"maybe\""}},
 		{"no approvals", Environment{RequireApprovals: &Approvals{}}, []string{p + ".requireApprovals.count: must be between 1 and 10"}},
 		{"eleven approvals", Environment{RequireApprovals: &Approvals{Count: 11}}, []string{p + ".requireApprovals.count: must be between 1 and 10"}},
 		{"empty groups", Environment{RequireApprovals: &Approvals{Count: 1, Groups: []string{"sre", "", " "}}},

@@ -46,6 +46,10 @@ const (
 	AnnoCommit = "slipway.dev/commit"
 	// LabelDomainScheme, with value "short", opts a Service in to {app}.sls-{cluster}.{base}.
 	LabelDomainScheme = "slipway.dev/domain-scheme"
+	// AnnoSchedules holds the app's schedules (pkg/schedules), paused ones included.
+	AnnoSchedules = "slipway.dev/schedules"
+	// LabelSchedule names the schedule a PingSource was built from.
+	LabelSchedule = "slipway.dev/schedule"
 )
 
 // Pipeline runs (Argo Workflows) and hooks.
@@ -102,6 +106,10 @@ const (
 // VirtualService is the name of the app's Slipway-owned VirtualService. Knative names its own
 // VirtualServices {app}-ingress and {app}-mesh; this suffix keeps clear of both.
 func VirtualService(app string) string { return app + "-slipway-routes" }
+
+// PingSource is the name of the PingSource of an app's schedule. App and schedule names are
+// DNS labels (no dots), so the dot keeps "a-b"+"c" and "a"+"b-c" apart.
+func PingSource(app, schedule string) string { return app + "." + schedule }
 
 // PipelineConfigMap keeps an app's pipeline in the platform's namespace.
 func PipelineConfigMap(namespace, app string) string { return "pipeline." + namespace + "." + app }

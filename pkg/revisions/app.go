@@ -39,6 +39,9 @@ type App struct {
 	Rules []Rule
 	// History lists deploys, traffic changes and rollbacks, oldest first.
 	History []HistoryEntry
+	// Schedules is the app's schedules annotation as package schedules wrote it, carried
+	// through every other write unchanged (an apply without it would remove it).
+	Schedules string
 }
 
 // Template is one revision's configuration and provenance.

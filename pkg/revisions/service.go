@@ -38,6 +38,9 @@ func BuildService(app App) *servingv1.Service {
 		// Knative then publishes no external host; Slipway's VirtualService owns it.
 		labels[networking.VisibilityLabelKey] = serving.VisibilityClusterLocal
 	}
+	if app.Schedules != "" {
+		annotations[names.AnnoSchedules] = app.Schedules
+	}
 
 	tmplAnnotations := map[string]string{
 		names.AnnoDeployedBy: t.DeployedBy,
@@ -161,6 +164,7 @@ func readApp(svc *servingv1.Service, full bool) (App, error) {
 			return App{}, fmt.Errorf("service %s/%s: reading %s: %w", svc.Namespace, svc.Name, names.AnnoRoutingRules, err)
 		}
 	}
+	app.Schedules = svc.Annotations[names.AnnoSchedules]
 	app.Template = templateFromRevisionSpec(svc.Spec.Template.ObjectMeta, svc.Spec.Template.Spec)
 	if full {
 		app.StoredTemplate = svc.Spec.Template.DeepCopy()

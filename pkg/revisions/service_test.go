@@ -453,6 +453,7 @@ func TestAppFromServiceRoundTrip(t *testing.T) {
 			Traffic:  []Target{{Revision: "web-00001", Percent: 100}, {Revision: "web-00002", Tag: "r00002"}},
 		}))},
 		{"no traffic", app(withTraffic())},
+		{"schedules carried", func() App { a := app(); a.Schedules = `[{"name":"nightly"}]`; return a }()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
