@@ -21,6 +21,7 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+	eventingfake "knative.dev/eventing/pkg/client/clientset/versioned/fake"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -81,6 +82,7 @@ environments:
     minScale: 1
     maxScale: 10
     requireApprovals: {count: 1}
+    schedules: denied
 promotion:
   path: [test, prod]
 `
@@ -105,6 +107,8 @@ type Platform struct {
 	Kube    *kubefake.Clientset
 	Serving *servingfake.Clientset
 	Argo    *argofake.Clientset
+	// Eventing holds PingSources (no reconciler runs here: a test writes them).
+	Eventing *eventingfake.Clientset
 	// Promotions is the promotion service behind the handler (its leader-only Resume).
 	Promotions *promotions.Promotions
 	// Logs collects what the server logged.
@@ -148,7 +152,8 @@ func NewPlatform(t testing.TB, o PlatformOptions) *Platform {
 		argoSeed = append(argoSeed, &wfv1.WorkflowTemplate{ObjectMeta: metav1.ObjectMeta{Name: names.StandardTemplate, Namespace: names.BuildNamespace(Project)}})
 	}
 	ac := argofake.NewSimpleClientset(argoSeed...)
-	clients := &kube.Clients{Kube: kc, Serving: sc, Argo: ac, Reviews: kc, Leases: kc.CoordinationV1()}
+	ec := eventingfake.NewSimpleClientset()
+	clients := &kube.Clients{Kube: kc, Serving: sc, Argo: ac, Eventing: ec, Reviews: kc, Leases: kc.CoordinationV1()}
 	cache := kube.NewCache(clients, 0, "slipway-system")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(func() {
@@ -176,10 +181,10 @@ func NewPlatform(t testing.TB, o PlatformOptions) *Platform {
 		t.Fatal("audit informer did not sync")
 	}
 	t.Cleanup(trail.Shutdown)
-	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
+	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Schedules: svc.Schedules, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, time.Minute), Authorizer: identity.NewSARAuthorizer(clients.Reviews, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
-	return &Platform{Echo: e, Cache: cache, Kube: kc, Serving: sc, Argo: ac, Promotions: svc.Promotions, Logs: logs}
+	return &Platform{Echo: e, Cache: cache, Kube: kc, Serving: sc, Argo: ac, Eventing: ec, Promotions: svc.Promotions, Logs: logs}
 }
 
 // SeedNamespaces are the project's namespaces, and one of no project.

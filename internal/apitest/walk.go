@@ -46,6 +46,8 @@ type Schema struct {
 	Ref        string             `json:"$ref"`
 	Type       json.RawMessage    `json:"type"`
 	Properties map[string]*Schema `json:"properties"`
+	// Items is an array's element schema.
+	Items *Schema `json:"items"`
 }
 
 // HostileSegments are path segments that are not names of anything, as sent on the wire.
@@ -115,10 +117,7 @@ func (w Walk) Run(t *testing.T) Counts {
 func (w Walk) pathCase(t *testing.T, client *http.Client, op Operation, p, seg string) {
 	t.Helper()
 	path := w.path(op, p, seg)
-	body := ""
-	if op.Body != nil {
-		body = "{}"
-	}
+	body := op.emptyBody()
 	name := fmt.Sprintf("%s=%.40q", p, seg)
 	a, ok := w.send(t, client, op, path, "application/json", strings.NewReader(body))
 	if !ok {
@@ -141,10 +140,7 @@ func (w Walk) pathCase(t *testing.T, client *http.Client, op Operation, p, seg s
 // operation takes one, is "{}": where is answered before what.
 func (w Walk) unknownCase(t *testing.T, client *http.Client, op Operation, p string) {
 	t.Helper()
-	body := ""
-	if op.Body != nil {
-		body = "{}"
-	}
+	body := op.emptyBody()
 	path := w.path(op, p, unknownNames[p])
 	a, ok := w.send(t, client, op, path, "application/json", strings.NewReader(body))
 	if !ok {
@@ -342,6 +338,17 @@ func (doc openAPI) operations(t *testing.T) []Operation {
 	return ops
 }
 
+// emptyBody is the least body of the operation's shape: "{}", "[]" for an array, "" for none.
+func (op Operation) emptyBody() string {
+	switch {
+	case op.Body == nil:
+		return ""
+	case typeOf(op.Body) == "array":
+		return "[]"
+	}
+	return "{}"
+}
+
 // HostileBody is one body that is not the request.
 type HostileBody struct {
 	Name, ContentType string
@@ -381,6 +388,24 @@ func HostileBodies(schema *Schema, components map[string]*Schema) []HostileBody 
 		{Name: "null", ContentType: js, Body: []byte(`null`), MayPass: true},
 	}
 	s := resolve(schema, components)
+	// An array body (a set the request replaces): the hostile shapes are an object and items
+	// of the wrong shape; the items' properties are checked inside an array.
+	wrap := func(b string) []byte { return []byte(b) }
+	if typeOf(s) == "array" {
+		for i := range out {
+			switch out[i].Name {
+			case "array":
+				out[i] = HostileBody{Name: "object", ContentType: js, Body: []byte(`{}`)}
+			case "unknown field":
+				out[i].Body = []byte(`[{"noSuchField":1}]`)
+			case "two values":
+				out[i].Body = []byte(`[] []`)
+			}
+		}
+		out = append(out, HostileBody{Name: "item not an object", ContentType: js, Body: []byte(`[1]`)})
+		s = resolve(s.Items, components)
+		wrap = func(b string) []byte { return []byte("[" + b + "]") }
+	}
 	var props []string
 	for name := range s.Properties {
 		props = append(props, name)
@@ -391,12 +416,12 @@ func HostileBodies(schema *Schema, components map[string]*Schema) []HostileBody 
 		wrong := wrongValue(p)
 		if wrong != "" {
 			out = append(out, HostileBody{Name: fmt.Sprintf("%s of the wrong type (%s)", name, wrong), ContentType: js,
-				Body: []byte(fmt.Sprintf(`{%q:%s}`, name, wrong))})
+				Body: wrap(fmt.Sprintf(`{%q:%s}`, name, wrong))})
 		}
 		if typeOf(p) == "string" {
 			// Just under the body limit: well-formed, so it reaches the domain's checks.
 			out = append(out, HostileBody{Name: "huge " + name, ContentType: js, MayPass: true,
-				Body: []byte(fmt.Sprintf(`{%q:"%s"}`, name, strings.Repeat("x", 1<<20-len(name)-16)))})
+				Body: wrap(fmt.Sprintf(`{%q:"%s"}`, name, strings.Repeat("x", 1<<20-len(name)-16)))})
 		}
 	}
 	return out

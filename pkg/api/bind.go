@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -42,7 +43,11 @@ func decodeBody(c echo.Context, into any) error {
 		var syntaxErr *json.SyntaxError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field == "":
-			return apierror.BadRequest("the body must be a JSON object, got JSON " + typeErr.Value)
+			want := "a JSON object"
+			if typeErr.Type != nil && typeErr.Type.Kind() == reflect.Slice {
+				want = "a JSON array"
+			}
+			return apierror.BadRequest("the body must be " + want + ", got JSON " + typeErr.Value)
 		case errors.As(err, &typeErr):
 			return apierror.BadRequest(fmt.Sprintf("field %q: expected %s, got JSON %s", typeErr.Field, typeErr.Type, typeErr.Value))
 		case errors.As(err, &syntaxErr):

@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/schedules"
 )
 
 // The domain services the handlers call, one interface per capability: *projects.Projects,
@@ -75,6 +76,12 @@ type Runs interface {
 	AdmitPromotion(ctx context.Context, project, app, from, to string) error
 }
 
+// Schedules are apps' scheduled triggers (PingSources).
+type Schedules interface {
+	List(ctx context.Context, t records.Target) ([]schedules.View, error)
+	Put(ctx context.Context, t records.Target, set []schedules.Schedule) (schedules.Result, error)
+}
+
 // Hooks are apps' Git hooks: their credentials and the deliveries they start runs for.
 type Hooks interface {
 	GetHook(ctx context.Context, t records.Target) (runs.Hook, error)
@@ -90,4 +97,5 @@ var (
 	_ Runs       = (*runs.Runs)(nil)
 	_ Hooks      = (*runs.Runs)(nil)
 	_ Promotions = (*promotions.Promotions)(nil)
+	_ Schedules  = (*schedules.Service)(nil)
 )

@@ -34,7 +34,7 @@ func TestReadEndpoints(t *testing.T) {
 	}{
 		{"environments", "/api/v1/environments", `[
 			{"name": "test", "description": "scales to zero", "minScale": 0},
-			{"name": "prod", "minScale": 1, "maxScale": 10, "requireApprovals": {"count": 1}}]`},
+			{"name": "prod", "minScale": 1, "maxScale": 10, "requireApprovals": {"count": 1}, "schedules": "denied"}]`},
 		{"projects", "/api/v1/projects", `[{"name": "demo", "namespaces": {"test": "demo-test", "prod": "demo-prod"}}]`},
 		// foreign lacks Slipway's labels, so it is not an app of the project.
 		{"apps", "/api/v1/projects/demo/apps", `[{"name": "hello", "envs": {"test": ` + helloStatus + `,

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/schedules"
 )
 
 // route is one row of the API: the router and the OpenAPI document are both built from it.
@@ -128,6 +129,18 @@ func (s *Server) routes() []route {
 			description: "The revision must be Ready. Header rules stay as they are.",
 			request:     rollbackExample, response: apps.TrafficResult{}, status: 200, access: access{identity.Rollback, scopeApp},
 			answers: []answer{{409, notManaged}, {409, concurrent}, {422, "the revision is not Ready (errors[].field is revision)"}, {422, clusterRefuses}}},
+		{id: "getSchedules", method: http.MethodGet, path: appPath + "/schedules", handler: s.getSchedules, summary: "The app's schedules, each with its next five fire times and its PingSource's state",
+			description: "State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).",
+			response:    []schedules.View{}, status: 200, access: access{identity.ReadApps, scopeApp},
+			answers: []answer{{409, notManaged}, {409, "the schedules annotation was edited by hand and cannot be read (put the schedules again)"}}},
+		{id: "setSchedules", method: http.MethodPut, path: appPath + "/schedules", handler: s.putSchedules, summary: "Replace the app's schedules",
+			description: "Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.",
+			request:     setSchedulesExample, response: []schedules.View{}, status: 200, access: access{identity.ManageSchedules, scopeApp},
+			answers: []answer{
+				{409, notManaged}, {409, concurrent},
+				{409, "rule schedulesDenied: the environment's policy denies schedules (only an empty array is accepted)"},
+				{422, "a schedule is invalid: errors[].field names it ([0].cron, [1].timezone, …)"},
+				{422, clusterRefuses}}},
 		{id: "getHistory", method: http.MethodGet, path: appPath + "/history", handler: s.history, summary: "Deploys, traffic changes and rollbacks, oldest first",
 			response: []revisions.HistoryEntry{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
 		{id: "getManifests", method: http.MethodGet, path: appPath + "/manifests", handler: s.manifests, summary: "Every managed object as YAML",
@@ -247,6 +260,8 @@ var (
 		Rules:   []revisions.Rule{{Match: revisions.Match{Headers: map[string]revisions.StringMatch{"x-user-group": {Exact: "beta"}}}, Revision: "hello-00002"}},
 		Message: "10% and the beta group to hello-00002",
 	}
+	setSchedulesExample = []schedules.Schedule{{Name: "nightly-cleanup", Cron: "0 2 * * *", Timezone: "Europe/Berlin",
+		Path: "/cleanup", ContentType: "application/json", Data: `{"olderThan":"7d"}`}}
 	rollbackExample    = revisions.RollbackRequest{Revision: "hello-00001", Message: "hello-00002 is slow"}
 	startRunExample    = pipelines.RunRequest{Branch: "main"}
 	setPipelineExample = pipelines.Pipeline{Repo: "https://git.example/demo/hello", Branch: "main",

@@ -184,6 +184,7 @@ type Environment struct {
 	MinScale         int32     `json:"minScale"`
 	Name             string    `json:"name"`
 	RequireApprovals Approvals `json:"requireApprovals,omitempty,omitzero"`
+	Schedules        string    `json:"schedules,omitempty,omitzero"`
 
 	// Soak A Go duration, such as 30s, 15m or 1h30m.
 	Soak       Duration `json:"soak,omitempty,omitzero"`
@@ -479,6 +480,17 @@ type Scaling struct {
 	Target   *int32 `json:"target,omitempty"`
 }
 
+// Schedule defines model for Schedule.
+type Schedule struct {
+	ContentType string `json:"contentType,omitempty,omitzero"`
+	Cron        string `json:"cron"`
+	Data        string `json:"data,omitempty,omitzero"`
+	Enabled     *bool  `json:"enabled,omitempty"`
+	Name        string `json:"name"`
+	Path        string `json:"path,omitempty,omitzero"`
+	Timezone    string `json:"timezone,omitempty,omitzero"`
+}
+
 // ServedTarget defines model for ServedTarget.
 type ServedTarget struct {
 	Percent  int64  `json:"percent"`
@@ -559,6 +571,21 @@ type TrafficResult struct {
 	Traffic []Target `json:"traffic"`
 }
 
+// View defines model for View.
+type View struct {
+	ContentType string      `json:"contentType,omitempty,omitzero"`
+	Cron        string      `json:"cron"`
+	Data        string      `json:"data,omitempty,omitzero"`
+	Enabled     bool        `json:"enabled"`
+	Message     string      `json:"message,omitempty,omitzero"`
+	Name        string      `json:"name"`
+	NextRuns    []time.Time `json:"nextRuns"`
+	Path        string      `json:"path,omitempty,omitzero"`
+	PingSource  string      `json:"pingSource"`
+	State       string      `json:"state"`
+	Timezone    string      `json:"timezone"`
+}
+
 // Window defines model for Window.
 type Window struct {
 	Cron string `json:"cron"`
@@ -583,7 +610,7 @@ type ListAuditParams struct {
 	// Env Only calls in this environment.
 	Env *string `form:"env,omitempty" json:"env,omitempty"`
 
-	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
+	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
 	Action *string `form:"action,omitempty" json:"action,omitempty"`
 
 	// Since Only records at or after this RFC 3339 time.
@@ -601,6 +628,9 @@ type DiffEnvironmentsParams struct {
 	// To Another environment.
 	To string `form:"to" json:"to"`
 }
+
+// SetSchedulesJSONBody defines parameters for SetSchedules.
+type SetSchedulesJSONBody = []Schedule
 
 // SetTrafficParams defines parameters for SetTraffic.
 type SetTrafficParams struct {
@@ -667,6 +697,9 @@ type RollbackJSONRequestBody = RollbackRequest
 
 // StartRunJSONRequestBody defines body for StartRun for application/json ContentType.
 type StartRunJSONRequestBody = RunRequest
+
+// SetSchedulesJSONRequestBody defines body for SetSchedules for application/json ContentType.
+type SetSchedulesJSONRequestBody = SetSchedulesJSONBody
 
 // SetTrafficJSONRequestBody defines body for SetTraffic for application/json ContentType.
 type SetTrafficJSONRequestBody = TrafficRequest
@@ -972,6 +1005,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRun(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state
+	//
+	// State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `GetSchedules` operationId).
+	GetSchedules(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetSchedulesWithBody Replace the app's schedules
+	//
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+	SetSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetSchedules Replace the app's schedules
+	//
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+	SetSchedules(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetTraffic Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes
 	//
@@ -1650,6 +1708,61 @@ func (c *Client) FollowRunLogs(ctx context.Context, project string, app string, 
 // Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 func (c *Client) RetryRun(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetryRunRequest(c.Server, project, app, env, run)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state
+//
+// State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `GetSchedules` operationId).
+func (c *Client) GetSchedules(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSchedulesRequest(c.Server, project, app, env)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetSchedulesWithBody Replace the app's schedules
+//
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+func (c *Client) SetSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSchedulesRequestWithBody(c.Server, project, app, env, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetSchedules Replace the app's schedules
+//
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+func (c *Client) SetSchedules(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSchedulesRequest(c.Server, project, app, env, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3413,6 +3526,115 @@ func NewRetryRunRequest(server string, project string, app string, env string, r
 	return req, nil
 }
 
+// NewGetSchedulesRequest constructs an http.Request for the GetSchedules method
+func NewGetSchedulesRequest(server string, project string, app string, env string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "env", env, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s/schedules", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetSchedulesRequest calls the generic SetSchedules builder with application/json body
+func NewSetSchedulesRequest(server string, project string, app string, env string, body SetSchedulesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetSchedulesRequestWithBody(server, project, app, env, "application/json", bodyReader)
+}
+
+// NewSetSchedulesRequestWithBody constructs an http.Request for the SetSchedules method, with any body, and a specified content type
+func NewSetSchedulesRequestWithBody(server string, project string, app string, env string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "env", env, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s/schedules", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetTrafficRequest constructs an http.Request for the GetTraffic method
 func NewGetTrafficRequest(server string, project string, app string, env string) (*http.Request, error) {
 	var err error
@@ -4492,6 +4714,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRunWithResponse(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*RetryRunResponse, error)
+
+	// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state
+	//
+	// State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `GetSchedules` operationId).
+	GetSchedulesWithResponse(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*GetSchedulesResponse, error)
+
+	// SetSchedulesWithBodyWithResponse Replace the app's schedules
+	//
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+	SetSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error)
+
+	// SetSchedulesWithResponse Replace the app's schedules
+	//
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+	SetSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error)
 
 	// GetTrafficWithResponse Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes
 	//
@@ -7906,6 +8155,263 @@ func (r RetryRunResponse) ContentType() string {
 	return ""
 }
 
+// GetSchedulesResponse200Headers the declared response headers of an HTTP 200 response for GetSchedules
+type GetSchedulesResponse200Headers struct {
+	ETag string
+}
+
+// GetSchedulesResponse304Headers the declared response headers of an HTTP 304 response for GetSchedules
+type GetSchedulesResponse304Headers struct {
+	ETag string
+}
+
+// GetSchedulesResponse429Headers the declared response headers of an HTTP 429 response for GetSchedules
+type GetSchedulesResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetSchedulesResponse503Headers the declared response headers of an HTTP 503 response for GetSchedules
+type GetSchedulesResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetSchedulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]View
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSchedulesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetSchedulesResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSchedulesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSchedulesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSchedulesResponse) GetJSON200() *[]View {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetSchedulesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSchedulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSchedulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSchedulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSchedulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetSchedulesResponse429Headers the declared response headers of an HTTP 429 response for SetSchedules
+type SetSchedulesResponse429Headers struct {
+	RetryAfter int
+}
+
+// SetSchedulesResponse503Headers the declared response headers of an HTTP 503 response for SetSchedules
+type SetSchedulesResponse503Headers struct {
+	RetryAfter int
+}
+
+type SetSchedulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]View
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetSchedulesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetSchedulesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetSchedulesResponse) GetJSON200() *[]View {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetSchedulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetSchedulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetSchedulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetSchedulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetTrafficResponse200Headers the declared response headers of an HTTP 200 response for GetTraffic
 type GetTrafficResponse200Headers struct {
 	ETag string
@@ -9972,6 +10478,51 @@ func (c *ClientWithResponses) RetryRunWithResponse(ctx context.Context, project 
 		return nil, err
 	}
 	return ParseRetryRunResponse(rsp)
+}
+
+// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state
+//
+// State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `GetSchedules` operationId).
+func (c *ClientWithResponses) GetSchedulesWithResponse(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*GetSchedulesResponse, error) {
+	rsp, err := c.GetSchedules(ctx, project, app, env, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSchedulesResponse(rsp)
+}
+
+// SetSchedulesWithBodyWithResponse Replace the app's schedules
+//
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+func (c *ClientWithResponses) SetSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error) {
+	rsp, err := c.SetSchedulesWithBody(ctx, project, app, env, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetSchedulesResponse(rsp)
+}
+
+// SetSchedulesWithResponse Replace the app's schedules
+//
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
+func (c *ClientWithResponses) SetSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error) {
+	rsp, err := c.SetSchedules(ctx, project, app, env, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetSchedulesResponse(rsp)
 }
 
 // GetTrafficWithResponse Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes
@@ -13478,6 +14029,260 @@ func ParseRetryRunResponse(rsp *http.Response) (*RetryRunResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RetryRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSchedulesResponse parses an HTTP response from a GetSchedulesWithResponse call
+func ParseGetSchedulesResponse(rsp *http.Response) (*GetSchedulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSchedulesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSchedulesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetSchedulesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSchedulesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSchedulesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetSchedulesResponse parses an HTTP response from a SetSchedulesWithResponse call
+func ParseSetSchedulesResponse(rsp *http.Response) (*SetSchedulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetSchedulesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SetSchedulesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetSchedulesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -44,10 +44,12 @@ var (
 	DeleteApps  = Action{Verb: "delete", Group: Group, Resource: "apps"}
 	SetPipeline = Action{Verb: "update", Group: Group, Resource: "pipelines"}
 	RotateHook  = Action{Verb: "create", Group: Group, Resource: "hooks"}
-	ReadRuns    = Action{Verb: "list", Group: Group, Resource: "runs"}
-	StartRuns   = Action{Verb: "create", Group: Group, Resource: "runs"}
-	CancelRuns  = Action{Verb: "cancel", Group: Group, Resource: "runs"}
-	ApproveRuns = Action{Verb: "approve", Group: Group, Resource: "runs"}
+	// ManageSchedules replaces an app's schedules (PingSources), pausing and resuming them.
+	ManageSchedules = Action{Verb: "update", Group: Group, Resource: "schedules"}
+	ReadRuns        = Action{Verb: "list", Group: Group, Resource: "runs"}
+	StartRuns       = Action{Verb: "create", Group: Group, Resource: "runs"}
+	CancelRuns      = Action{Verb: "cancel", Group: Group, Resource: "runs"}
+	ApproveRuns     = Action{Verb: "approve", Group: Group, Resource: "runs"}
 	// Promotions: asking for one into an environment, approving or rejecting one, and
 	// breaking glass (skipping approvals and windows, or deploying straight into an
 	// environment reached only by promotion), each checked in the target environment.
@@ -99,6 +101,7 @@ var Actions = []Grant{
 	{"approveRuns", ApproveRuns, ScopeEnv, developerUp, "pass a run's approval gate"},
 	{"requestPromotions", RequestPromotions, ScopeEnv, []string{RoleDeveloper, RoleAdmin, RoleDeployer}, "ask for a release to be promoted into the environment"},
 	{"approvePromotions", ApprovePromotions, ScopeEnv, developerUp, "approve or reject a promotion into the environment"},
+	{"manageSchedules", ManageSchedules, ScopeEnv, developerUp, "set, pause, resume and remove an app's schedules"},
 	{"breakGlass", BreakGlass, ScopeEnv, []string{RoleAdmin}, "skip a promotion's approvals and windows, or deploy straight into an environment reached only by promotion, giving a reason"},
 	{"manageMembers", ManageMembers, ScopeProject, []string{RoleAdmin}, "grant roles in a project"},
 	{"createProjects", CreateProjects, ScopeCluster, nil, "create a project"},

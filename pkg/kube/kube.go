@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/flowcontrol"
+	eventingclient "knative.dev/eventing/pkg/client/clientset/versioned"
 	networkingclient "knative.dev/networking/pkg/client/clientset/versioned"
 	servingclient "knative.dev/serving/pkg/client/clientset/versioned"
 	servinginformers "knative.dev/serving/pkg/client/informers/externalversions"
@@ -36,8 +37,8 @@ import (
 // token bucket of its own), so that one kind of traffic cannot starve another: a burst of
 // API requests once made lease renewal wait behind the shared limiter until leadership was
 // lost.
-//   - Kube, Serving, Istio, Networking and Argo: reads (informers, live gets) and writes, each
-//     with a budget of its own shared by the five clients, writes behind the circuit breaker.
+//   - Kube, Serving, Istio, Networking, Argo and Eventing: reads (informers, live gets) and
+//     writes, each with a budget of its own shared by the six clients, writes behind the circuit breaker.
 //   - Reviews: TokenReview and SubjectAccessReview, asked on behalf of callers; no breaker,
 //     since a review is a question, not a write.
 //   - Leases: leader election; no breaker, whose open state (breaker.openFor, 15 s by
@@ -51,6 +52,8 @@ type Clients struct {
 	Networking networkingclient.Interface
 	// Argo writes pipeline runs (Workflows) and templates.
 	Argo argoclient.Interface
+	// Eventing writes apps' schedules as PingSources.
+	Eventing eventingclient.Interface
 	// Reviews authenticates and authorizes callers (TokenReview, SubjectAccessReview).
 	Reviews kubernetes.Interface
 	// Leases holds the reconcilers' Lease.
@@ -116,6 +119,10 @@ func NewClients(cfg *rest.Config, breaker BreakerSettings) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
+	ev, err := eventingclient.NewForConfig(requests)
+	if err != nil {
+		return nil, err
+	}
 	r, err := kubernetes.NewForConfig(budget(cfg, reviewQPS, reviewBurst))
 	if err != nil {
 		return nil, err
@@ -124,7 +131,7 @@ func NewClients(cfg *rest.Config, breaker BreakerSettings) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: requests, Kube: k, Serving: s, Istio: i, Networking: n, Argo: a, Reviews: r, Leases: l}, nil
+	return &Clients{Config: requests, Kube: k, Serving: s, Istio: i, Networking: n, Argo: a, Eventing: ev, Reviews: r, Leases: l}, nil
 }
 
 // budget is a copy of cfg with a token bucket of its own: client-go makes one limiter per

@@ -32,8 +32,9 @@ func OwnerOf(svc *servingv1.Service) Owner {
 // resolves the ref to the Service's address and a relative uri (the path) against it.
 func BuildPingSource(o Owner, s Schedule) *sourcesv1.PingSource {
 	s = s.Normalize()
+	// The namespace is written, not left to defaulting, so what is applied is what is read.
 	sink := duckv1.Destination{Ref: &duckv1.KReference{
-		APIVersion: servingv1.SchemeGroupVersion.String(), Kind: "Service", Name: o.App,
+		APIVersion: servingv1.SchemeGroupVersion.String(), Kind: "Service", Name: o.App, Namespace: o.Namespace,
 	}}
 	if s.Path != "" {
 		// Validated as a path (and query); url.Parse cannot fail on it.

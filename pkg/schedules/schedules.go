@@ -121,7 +121,8 @@ func Validate(set []Schedule) field.ErrorList {
 	}
 	seen := map[string]bool{}
 	for i, s := range set {
-		p := root.Index(i)
+		// The body is the array itself: field paths start at the item ("[0].cron").
+		p := field.NewPath(fmt.Sprintf("[%d]", i))
 		errs = append(errs, s.validate(p)...)
 		if seen[s.Name] && s.Name != "" {
 			errs = append(errs, field.Duplicate(p.Child("name"), s.Name))

@@ -30,6 +30,8 @@ import (
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	routingreconciler "github.com/slipway-dev/slipway/pkg/routing/reconciler"
+	"github.com/slipway-dev/slipway/pkg/schedules"
+	schedulesreconciler "github.com/slipway-dev/slipway/pkg/schedules/reconciler"
 )
 
 // Server is a wired platform-api.
@@ -48,6 +50,7 @@ type Server struct {
 	clients    *kube.Clients
 	routing    *routingreconciler.Controller
 	pipelines  *pipelinesreconciler.Controller
+	schedules  *schedulesreconciler.Controller
 	projects   *projects.Projects
 	promotions *promotions.Promotions
 	log        *slog.Logger
@@ -74,7 +77,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		return nil, err
 	}
 	handler := api.New(api.Options{
-		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions,
+		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Schedules: svc.Schedules,
 		Ready: ready(cache, leader, log), Logger: log, Audit: trail, Registry: reg,
 		// Reviews have a request budget of their own: a burst of writes cannot starve them.
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, cfg.Auth.CacheTTL.Duration),
@@ -82,7 +85,8 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks, InFlight: cfg.Limits.InFlight,
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, Leader: leader, Registry: reg,
-		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
+		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces,
+		schedules: schedulesreconciler.New(clients, cache, cfg.Environments, log.With("component", "schedules")), projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
 }
 
 // resumeEvery is how often the leader looks for promotions a stopped replica left deploying.
@@ -116,6 +120,7 @@ type Services struct {
 	Apps       *apps.Platform
 	Runs       *runs.Runs
 	Promotions *promotions.Promotions
+	Schedules  *schedules.Service
 	// PipelineNamespaces keeps each project namespace's pipeline objects (leader only).
 	PipelineNamespaces *pipelinesreconciler.Controller
 }
@@ -134,7 +139,7 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	promoted = promotions.New(promotions.Options{Apps: platform, Records: store, Clients: clients, Cache: cache,
 		Store: cfg.Pipelines.Namespace, Path: cfg.Promotion, Log: log.With("component", "promotions")})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
-		Apps: platform, Runs: pipelineRuns, Promotions: promoted, PipelineNamespaces: namespaces}
+		Apps: platform, Runs: pipelineRuns, Promotions: promoted, Schedules: schedules.New(store, clients), PipelineNamespaces: namespaces}
 }
 
 // relabel brings the namespaces of projects created by an earlier version to what this one
@@ -170,7 +175,7 @@ func (s *Server) Start(ctx context.Context) error {
 	go s.Leader.Run(ctx, func(ctx context.Context) {
 		// Both return when the Lease is lost; the Leader campaigns again only after they have.
 		var wg sync.WaitGroup
-		wg.Add(3)
+		wg.Add(4)
 		go func() {
 			defer wg.Done()
 			s.relabel(ctx)
@@ -184,6 +189,10 @@ func (s *Server) Start(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			s.pipelines.Run(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			s.schedules.Run(ctx, 2)
 		}()
 		s.routing.Run(ctx, 2)
 		wg.Wait()

@@ -448,6 +448,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/apps/{app}/envs/{env}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The app's schedules, each with its next five fire times and its PingSource's state
+         * @description State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
+         */
+        get: operations["getSchedules"];
+        /**
+         * Replace the app's schedules
+         * @description Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+         */
+        put: operations["setSchedules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/apps/{app}/envs/{env}/traffic": {
         parameters: {
             query?: never;
@@ -760,6 +784,7 @@ export interface components {
             minScale: number;
             name: string;
             requireApprovals?: components["schemas"]["Approvals"];
+            schedules?: string;
             soak?: components["schemas"]["Duration"];
             strategies?: string[];
             windows?: components["schemas"]["Window"][];
@@ -1016,6 +1041,15 @@ export interface components {
             /** Format: int32 */
             target?: number | null;
         };
+        Schedule: {
+            contentType?: string;
+            cron: string;
+            data?: string;
+            enabled?: boolean | null;
+            name: string;
+            path?: string;
+            timezone?: string;
+        };
         ServedTarget: {
             /** Format: int64 */
             percent: number;
@@ -1083,6 +1117,19 @@ export interface components {
             rules?: components["schemas"]["Rule"][];
             traffic: components["schemas"]["Target"][];
         };
+        View: {
+            contentType?: string;
+            cron: string;
+            data?: string;
+            enabled: boolean;
+            message?: string;
+            name: string;
+            nextRuns: string[];
+            path?: string;
+            pingSource: string;
+            state: string;
+            timezone: string;
+        };
         Window: {
             cron: string;
             duration: components["schemas"]["Duration"];
@@ -1116,7 +1163,7 @@ export interface operations {
                 app?: string;
                 /** @description Only calls in this environment. */
                 env?: string;
-                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
+                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
                 action?: string;
                 /** @description Only records at or after this RFC 3339 time. */
                 since?: string;
@@ -3917,6 +3964,254 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"][];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; the schedules annotation was edited by hand and cannot be read (put the schedules again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "name": "nightly-cleanup",
+                 *         "cron": "0 2 * * *",
+                 *         "timezone": "Europe/Berlin",
+                 *         "path": "/cleanup",
+                 *         "contentType": "application/json",
+                 *         "data": "{\"olderThan\":\"7d\"}"
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["Schedule"][];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"][];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not update schedules.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); rule schedulesDenied: the environment's policy denies schedules (only an empty array is accepted) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a schedule is invalid: errors[].field names it ([0].cron, [1].timezone, …); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
             422: {
                 headers: {
                     [name: string]: unknown;
