@@ -78,8 +78,8 @@ type Runs interface {
 
 // Schedules are apps' scheduled triggers (PingSources).
 type Schedules interface {
-	List(ctx context.Context, t records.Target) ([]schedules.View, error)
-	Put(ctx context.Context, t records.Target, set []schedules.Schedule) (schedules.Result, error)
+	List(ctx context.Context, t records.Target) (schedules.Result, error)
+	Put(ctx context.Context, t records.Target, set []schedules.Schedule, readVersions []string) (schedules.Result, error)
 }
 
 // Hooks are apps' Git hooks: their credentials and the deliveries they start runs for.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestSchedules(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("PUT schedules = %d: %s", r.status, r.body)
 	}
-	var views []schedules.View
+	var views []schedules.ScheduleView
 	if err := json.Unmarshal(r.body, &views); err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +76,36 @@ func TestSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A read-modify-write names the version it read: once someone changed the schedules, 412.
+	read := s.do(t, http.MethodGet, path, "", "")
+	tag := read.header.Get("ETag")
+	if other := s.do(t, http.MethodPut, path, "", body); other.status != http.StatusOK || other.header.Get("ETag") != tag {
+		t.Fatalf("the same set again = %d with ETag %q, want 200 and the version read %q", other.status, other.header.Get("ETag"), tag)
+	}
+	other := s.do(t, http.MethodPut, path, "", `[{"name":"nightly","cron":"0 3 * * *"}]`)
+	if other.status != http.StatusOK || other.header.Get("ETag") == tag {
+		t.Fatalf("unconditional PUT = %d, ETag %q", other.status, other.header.Get("ETag"))
+	}
+	// The fake clientset enforces no resourceVersion: wait until the cache has the change.
+	if err := testutil.Poll(ctx, 5*time.Second, 5*time.Millisecond, nil, func(context.Context) error {
+		if got := s.do(t, http.MethodGet, path, "", "").header.Get("ETag"); got != other.header.Get("ETag") {
+			return fmt.Errorf("the cache serves %s", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testerToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("If-Match", tag)
+	if stale := s.serve(req); stale.status != http.StatusPreconditionFailed {
+		t.Fatalf("PUT with the stale ETag = %d, want 412: %s", stale.status, stale.body)
+	}
+	if r := s.do(t, http.MethodPut, path, "", body); r.status != http.StatusOK {
+		t.Fatalf("PUT back = %d", r.status)
+	}
+
 	// A deploy keeps the schedules (the record is carried through every write).
 	if r := s.do(t, http.MethodPost, testPath+"/deployments", "", `{"image":"dev.local/x/y:v3"}`); r.status != http.StatusCreated {
 		t.Fatalf("deploy: %d %s", r.status, r.body)
@@ -113,8 +144,8 @@ func TestSchedules(t *testing.T) {
 	if err := testutil.Poll(ctx, 5*time.Second, 10*time.Millisecond, nil, func(context.Context) error {
 		var records []audit.Record
 		_ = json.Unmarshal(s.do(t, http.MethodGet, "/api/v1/audit?action=set-schedules", "", "").body, &records)
-		for _, r := range records {
-			if r.Status == http.StatusOK {
+		for _, r := range records { // newest first: the first change is the last
+			if r.Status == http.StatusOK && strings.Contains(r.Before, "no schedules") {
 				rec = r
 				return nil
 			}

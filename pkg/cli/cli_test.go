@@ -94,11 +94,15 @@ func (w *world) settle(path, etag string) {
 	if !ok {
 		app, ok = strings.CutSuffix(path, "/rollback")
 	}
+	get := app + "/traffic"
+	if strings.HasSuffix(path, "/schedules") { // schedules have a version of their own
+		ok, get = true, path
+	}
 	if !ok || etag == "" {
 		return
 	}
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		req := httptest.NewRequest(http.MethodGet, app+"/traffic", nil)
+		req := httptest.NewRequest(http.MethodGet, get, nil)
 		req.Header.Set("Authorization", "Bearer "+apitest.TesterToken)
 		rec := httptest.NewRecorder()
 		w.platform.Echo.ServeHTTP(rec, req)

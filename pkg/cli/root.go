@@ -151,6 +151,7 @@ so a script needs no config file:
 		c.revisionCommand(),
 		c.trafficCommand(),
 		c.ruleCommand(),
+		c.scheduleCommand(),
 		c.rollbackCommand(),
 		c.historyCommand(),
 		c.manifestsCommand(),

@@ -491,6 +491,21 @@ type Schedule struct {
 	Timezone    string `json:"timezone,omitempty,omitzero"`
 }
 
+// ScheduleView defines model for ScheduleView.
+type ScheduleView struct {
+	ContentType string      `json:"contentType,omitempty,omitzero"`
+	Cron        string      `json:"cron"`
+	Data        string      `json:"data,omitempty,omitzero"`
+	Enabled     bool        `json:"enabled"`
+	Message     string      `json:"message,omitempty,omitzero"`
+	Name        string      `json:"name"`
+	NextRuns    []time.Time `json:"nextRuns"`
+	Path        string      `json:"path,omitempty,omitzero"`
+	PingSource  string      `json:"pingSource"`
+	State       string      `json:"state"`
+	Timezone    string      `json:"timezone"`
+}
+
 // ServedTarget defines model for ServedTarget.
 type ServedTarget struct {
 	Percent  int64  `json:"percent"`
@@ -571,21 +586,6 @@ type TrafficResult struct {
 	Traffic []Target `json:"traffic"`
 }
 
-// View defines model for View.
-type View struct {
-	ContentType string      `json:"contentType,omitempty,omitzero"`
-	Cron        string      `json:"cron"`
-	Data        string      `json:"data,omitempty,omitzero"`
-	Enabled     bool        `json:"enabled"`
-	Message     string      `json:"message,omitempty,omitzero"`
-	Name        string      `json:"name"`
-	NextRuns    []time.Time `json:"nextRuns"`
-	Path        string      `json:"path,omitempty,omitzero"`
-	PingSource  string      `json:"pingSource"`
-	State       string      `json:"state"`
-	Timezone    string      `json:"timezone"`
-}
-
 // Window defines model for Window.
 type Window struct {
 	Cron string `json:"cron"`
@@ -631,6 +631,12 @@ type DiffEnvironmentsParams struct {
 
 // SetSchedulesJSONBody defines parameters for SetSchedules.
 type SetSchedulesJSONBody = []Schedule
+
+// SetSchedulesParams defines parameters for SetSchedules.
+type SetSchedulesParams struct {
+	// IfMatch getSchedules' ETag (a strong entity tag; several may be listed): the schedules are replaced only while they are still that version, else 412. * or no header: any version.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
 
 // SetTrafficParams defines parameters for SetTraffic.
 type SetTrafficParams struct {
@@ -1006,7 +1012,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRun(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state
+	// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 	//
 	// State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
 	//
@@ -1015,21 +1021,21 @@ type ClientInterface interface {
 
 	// SetSchedulesWithBody Replace the app's schedules
 	//
-	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-	SetSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetSchedulesWithBody(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetSchedules Replace the app's schedules
 	//
-	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-	SetSchedules(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetSchedules(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetTraffic Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes
 	//
@@ -1718,7 +1724,7 @@ func (c *Client) RetryRun(ctx context.Context, project string, app string, env s
 	return c.Client.Do(req)
 }
 
-// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state
+// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 //
 // State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
 //
@@ -1737,13 +1743,13 @@ func (c *Client) GetSchedules(ctx context.Context, project string, app string, e
 
 // SetSchedulesWithBody Replace the app's schedules
 //
-// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-func (c *Client) SetSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetSchedulesRequestWithBody(c.Server, project, app, env, contentType, body)
+func (c *Client) SetSchedulesWithBody(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSchedulesRequestWithBody(c.Server, project, app, env, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1756,13 +1762,13 @@ func (c *Client) SetSchedulesWithBody(ctx context.Context, project string, app s
 
 // SetSchedules Replace the app's schedules
 //
-// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-func (c *Client) SetSchedules(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetSchedulesRequest(c.Server, project, app, env, body)
+func (c *Client) SetSchedules(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSchedulesRequest(c.Server, project, app, env, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3575,18 +3581,18 @@ func NewGetSchedulesRequest(server string, project string, app string, env strin
 }
 
 // NewSetSchedulesRequest calls the generic SetSchedules builder with application/json body
-func NewSetSchedulesRequest(server string, project string, app string, env string, body SetSchedulesJSONRequestBody) (*http.Request, error) {
+func NewSetSchedulesRequest(server string, project string, app string, env string, params *SetSchedulesParams, body SetSchedulesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSetSchedulesRequestWithBody(server, project, app, env, "application/json", bodyReader)
+	return NewSetSchedulesRequestWithBody(server, project, app, env, params, "application/json", bodyReader)
 }
 
 // NewSetSchedulesRequestWithBody constructs an http.Request for the SetSchedules method, with any body, and a specified content type
-func NewSetSchedulesRequestWithBody(server string, project string, app string, env string, contentType string, body io.Reader) (*http.Request, error) {
+func NewSetSchedulesRequestWithBody(server string, project string, app string, env string, params *SetSchedulesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3631,6 +3637,21 @@ func NewSetSchedulesRequestWithBody(server string, project string, app string, e
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4715,7 +4736,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRunWithResponse(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*RetryRunResponse, error)
 
-	// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state
+	// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 	//
 	// State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
 	//
@@ -4726,21 +4747,21 @@ type ClientWithResponsesInterface interface {
 
 	// SetSchedulesWithBodyWithResponse Replace the app's schedules
 	//
-	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-	SetSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error)
+	SetSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error)
 
 	// SetSchedulesWithResponse Replace the app's schedules
 	//
-	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+	// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-	SetSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error)
+	SetSchedulesWithResponse(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error)
 
 	// GetTrafficWithResponse Get the traffic split and header rules; the ETag is what setTraffic's If-Match takes
 	//
@@ -8179,7 +8200,7 @@ type GetSchedulesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]View
+	JSON200 *[]ScheduleView
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -8207,7 +8228,7 @@ type GetSchedulesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetSchedulesResponse) GetJSON200() *[]View {
+func (r GetSchedulesResponse) GetJSON200() *[]ScheduleView {
 	return r.JSON200
 }
 
@@ -8294,7 +8315,7 @@ type SetSchedulesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]View
+	JSON200 *[]ScheduleView
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -8305,6 +8326,8 @@ type SetSchedulesResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -8324,7 +8347,7 @@ type SetSchedulesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r SetSchedulesResponse) GetJSON200() *[]View {
+func (r SetSchedulesResponse) GetJSON200() *[]ScheduleView {
 	return r.JSON200
 }
 
@@ -8351,6 +8374,11 @@ func (r SetSchedulesResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r SetSchedulesResponse) GetApplicationproblemJSON409() *Problem {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r SetSchedulesResponse) GetApplicationproblemJSON412() *Problem {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -10480,7 +10508,7 @@ func (c *ClientWithResponses) RetryRunWithResponse(ctx context.Context, project 
 	return ParseRetryRunResponse(rsp)
 }
 
-// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state
+// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 //
 // State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
 //
@@ -10497,13 +10525,13 @@ func (c *ClientWithResponses) GetSchedulesWithResponse(ctx context.Context, proj
 
 // SetSchedulesWithBodyWithResponse Replace the app's schedules
 //
-// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-func (c *ClientWithResponses) SetSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error) {
-	rsp, err := c.SetSchedulesWithBody(ctx, project, app, env, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SetSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error) {
+	rsp, err := c.SetSchedulesWithBody(ctx, project, app, env, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10512,13 +10540,13 @@ func (c *ClientWithResponses) SetSchedulesWithBodyWithResponse(ctx context.Conte
 
 // SetSchedulesWithResponse Replace the app's schedules
 //
-// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+// Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/schedules (the `SetSchedules` operationId).
-func (c *ClientWithResponses) SetSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error) {
-	rsp, err := c.SetSchedules(ctx, project, app, env, body, reqEditors...)
+func (c *ClientWithResponses) SetSchedulesWithResponse(ctx context.Context, project string, app string, env string, params *SetSchedulesParams, body SetSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSchedulesResponse, error) {
+	rsp, err := c.SetSchedules(ctx, project, app, env, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14057,7 +14085,7 @@ func ParseGetSchedulesResponse(rsp *http.Response) (*GetSchedulesResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []View
+		var dest []ScheduleView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14185,7 +14213,7 @@ func ParseSetSchedulesResponse(rsp *http.Response) (*SetSchedulesResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []View
+		var dest []ScheduleView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14225,6 +14253,13 @@ func ParseSetSchedulesResponse(rsp *http.Response) (*SetSchedulesResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Problem

@@ -2,7 +2,10 @@ package schedules
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,9 +43,9 @@ const (
 	StateUnknown State = "unknown"
 )
 
-// View is a schedule as the API shows it: its spec with the defaults filled in, its next
+// ScheduleView is a schedule as the API shows it: its spec with the defaults filled in, its next
 // fire times and its PingSource's state.
-type View struct {
+type ScheduleView struct {
 	Name        string `json:"name"`
 	Cron        string `json:"cron"`
 	Timezone    string `json:"timezone"`
@@ -59,10 +62,19 @@ type View struct {
 	PingSource string `json:"pingSource"`
 }
 
-// Result answers a change: the schedules as written, and the audit trail's before and after.
+// Result answers a read or a change: the schedules, their version (the HTTP layer's ETag:
+// a change that names the version it read is refused once they changed), and for a change
+// the audit trail's before and after.
 type Result struct {
-	Schedules     []View
+	Schedules     []ScheduleView
+	Version       string
 	Before, After string
+}
+
+// Version identifies a schedules annotation's content, as a strong entity tag.
+func Version(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 }
 
 // Service is the schedules of apps, over their records.
@@ -77,26 +89,29 @@ func New(store *records.Store, clients *kube.Clients) *Service {
 	return &Service{records: store, eventing: clients.Eventing, now: time.Now}
 }
 
-// List is the app's schedules with their next runs and PingSources' states.
-func (s *Service) List(ctx context.Context, t records.Target) ([]View, error) {
+// List is the app's schedules with their next runs and PingSources' states, and their version.
+func (s *Service) List(ctx context.Context, t records.Target) (Result, error) {
 	env, err := s.records.Resolve(t)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	svc, err := s.records.Service(t)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	set, err := Parse(svc.Annotations[names.AnnoSchedules])
+	raw := svc.Annotations[names.AnnoSchedules]
+	set, err := Parse(raw)
 	if err != nil {
-		return nil, apierror.Conflict("the app's schedules annotation was edited by hand and cannot be read (%v); replace it with PUT …/schedules", err)
+		return Result{}, apierror.Conflict("the app's schedules annotation was edited by hand and cannot be read (%v); replace it with PUT …/schedules", err)
 	}
-	return s.views(ctx, env, svc, set), nil
+	return Result{Schedules: s.views(ctx, env, svc, set), Version: Version(raw)}, nil
 }
 
 // Put replaces the app's schedules. A paused schedule keeps its spec; its PingSource goes.
 // Where the environment denies schedules only an empty set is accepted (it clears them).
-func (s *Service) Put(ctx context.Context, t records.Target, set []Schedule) (Result, error) {
+// When readVersions is not empty, the schedules must still be one of those versions (the
+// caller's If-Match), checked on the Service being written.
+func (s *Service) Put(ctx context.Context, t records.Target, set []Schedule, readVersions []string) (Result, error) {
 	env, err := s.records.Resolve(t)
 	if err != nil {
 		return Result{}, err
@@ -120,6 +135,9 @@ func (s *Service) Put(ctx context.Context, t records.Target, set []Schedule) (Re
 		if err != nil {
 			return nil, err
 		}
+		if v := Version(current.Annotations[names.AnnoSchedules]); len(readVersions) > 0 && !slices.Contains(readVersions, v) {
+			return nil, apierror.PreconditionFailed("the schedules of app %q in %q changed since they were read (they are now %s); read them again and reapply the change", t.App, t.Env, v)
+		}
 		before = Summary(current)
 		app.Schedules = Format(set)
 		return revisions.BuildService(app), nil
@@ -127,8 +145,9 @@ func (s *Service) Put(ctx context.Context, t records.Target, set []Schedule) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	stored, _ := Parse(written.Annotations[names.AnnoSchedules]) // just formatted
-	return Result{Schedules: s.views(ctx, env, written, stored), Before: before, After: Summary(written)}, nil
+	raw := written.Annotations[names.AnnoSchedules]
+	stored, _ := Parse(raw) // just formatted
+	return Result{Schedules: s.views(ctx, env, written, stored), Version: Version(raw), Before: before, After: Summary(written)}, nil
 }
 
 // Summary is the app's audit summary with its schedules.
@@ -140,13 +159,13 @@ func Summary(svc *servingv1.Service) string {
 	return apps.SummaryOf(svc) + "; " + Describe(set)
 }
 
-func (s *Service) views(ctx context.Context, env environments.Environment, svc *servingv1.Service, set []Schedule) []View {
+func (s *Service) views(ctx context.Context, env environments.Environment, svc *servingv1.Service, set []Schedule) []ScheduleView {
 	sources, listErr := s.pingSources(ctx, svc)
 	now := s.now()
-	out := make([]View, 0, len(set))
+	out := make([]ScheduleView, 0, len(set))
 	for _, sc := range set {
 		sc = sc.Normalize()
-		v := View{Name: sc.Name, Cron: sc.Cron, Timezone: sc.Timezone, Path: sc.Path, ContentType: sc.ContentType, Data: sc.Data,
+		v := ScheduleView{Name: sc.Name, Cron: sc.Cron, Timezone: sc.Timezone, Path: sc.Path, ContentType: sc.ContentType, Data: sc.Data,
 			Enabled: sc.IsEnabled(), NextRuns: []time.Time{}, PingSource: names.PingSource(svc.Name, sc.Name)}
 		switch {
 		case !v.Enabled:

@@ -456,13 +456,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The app's schedules, each with its next five fire times and its PingSource's state
+         * The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
          * @description State is ready (the PingSource is Ready), pending (not created yet — it is once the app is Ready — or not Ready yet), failed (Eventing's reason in message), paused (enabled: false), denied (the environment's policy) or unknown (the PingSources could not be read).
          */
         get: operations["getSchedules"];
         /**
          * Replace the app's schedules
-         * @description Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
+         * @description Each enabled schedule becomes a Knative Eventing PingSource whose sink is the app (at path), created once the app is Ready; enabled: false pauses one (its PingSource goes, its spec stays). An empty array removes them all. With If-Match (getSchedules' ETag) the change is made only if the schedules are still what the caller read. cron has five fields (no seconds, no descriptors), timezone is an IANA zone (UTC when omitted), data at most 4096 bytes, at most 10 schedules.
          */
         put: operations["setSchedules"];
         post?: never;
@@ -1050,6 +1050,19 @@ export interface components {
             path?: string;
             timezone?: string;
         };
+        ScheduleView: {
+            contentType?: string;
+            cron: string;
+            data?: string;
+            enabled: boolean;
+            message?: string;
+            name: string;
+            nextRuns: string[];
+            path?: string;
+            pingSource: string;
+            state: string;
+            timezone: string;
+        };
         ServedTarget: {
             /** Format: int64 */
             percent: number;
@@ -1116,19 +1129,6 @@ export interface components {
         TrafficResult: {
             rules?: components["schemas"]["Rule"][];
             traffic: components["schemas"]["Target"][];
-        };
-        View: {
-            contentType?: string;
-            cron: string;
-            data?: string;
-            enabled: boolean;
-            message?: string;
-            name: string;
-            nextRuns: string[];
-            path?: string;
-            pingSource: string;
-            state: string;
-            timezone: string;
         };
         Window: {
             cron: string;
@@ -4023,7 +4023,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["View"][];
+                    "application/json": components["schemas"]["ScheduleView"][];
                 };
             };
             /** @description Not Modified: If-None-Match names the current ETag; no body */
@@ -4113,7 +4113,10 @@ export interface operations {
     setSchedules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description getSchedules' ETag (a strong entity tag; several may be listed): the schedules are replaced only while they are still that version, else 412. * or no header: any version. */
+                "If-Match"?: string;
+            };
             path: {
                 project: string;
                 app: string;
@@ -4145,7 +4148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["View"][];
+                    "application/json": components["schemas"]["ScheduleView"][];
                 };
             };
             /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
@@ -4186,6 +4189,15 @@ export interface operations {
             };
             /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); rule schedulesDenied: the environment's policy denies schedules (only an empty array is accepted) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: If-Match names none of the schedules' current versions: someone changed them since they were read (read them again with getSchedules) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
