@@ -49,6 +49,7 @@ const (
 	publicGatewayHost  = "istio-ingressgateway.istio-system.svc.cluster.local"
 	privateGatewayHost = "knative-local-gateway.istio-system.svc.cluster.local"
 	knativeNamespace   = "knative-serving"
+	eventingNamespace  = "knative-eventing"
 )
 
 // Options shape a stack.
@@ -229,11 +230,23 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Ports: each Knative webhook's, then the profiling port of every Knative process.
+	ports, err := testutil.FreePorts(7)
+	if err != nil {
+		return err
+	}
+	webhookPort, eventingWebhookPort := ports[0], ports[4]
+	webhookPorts := map[string]int64{knativeNamespace: int64(webhookPort), eventingNamespace: int64(eventingWebhookPort)}
+	for _, o := range objs {
+		if err := setConversionPort(o, webhookPorts); err != nil {
+			return err
+		}
+	}
 	if err := installCRDs(ctx, s.Config, objs); err != nil {
 		return err
 	}
 	// slipway-system holds platform-api's leader-election Lease.
-	for _, ns := range []string{knativeNamespace, "istio-system", "knative-eventing", "slipway-system"} {
+	for _, ns := range []string{knativeNamespace, "istio-system", eventingNamespace, "slipway-system"} {
 		if err := ensure(client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})); err != nil {
 			return err
 		}
@@ -253,21 +266,19 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if err := s.installPodSecurity(ctx, client); err != nil {
 		return err
 	}
-	ports, err := testutil.FreePorts(4)
-	if err != nil {
-		return err
-	}
-	webhookPort := ports[0]
 	overrides := knativeConfig(s.Domains)
 	if err := applyObjects(ctx, s.Config, objs, func(o *unstructured.Unstructured) error {
-		if err := setConfigMapData(o, overrides); err != nil {
+		if err := setConfigMapData(o, knativeNamespace, overrides); err != nil {
 			return err
 		}
-		return setWebhookPort(o, int64(webhookPort))
+		if err := setDevImages(o); err != nil {
+			return err
+		}
+		return setWebhookPort(o, webhookPorts)
 	}); err != nil {
 		return err
 	}
-	if err := s.createStandIns(ctx, client, webhookPort); err != nil {
+	if err := s.createStandIns(ctx, client, webhookPort, eventingWebhookPort); err != nil {
 		return err
 	}
 
@@ -371,18 +382,24 @@ func knativeConfig(d domains.Domains) map[string]map[string]string {
 const zeroDigest = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // createStandIns writes the objects that stand for processes that do not run here: the
-// webhook Service (an ExternalName to localhost, so the apiserver reaches Knative's webhook
-// on loopback with TLS verified against webhook.knative-serving.svc), the activator's
-// Service and Endpoints (the ServerlessService reconciler requires them; the address is a
-// documentation-range placeholder that nothing dials), and the kwok node.
-func (s *Stack) createStandIns(ctx context.Context, client kubernetes.Interface, webhookPort int) error {
-	webhookSvc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "webhook", Namespace: knativeNamespace},
-		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost",
-			Ports: []corev1.ServicePort{{Name: "https-webhook", Port: int32(webhookPort), TargetPort: intstr.FromInt32(int32(webhookPort))}}},
-	}
-	if err := ensure(client.CoreV1().Services(knativeNamespace).Create(ctx, webhookSvc, metav1.CreateOptions{})); err != nil {
-		return err
+// webhook Services (ExternalNames to localhost, so the apiserver reaches Knative's webhooks
+// on loopback with TLS verified against webhook.knative-serving.svc and
+// eventing-webhook.knative-eventing.svc), the activator's Service and Endpoints (the
+// ServerlessService reconciler requires them; the address is a documentation-range
+// placeholder that nothing dials), and the kwok node.
+func (s *Stack) createStandIns(ctx context.Context, client kubernetes.Interface, webhookPort, eventingWebhookPort int) error {
+	for _, w := range []struct {
+		namespace, name string
+		port            int
+	}{{knativeNamespace, "webhook", webhookPort}, {eventingNamespace, "eventing-webhook", eventingWebhookPort}} {
+		webhookSvc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: w.name, Namespace: w.namespace},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost",
+				Ports: []corev1.ServicePort{{Name: "https-webhook", Port: int32(w.port), TargetPort: intstr.FromInt32(int32(w.port))}}},
+		}
+		if err := ensure(client.CoreV1().Services(w.namespace).Create(ctx, webhookSvc, metav1.CreateOptions{})); err != nil {
+			return err
+		}
 	}
 	activatorPorts := []corev1.ServicePort{
 		{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8012)},
