@@ -1,7 +1,7 @@
 // Package devstack starts Slipway's development cluster on this machine: etcd, the real
 // kube-apiserver, controller-manager and scheduler, Knative Serving's own controller, webhook
-// and HPA autoscaler, kwok for fake nodes and pods, and one simulation (kingresssim) for the
-// status net-istio would write. Every server listens on 127.0.0.1 where its flags allow; no
+// and HPA autoscaler, Knative Eventing's PingSource reconciler and webhook, kwok for fake
+// nodes and pods, and one simulation (kingresssim) for the status net-istio would write. Every server listens on 127.0.0.1 where its flags allow; no
 // component dials a host outside this machine. It is used by `make run` and by integration
 // tests, and is never linked into a production binary.
 package devstack
@@ -294,12 +294,37 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			"WEBHOOK_PORT=" + strconv.Itoa(webhookPort),
 		}
 	}
+	// Eventing's processes get the environment its config/core Deployments set.
+	evEnv := func(name string, profilingPort int) []string {
+		return []string{
+			"SYSTEM_NAMESPACE=" + eventingNamespace,
+			"POD_NAME=" + name,
+			"CONFIG_LOGGING_NAME=config-logging",
+			"CONFIG_OBSERVABILITY_NAME=config-observability",
+			"METRICS_DOMAIN=knative.dev/eventing",
+			"PROFILING_PORT=" + strconv.Itoa(profilingPort),
+			"WEBHOOK_NAME=eventing-webhook",
+			"WEBHOOK_PORT=" + strconv.Itoa(eventingWebhookPort),
+			"SINK_BINDING_SELECTION_MODE=exclusion",
+		}
+	}
+	// Both webhooks start before either is waited for: they come up side by side.
 	webhook, err := s.start("knative-webhook", knEnv("webhook", ports[1]), s.bin("knative-webhook"), "--kubeconfig="+s.KubeconfigFor("knative-webhook"))
+	if err != nil {
+		return err
+	}
+	eventingWebhook, err := s.start("knative-eventing-webhook", evEnv("eventing-webhook", ports[5]), s.bin("knative-eventing-webhook"),
+		"--kubeconfig="+s.KubeconfigFor("knative-eventing-webhook"))
 	if err != nil {
 		return err
 	}
 	if err := waitFor(ctx, "Knative's webhook", componentTimeout, webhook, func(ctx context.Context) error {
 		return s.webhookServing(ctx)
+	}); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, "Knative Eventing's webhook", componentTimeout, eventingWebhook, func(ctx context.Context) error {
+		return s.eventingWebhookServing(ctx)
 	}); err != nil {
 		return err
 	}
@@ -333,6 +358,10 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.start("knative-autoscaler-hpa", knEnv("autoscaler-hpa", ports[3]), s.bin("knative-autoscaler-hpa"), kubeconfigFlag("knative-autoscaler-hpa")); err != nil {
+		return err
+	}
+	if _, err := s.start("knative-eventing-controller", evEnv("eventing-controller", ports[6]), s.bin("knative-eventing-controller"),
+		kubeconfigFlag("knative-eventing-controller")); err != nil {
 		return err
 	}
 	netClient, err := networkingclient.NewForConfig(s.ConfigFor("kingresssim"))
@@ -453,6 +482,29 @@ func (s *Stack) webhookServing(ctx context.Context) error {
 	}
 	if err == nil {
 		return errors.New("webhook not yet enforcing validation")
+	}
+	return err
+}
+
+// eventingWebhookServing succeeds once the apiserver reaches Eventing's webhook: a
+// PingSource with an invalid schedule created in dry-run mode must be refused by
+// Eventing's own validation.
+func (s *Stack) eventingWebhookServing(ctx context.Context) error {
+	client, err := discoveryFor(s.Config)
+	if err != nil {
+		return err
+	}
+	body := []byte(`{"apiVersion":"sources.knative.dev/v1","kind":"PingSource","metadata":{"name":"probe","namespace":"default"},` +
+		`"spec":{"schedule":"not a cron","sink":{"uri":"http://probe.default.svc.cluster.local"}}}`)
+	err = client.RESTClient().Post().AbsPath("/apis/sources.knative.dev/v1/namespaces/default/pingsources").
+		Param("dryRun", "All").Body(body).SetHeader("Content-Type", "application/json").Do(ctx).Error()
+	if apierrors.IsBadRequest(err) || apierrors.IsInvalid(err) {
+		if msg := err.Error(); containsAll(msg, "schedule") {
+			return nil
+		}
+	}
+	if err == nil {
+		return errors.New("eventing webhook not yet enforcing validation")
 	}
 	return err
 }
