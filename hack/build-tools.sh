@@ -32,6 +32,8 @@ build hack/tools/kube "$kube_ldflags" \
 build hack/tools/knative "-s -w" \
   knative-controller=./controller \
   knative-autoscaler-hpa=./autoscaler-hpa \
-  knative-webhook=knative.dev/serving/cmd/webhook
+  knative-webhook=knative.dev/serving/cmd/webhook \
+  knative-eventing-controller=./eventing-controller \
+  knative-eventing-webhook=knative.dev/eventing/cmd/webhook
 build hack/tools/kwok "-s -w" \
   kwok=sigs.k8s.io/kwok/cmd/kwok

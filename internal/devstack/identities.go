@@ -66,6 +66,10 @@ var identities = []stackIdentity{
 	{"knative-controller", boundary.ServiceAccount(knativeNamespace, "controller"), masters},
 	{"knative-webhook", boundary.ServiceAccount(knativeNamespace, "webhook"), masters},
 	{"knative-autoscaler-hpa", boundary.ServiceAccount(knativeNamespace, "autoscaler-hpa"), masters},
+	// Eventing's ServiceAccounts as its config/core names them (pkg/boundary's default
+	// controllers list the controller's).
+	{"knative-eventing-controller", boundary.ServiceAccount(eventingNamespace, "eventing-controller"), masters},
+	{"knative-eventing-webhook", boundary.ServiceAccount(eventingNamespace, "eventing-webhook"), masters},
 	{"kingresssim", boundary.ServiceAccount("istio-system", "net-istio-controller"), masters},
 }
 
@@ -87,8 +91,9 @@ func (s *Stack) boundaryIdentities() boundary.Identities {
 	return boundary.Identities{
 		Writers: append([]string{Username(IdentityPlatformAPI)}, s.ExtraWriters...),
 		// Knative's controller as on a cluster, where net-istio (not run here) writes Routes'
-		// VirtualServices under its ServiceAccount.
-		Controllers:      []string{controllerManagerUser, Username("knative-controller")},
+		// VirtualServices under its ServiceAccount; Eventing's controller adds and removes
+		// its finalizer on PingSources.
+		Controllers:      []string{controllerManagerUser, Username("knative-controller"), Username("knative-eventing-controller")},
 		BreakGlassGroups: []string{BreakGlassGroup},
 	}
 }

@@ -38,7 +38,11 @@ var manifestSources = []struct {
 	{"knative.dev/serving@v0.50.0", []string{"config/core/300-resources/*.yaml", "config/core/configmaps/*.yaml", "config/core/webhooks/*.yaml"}},
 	{"knative.dev/networking@v0.0.0-20260727162500-c7a7b772cac9", []string{"config/*.yaml"}},
 	{"knative.dev/caching@v0.0.0-20260727161800-0edbf88bc267", []string{"config/*.yaml"}},
-	{"knative.dev/eventing@v0.50.0", []string{"config/core/resources/*.yaml"}},
+	// Eventing: its CRDs, the ConfigMaps and webhook configurations its controller and
+	// webhook read, and the PingSource adapter's ServiceAccount and Deployment (the
+	// PingSource reconciler scales it up and reports its availability; kwok runs its pod).
+	{"knative.dev/eventing@v0.50.0", []string{"config/core/resources/*.yaml", "config/core/configmaps/*.yaml", "config/core/webhooks/*.yaml",
+		"config/core/200-pingsource-mt-adapter-serviceaccount.yaml", "config/core/deployments/pingsource-mt-adapter.yaml"}},
 	{"istio.io/api@v1.30.1-0.20260529120535-23c54ad84d6e", []string{"kubernetes/customresourcedefinitions.gen.yaml"}},
 	{"github.com/argoproj/argo-workflows/v3@v3.7.6", []string{"manifests/base/crds/full/argoproj.io_*.yaml"}},
 }
@@ -196,9 +200,10 @@ func applyObjects(ctx context.Context, cfg *rest.Config, objs []*unstructured.Un
 	return nil
 }
 
-// setConfigMapData overrides data keys; the shipped ConfigMaps carry only _example docs.
-func setConfigMapData(o *unstructured.Unstructured, overrides map[string]map[string]string) error {
-	if o.GetKind() != "ConfigMap" {
+// setConfigMapData overrides data keys of the ConfigMaps in namespace (Serving and Eventing
+// ship ConfigMaps of the same names); the shipped ones carry mostly _example docs.
+func setConfigMapData(o *unstructured.Unstructured, namespace string, overrides map[string]map[string]string) error {
+	if o.GetKind() != "ConfigMap" || o.GetNamespace() != namespace {
 		return nil
 	}
 	for k, v := range overrides[o.GetName()] {
@@ -209,9 +214,10 @@ func setConfigMapData(o *unstructured.Unstructured, overrides map[string]map[str
 	return nil
 }
 
-// setWebhookPort points every webhook of a configuration at the port Knative's webhook
-// listens on; Knative's own reconciler fills in the path and caBundle and keeps the port.
-func setWebhookPort(o *unstructured.Unstructured, port int64) error {
+// setWebhookPort points every webhook of a configuration at the port its Knative webhook
+// (by the service's namespace: knative-serving or knative-eventing) listens on; Knative's
+// own reconciler fills in the path and caBundle and keeps the port.
+func setWebhookPort(o *unstructured.Unstructured, ports map[string]int64) error {
 	if !strings.HasSuffix(o.GetKind(), "WebhookConfiguration") {
 		return nil
 	}
@@ -221,9 +227,59 @@ func setWebhookPort(o *unstructured.Unstructured, port int64) error {
 	}
 	for i := range hooks {
 		h := hooks[i].(map[string]any)
+		ns, _, _ := unstructured.NestedString(h, "clientConfig", "service", "namespace")
+		port, ok := ports[ns]
+		if !ok {
+			return fmt.Errorf("%s %s: no webhook runs for namespace %q", o.GetKind(), o.GetName(), ns)
+		}
 		if err := unstructured.SetNestedField(h, port, "clientConfig", "service", "port"); err != nil {
 			return err
 		}
 	}
 	return unstructured.SetNestedSlice(o.Object, hooks, "webhooks")
+}
+
+// setConversionPort points a CRD's conversion webhook (Eventing's PingSource and EventType
+// convert between versions) at the port its Knative webhook listens on, as setWebhookPort
+// does for admission; Knative's conversion reconciler fills in the path and caBundle.
+func setConversionPort(o *unstructured.Unstructured, ports map[string]int64) error {
+	if o.GetKind() != "CustomResourceDefinition" {
+		return nil
+	}
+	ns, found, err := unstructured.NestedString(o.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace")
+	if err != nil || !found {
+		return err
+	}
+	port, ok := ports[ns]
+	if !ok {
+		return fmt.Errorf("CRD %s: no webhook runs for namespace %q", o.GetName(), ns)
+	}
+	return unstructured.SetNestedField(o.Object, port, "spec", "conversion", "webhook", "clientConfig", "service", "port")
+}
+
+// setDevImages replaces the ko:// image references of shipped Deployments (Eventing's ping
+// adapter) with digests in the dev registry: the pods are simulated and never pull, and
+// nothing may resolve an image over the network.
+func setDevImages(o *unstructured.Unstructured) error {
+	if o.GetKind() != "Deployment" {
+		return nil
+	}
+	containers, _, err := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+	if err != nil {
+		return err
+	}
+	for i := range containers {
+		c := containers[i].(map[string]any)
+		if img, _ := c["image"].(string); strings.HasPrefix(img, "ko://") {
+			c["image"] = devImage(strings.TrimPrefix(img, "ko://"))
+		}
+	}
+	return unstructured.SetNestedSlice(o.Object, containers, "spec", "template", "spec", "containers")
+}
+
+// devImage is a dev-registry digest reference for an upstream import path, e.g.
+// knative.dev/eventing/cmd/mtping → dev.local/knative/eventing/mtping@sha256:0…0.
+func devImage(importPath string) string {
+	path := strings.ReplaceAll(strings.TrimPrefix(importPath, "knative.dev/"), "/cmd/", "/")
+	return DevRegistry + "/knative/" + path + "@sha256:" + zeroDigest
 }

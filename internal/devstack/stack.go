@@ -1,7 +1,7 @@
 // Package devstack starts Slipway's development cluster on this machine: etcd, the real
 // kube-apiserver, controller-manager and scheduler, Knative Serving's own controller, webhook
-// and HPA autoscaler, kwok for fake nodes and pods, and one simulation (kingresssim) for the
-// status net-istio would write. Every server listens on 127.0.0.1 where its flags allow; no
+// and HPA autoscaler, Knative Eventing's PingSource reconciler and webhook, kwok for fake
+// nodes and pods, and one simulation (kingresssim) for the status net-istio would write. Every server listens on 127.0.0.1 where its flags allow; no
 // component dials a host outside this machine. It is used by `make run` and by integration
 // tests, and is never linked into a production binary.
 package devstack
@@ -49,6 +49,7 @@ const (
 	publicGatewayHost  = "istio-ingressgateway.istio-system.svc.cluster.local"
 	privateGatewayHost = "knative-local-gateway.istio-system.svc.cluster.local"
 	knativeNamespace   = "knative-serving"
+	eventingNamespace  = "knative-eventing"
 )
 
 // Options shape a stack.
@@ -229,11 +230,23 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Ports: each Knative webhook's, then the profiling port of every Knative process.
+	ports, err := testutil.FreePorts(7)
+	if err != nil {
+		return err
+	}
+	webhookPort, eventingWebhookPort := ports[0], ports[4]
+	webhookPorts := map[string]int64{knativeNamespace: int64(webhookPort), eventingNamespace: int64(eventingWebhookPort)}
+	for _, o := range objs {
+		if err := setConversionPort(o, webhookPorts); err != nil {
+			return err
+		}
+	}
 	if err := installCRDs(ctx, s.Config, objs); err != nil {
 		return err
 	}
 	// slipway-system holds platform-api's leader-election Lease.
-	for _, ns := range []string{knativeNamespace, "istio-system", "knative-eventing", "slipway-system"} {
+	for _, ns := range []string{knativeNamespace, "istio-system", eventingNamespace, "slipway-system"} {
 		if err := ensure(client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})); err != nil {
 			return err
 		}
@@ -253,21 +266,19 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	if err := s.installPodSecurity(ctx, client); err != nil {
 		return err
 	}
-	ports, err := testutil.FreePorts(4)
-	if err != nil {
-		return err
-	}
-	webhookPort := ports[0]
 	overrides := knativeConfig(s.Domains)
 	if err := applyObjects(ctx, s.Config, objs, func(o *unstructured.Unstructured) error {
-		if err := setConfigMapData(o, overrides); err != nil {
+		if err := setConfigMapData(o, knativeNamespace, overrides); err != nil {
 			return err
 		}
-		return setWebhookPort(o, int64(webhookPort))
+		if err := setDevImages(o); err != nil {
+			return err
+		}
+		return setWebhookPort(o, webhookPorts)
 	}); err != nil {
 		return err
 	}
-	if err := s.createStandIns(ctx, client, webhookPort); err != nil {
+	if err := s.createStandIns(ctx, client, webhookPort, eventingWebhookPort); err != nil {
 		return err
 	}
 
@@ -283,12 +294,37 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			"WEBHOOK_PORT=" + strconv.Itoa(webhookPort),
 		}
 	}
+	// Eventing's processes get the environment its config/core Deployments set.
+	evEnv := func(name string, profilingPort int) []string {
+		return []string{
+			"SYSTEM_NAMESPACE=" + eventingNamespace,
+			"POD_NAME=" + name,
+			"CONFIG_LOGGING_NAME=config-logging",
+			"CONFIG_OBSERVABILITY_NAME=config-observability",
+			"METRICS_DOMAIN=knative.dev/eventing",
+			"PROFILING_PORT=" + strconv.Itoa(profilingPort),
+			"WEBHOOK_NAME=eventing-webhook",
+			"WEBHOOK_PORT=" + strconv.Itoa(eventingWebhookPort),
+			"SINK_BINDING_SELECTION_MODE=exclusion",
+		}
+	}
+	// Both webhooks start before either is waited for: they come up side by side.
 	webhook, err := s.start("knative-webhook", knEnv("webhook", ports[1]), s.bin("knative-webhook"), "--kubeconfig="+s.KubeconfigFor("knative-webhook"))
+	if err != nil {
+		return err
+	}
+	eventingWebhook, err := s.start("knative-eventing-webhook", evEnv("eventing-webhook", ports[5]), s.bin("knative-eventing-webhook"),
+		"--kubeconfig="+s.KubeconfigFor("knative-eventing-webhook"))
 	if err != nil {
 		return err
 	}
 	if err := waitFor(ctx, "Knative's webhook", componentTimeout, webhook, func(ctx context.Context) error {
 		return s.webhookServing(ctx)
+	}); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, "Knative Eventing's webhook", componentTimeout, eventingWebhook, func(ctx context.Context) error {
+		return s.eventingWebhookServing(ctx)
 	}); err != nil {
 		return err
 	}
@@ -322,6 +358,10 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.start("knative-autoscaler-hpa", knEnv("autoscaler-hpa", ports[3]), s.bin("knative-autoscaler-hpa"), kubeconfigFlag("knative-autoscaler-hpa")); err != nil {
+		return err
+	}
+	if _, err := s.start("knative-eventing-controller", evEnv("eventing-controller", ports[6]), s.bin("knative-eventing-controller"),
+		kubeconfigFlag("knative-eventing-controller")); err != nil {
 		return err
 	}
 	netClient, err := networkingclient.NewForConfig(s.ConfigFor("kingresssim"))
@@ -371,18 +411,24 @@ func knativeConfig(d domains.Domains) map[string]map[string]string {
 const zeroDigest = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // createStandIns writes the objects that stand for processes that do not run here: the
-// webhook Service (an ExternalName to localhost, so the apiserver reaches Knative's webhook
-// on loopback with TLS verified against webhook.knative-serving.svc), the activator's
-// Service and Endpoints (the ServerlessService reconciler requires them; the address is a
-// documentation-range placeholder that nothing dials), and the kwok node.
-func (s *Stack) createStandIns(ctx context.Context, client kubernetes.Interface, webhookPort int) error {
-	webhookSvc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "webhook", Namespace: knativeNamespace},
-		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost",
-			Ports: []corev1.ServicePort{{Name: "https-webhook", Port: int32(webhookPort), TargetPort: intstr.FromInt32(int32(webhookPort))}}},
-	}
-	if err := ensure(client.CoreV1().Services(knativeNamespace).Create(ctx, webhookSvc, metav1.CreateOptions{})); err != nil {
-		return err
+// webhook Services (ExternalNames to localhost, so the apiserver reaches Knative's webhooks
+// on loopback with TLS verified against webhook.knative-serving.svc and
+// eventing-webhook.knative-eventing.svc), the activator's Service and Endpoints (the
+// ServerlessService reconciler requires them; the address is a documentation-range
+// placeholder that nothing dials), and the kwok node.
+func (s *Stack) createStandIns(ctx context.Context, client kubernetes.Interface, webhookPort, eventingWebhookPort int) error {
+	for _, w := range []struct {
+		namespace, name string
+		port            int
+	}{{knativeNamespace, "webhook", webhookPort}, {eventingNamespace, "eventing-webhook", eventingWebhookPort}} {
+		webhookSvc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: w.name, Namespace: w.namespace},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost",
+				Ports: []corev1.ServicePort{{Name: "https-webhook", Port: int32(w.port), TargetPort: intstr.FromInt32(int32(w.port))}}},
+		}
+		if err := ensure(client.CoreV1().Services(w.namespace).Create(ctx, webhookSvc, metav1.CreateOptions{})); err != nil {
+			return err
+		}
 	}
 	activatorPorts := []corev1.ServicePort{
 		{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8012)},
@@ -436,6 +482,29 @@ func (s *Stack) webhookServing(ctx context.Context) error {
 	}
 	if err == nil {
 		return errors.New("webhook not yet enforcing validation")
+	}
+	return err
+}
+
+// eventingWebhookServing succeeds once the apiserver reaches Eventing's webhook: a
+// PingSource with an invalid schedule created in dry-run mode must be refused by
+// Eventing's own validation.
+func (s *Stack) eventingWebhookServing(ctx context.Context) error {
+	client, err := discoveryFor(s.Config)
+	if err != nil {
+		return err
+	}
+	body := []byte(`{"apiVersion":"sources.knative.dev/v1","kind":"PingSource","metadata":{"name":"probe","namespace":"default"},` +
+		`"spec":{"schedule":"not a cron","sink":{"uri":"http://probe.default.svc.cluster.local"}}}`)
+	err = client.RESTClient().Post().AbsPath("/apis/sources.knative.dev/v1/namespaces/default/pingsources").
+		Param("dryRun", "All").Body(body).SetHeader("Content-Type", "application/json").Do(ctx).Error()
+	if apierrors.IsBadRequest(err) || apierrors.IsInvalid(err) {
+		if msg := err.Error(); containsAll(msg, "schedule") {
+			return nil
+		}
+	}
+	if err == nil {
+		return errors.New("eventing webhook not yet enforcing validation")
 	}
 	return err
 }

@@ -1,7 +1,11 @@
 //go:build tools
 
-// Package tools pins Knative Serving's admission webhook, which the dev stack builds and runs
-// unchanged; ./controller and ./autoscaler-hpa wrap upstream's reconcilers.
+// Package tools pins the admission webhooks of Knative Serving and Knative Eventing, which
+// the dev stack builds and runs unchanged; ./controller, ./autoscaler-hpa and
+// ./eventing-controller wrap upstream's reconcilers.
 package tools
 
-import _ "knative.dev/serving/cmd/webhook"
+import (
+	_ "knative.dev/eventing/cmd/webhook"
+	_ "knative.dev/serving/cmd/webhook"
+)
