@@ -138,6 +138,15 @@ func (c *cli) changeSchedules(ctx context.Context, app string, change func([]cli
 	if err != nil {
 		return err
 	}
+	// Reads are served from platform-api's cache, a moment behind the write: wait (briefly)
+	// until it serves this version, so the next command's read-modify-write is not a 412.
+	written := w.HTTPResponse.Header.Get("ETag")
+	for deadline := time.Now().Add(5 * time.Second); written != "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r, err := s.api.GetSchedulesWithResponse(ctx, a.project, a.app, a.env)
+		if err != nil || r.HTTPResponse.Header.Get("ETag") == written {
+			break
+		}
+	}
 	return c.print(schedulesView(w.Body, *w.JSON200))
 }
 
