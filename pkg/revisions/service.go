@@ -63,6 +63,16 @@ func BuildService(app App) *servingv1.Service {
 	setScale(autoscaling.MinScaleAnnotationKey, t.MinScale)
 	setScale(autoscaling.MaxScaleAnnotationKey, t.MaxScale)
 	setScale(autoscaling.TargetAnnotationKey, t.Target)
+	setScale(autoscaling.InitialScaleAnnotationKey, t.InitialScale)
+	setScale(autoscaling.TargetUtilizationPercentageKey, t.TargetUtilization)
+	setString := func(key, v string) {
+		if v != "" {
+			tmplAnnotations[key] = v
+		}
+	}
+	setString(autoscaling.MetricAnnotationKey, t.Metric)
+	setString(autoscaling.ScaleDownDelayAnnotationKey, t.ScaleDownDelay)
+	setString(autoscaling.WindowAnnotationKey, t.Window)
 
 	tmplLabels := map[string]string{names.LabelProject: app.Project, names.LabelApp: app.Name, names.LabelEnv: app.Env}
 	if t.Release != "" {
@@ -95,7 +105,8 @@ func BuildService(app App) *servingv1.Service {
 			Annotations: tmplAnnotations,
 		},
 		Spec: servingv1.RevisionSpec{
-			PodSpec: corev1.PodSpec{Containers: []corev1.Container{container}},
+			PodSpec:              corev1.PodSpec{Containers: []corev1.Container{container}},
+			ContainerConcurrency: t.ContainerConcurrency,
 		},
 	}
 	if app.StoredTemplate != nil {
@@ -188,6 +199,17 @@ func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpe
 		MinScale:     scaleAnnotation(meta.Annotations, autoscaling.MinScaleAnnotationKey),
 		MaxScale:     scaleAnnotation(meta.Annotations, autoscaling.MaxScaleAnnotationKey),
 		Target:       scaleAnnotation(meta.Annotations, autoscaling.TargetAnnotationKey),
+
+		InitialScale:         scaleAnnotation(meta.Annotations, autoscaling.InitialScaleAnnotationKey),
+		Metric:               meta.Annotations[autoscaling.MetricAnnotationKey],
+		TargetUtilization:    scaleAnnotation(meta.Annotations, autoscaling.TargetUtilizationPercentageKey),
+		ScaleDownDelay:       meta.Annotations[autoscaling.ScaleDownDelayAnnotationKey],
+		Window:               meta.Annotations[autoscaling.WindowAnnotationKey],
+		ContainerConcurrency: spec.ContainerConcurrency,
+	}
+	if own, raised := meta.Annotations[names.AnnoOwnMinScale]; raised {
+		// A scaling window raised this Revision's min-scale; its configuration is the own one.
+		t.MinScale = scaleAnnotation(map[string]string{autoscaling.MinScaleAnnotationKey: own}, autoscaling.MinScaleAnnotationKey)
 	}
 	if at, err := time.Parse(time.RFC3339, meta.Annotations[names.AnnoDeployedAt]); err == nil {
 		t.DeployedAt = at
