@@ -21,7 +21,8 @@ const helloStatus = `{
 	"traffic": [{"revision": "hello-00001", "percent": 100}],
 	"servedTraffic": [{"revision": "hello-00001", "percent": 100}],
 	"hosts": [{"host": "hello.demo-test.slipway.test"}],
-	"routing": {"rules": [], "percentages": [{"revision": "hello-00001", "percent": 100}]}`
+	"routing": {"rules": [], "percentages": [{"revision": "hello-00001", "percent": 100}]},
+	"scaling": {}`
 
 func TestReadEndpoints(t *testing.T) {
 	s := newStack(t, stackOptions{})

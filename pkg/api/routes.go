@@ -19,6 +19,8 @@ import (
 	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/scaling"
+	"github.com/slipway-dev/slipway/pkg/scaling/windows"
 )
 
 // route is one row of the API: the router and the OpenAPI document are both built from it.
@@ -132,6 +134,14 @@ func (s *Server) routes() []route {
 			response: []revisions.HistoryEntry{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
 		{id: "getManifests", method: http.MethodGet, path: appPath + "/manifests", handler: s.manifests, summary: "Every managed object as YAML",
 			status: 200, raw: "application/yaml", access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "getScaling", method: http.MethodGet, path: appPath + "/scaling", handler: s.getScaling, summary: "The app's scaling by the clock now: the effective minimum, each window's state, the next change",
+			description: "effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.",
+			response:    windows.ScalingView{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "setScalingSchedules", method: http.MethodPut, path: appPath + "/scaling/schedules", handler: s.setScalingSchedules, summary: "Replace the app's scaling windows (an empty list removes them)",
+			description: "Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.",
+			request:     setScalingSchedulesExample, response: windows.ScalingView{}, status: 200, access: access{identity.ManageScaling, scopeApp},
+			answers: []answer{{409, notManaged}, {409, concurrent},
+				{422, "a window is malformed (name, cron, timezone, end or duration, not both), or its minScale is outside the environment's bounds or above the app's maxScale (errors[].field names it, e.g. windows[0].minScale)"}}},
 		{id: "listAudit", method: http.MethodGet, path: "/api/v1/audit", handler: s.listAudit, summary: "The audit trail, newest first",
 			description: "Everything to a caller who may see the whole platform; to others the records of the projects they may see, and their own outside any project.",
 			response:    []audit.Record{}, status: 200, access: access{scope: scopeUser}, params: auditQuery,
@@ -247,9 +257,10 @@ var (
 		Rules:   []revisions.Rule{{Match: revisions.Match{Headers: map[string]revisions.StringMatch{"x-user-group": {Exact: "beta"}}}, Revision: "hello-00002"}},
 		Message: "10% and the beta group to hello-00002",
 	}
-	rollbackExample    = revisions.RollbackRequest{Revision: "hello-00001", Message: "hello-00002 is slow"}
-	startRunExample    = pipelines.RunRequest{Branch: "main"}
-	setPipelineExample = pipelines.Pipeline{Repo: "https://git.example/demo/hello", Branch: "main",
+	setScalingSchedulesExample = scaling.SchedulesRequest{Windows: []scaling.ScalingWindow{{Name: "office-hours", Start: "0 9 * * 1-5", End: "0 18 * * 1-5", Timezone: "Europe/Berlin", MinScale: 3}}}
+	rollbackExample            = revisions.RollbackRequest{Revision: "hello-00001", Message: "hello-00002 is slow"}
+	startRunExample            = pipelines.RunRequest{Branch: "main"}
+	setPipelineExample         = pipelines.Pipeline{Repo: "https://git.example/demo/hello", Branch: "main",
 		Stages: []pipelines.Stage{{Name: "approve", At: pipelines.BeforeDeploy, Approval: true}}}
 )
 

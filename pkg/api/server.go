@@ -30,6 +30,7 @@ type Server struct {
 	runs       Runs
 	hooks      Hooks
 	promotions Promotions
+	scaling    Scaling
 	authz      Authorizer
 	audit      AuditStore
 	ready      func() bool
@@ -43,6 +44,7 @@ type Options struct {
 	Runs       Runs
 	Hooks      Hooks
 	Promotions Promotions
+	Scaling    Scaling
 	// Ready reports whether the caches have synced.
 	Ready         func() bool
 	Authenticator Authenticator
@@ -61,7 +63,7 @@ type Options struct {
 // New builds the echo instance with every route of the table.
 func New(opts Options) *echo.Echo {
 	s := &Server{projects: opts.Projects, apps: opts.Apps, runs: opts.Runs, hooks: opts.Hooks, promotions: opts.Promotions,
-		authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
+		scaling: opts.Scaling, authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()

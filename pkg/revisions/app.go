@@ -39,6 +39,9 @@ type App struct {
 	Rules []Rule
 	// History lists deploys, traffic changes and rollbacks, oldest first.
 	History []HistoryEntry
+	// ScalingSchedules is the app's scaling windows as package scaling stores them (JSON),
+	// carried through every write; "" for none.
+	ScalingSchedules string
 }
 
 // Template is one revision's configuration and provenance.

@@ -33,6 +33,9 @@ func BuildService(app App) *servingv1.Service {
 		labels[names.LabelDomainScheme] = string(domains.SchemeShort)
 	}
 	annotations := map[string]string{names.AnnoHistory: mustJSON(historyOrEmpty(app.History))}
+	if app.ScalingSchedules != "" {
+		annotations[names.AnnoScalingSchedules] = app.ScalingSchedules
+	}
 	if len(app.Rules) > 0 {
 		annotations[names.AnnoRoutingRules] = mustJSON(app.Rules)
 		// Knative then publishes no external host; Slipway's VirtualService owns it.
@@ -158,6 +161,8 @@ func readApp(svc *servingv1.Service, full bool) (App, error) {
 		Env:       svc.Labels[names.LabelEnv],
 		Namespace: svc.Namespace,
 		Scheme:    domains.Scheme(svc.Labels[names.LabelDomainScheme]),
+
+		ScalingSchedules: svc.Annotations[names.AnnoScalingSchedules],
 	}
 	if app.Project == "" || app.Env == "" {
 		return App{}, fmt.Errorf("service %s/%s is not managed by slipway", svc.Namespace, svc.Name)

@@ -453,6 +453,9 @@ func TestAppFromServiceRoundTrip(t *testing.T) {
 			Traffic:  []Target{{Revision: "web-00001", Percent: 100}, {Revision: "web-00002", Tag: "r00002"}},
 		}))},
 		{"no traffic", app(withTraffic())},
+		{"scaling schedules", app(func(a *App) {
+			a.ScalingSchedules = `[{"name":"office","start":"0 9 * * *","end":"0 18 * * *","minScale":3}]`
+		})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,9 +19,10 @@ import (
 	"github.com/slipway-dev/slipway/pkg/environments"
 )
 
-// Window raises the app's minimum from each start until its end (the next time end fires) or
-// for duration.
-type Window struct {
+// ScalingWindow raises the app's minimum from each start until its end (the next time end
+// fires) or for duration. (The API document names schemas by Go type name, and
+// environments.Window is taken: hence the prefix on this package's wire types.)
+type ScalingWindow struct {
 	Name string `json:"name"`
 	// Start is a five-field cron expression, in Timezone.
 	Start string `json:"start"`
@@ -60,6 +61,16 @@ func loadZone(name string) (*time.Location, error) {
 	return time.LoadLocation(name)
 }
 
+// SchedulesRequest is the body of PUT …/scaling/schedules: the whole list of windows.
+type SchedulesRequest struct {
+	Windows []ScalingWindow `json:"windows"`
+}
+
+// Validate checks the request, with paths from the body (windows[0].start).
+func (r SchedulesRequest) Validate(b Bounds) field.ErrorList {
+	return Validate(field.NewPath("windows"), r.Windows, b)
+}
+
 // Bounds are what a window's minScale must respect: the environment's and the app's.
 type Bounds struct {
 	Env environments.Environment
@@ -68,10 +79,9 @@ type Bounds struct {
 }
 
 // Validate checks windows, with paths from p (the request body is the list).
-func Validate(p *field.Path, windows []Window, b Bounds) field.ErrorList {
+func Validate(p *field.Path, windows []ScalingWindow, b Bounds) field.ErrorList {
 	var errs field.ErrorList
 	if len(windows) > MaxWindows {
-		// Named by the first window too many: the body itself may be the list.
 		return field.ErrorList{field.TooMany(p.Index(MaxWindows), len(windows), MaxWindows)}
 	}
 	seen := map[string]bool{}
@@ -132,11 +142,11 @@ func Validate(p *field.Path, windows []Window, b Bounds) field.ErrorList {
 }
 
 // Parse reads the windows stored on an app's Service ("" is none).
-func Parse(raw string) ([]Window, error) {
+func Parse(raw string) ([]ScalingWindow, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	var ws []Window
+	var ws []ScalingWindow
 	if err := json.Unmarshal([]byte(raw), &ws); err != nil {
 		return nil, err
 	}
@@ -144,7 +154,7 @@ func Parse(raw string) ([]Window, error) {
 }
 
 // Format is the stored form of windows ("" for none, so the annotation goes).
-func Format(ws []Window) string {
+func Format(ws []ScalingWindow) string {
 	if len(ws) == 0 {
 		return ""
 	}
@@ -155,9 +165,9 @@ func Format(ws []Window) string {
 	return string(b)
 }
 
-// WindowState is a window at a moment.
-type WindowState struct {
-	Window
+// ScalingWindowState is a window at a moment.
+type ScalingWindowState struct {
+	ScalingWindow
 	Active bool `json:"active"`
 	// NextStart is the first start after the moment (after the open span ends, if active).
 	NextStart *time.Time `json:"nextStart,omitempty"`
@@ -165,19 +175,21 @@ type WindowState struct {
 	NextEnd *time.Time `json:"nextEnd,omitempty"`
 }
 
-// Change is the next moment the effective minimum may change, and its value then.
-type Change struct {
+// ScalingChange is the next moment the effective minimum may change, and its value then.
+type ScalingChange struct {
 	At       time.Time `json:"at"`
 	MinScale int32     `json:"minScale"`
 }
 
-// State is an app's scaling by the clock at a moment.
-type State struct {
+// ScalingState is an app's scaling by the clock at a moment.
+type ScalingState struct {
+	// OwnMinScale is the revision's own min-scale (its template's; 0 for none).
+	OwnMinScale int32 `json:"ownMinScale"`
 	// EffectiveMinScale is the highest open window's minScale, never below the revision's own.
-	EffectiveMinScale int32         `json:"effectiveMinScale"`
-	Windows           []WindowState `json:"windows"`
+	EffectiveMinScale int32                `json:"effectiveMinScale"`
+	Windows           []ScalingWindowState `json:"windows"`
 	// Next is the next boundary of any window; absent with no windows.
-	Next *Change `json:"next,omitempty"`
+	Next *ScalingChange `json:"next,omitempty"`
 }
 
 type schedules struct {
@@ -186,7 +198,7 @@ type schedules struct {
 	loc        *time.Location
 }
 
-func compile(w Window) (schedules, bool) {
+func compile(w ScalingWindow) (schedules, bool) {
 	var s schedules
 	var err error
 	if s.loc, err = loadZone(w.Timezone); err != nil {
@@ -246,11 +258,11 @@ func (s schedules) span(t time.Time) (active bool, end time.Time) {
 }
 
 // At evaluates windows at t for a revision whose own min-scale is own.
-func At(windows []Window, own int32, t time.Time) State {
-	st := State{EffectiveMinScale: own, Windows: []WindowState{}}
+func At(windows []ScalingWindow, own int32, t time.Time) ScalingState {
+	st := ScalingState{OwnMinScale: own, EffectiveMinScale: own, Windows: []ScalingWindowState{}}
 	var next time.Time
 	for _, w := range windows {
-		ws := WindowState{Window: w}
+		ws := ScalingWindowState{ScalingWindow: w}
 		s, ok := compile(w)
 		if !ok { // stored windows were validated; an unreadable one is closed
 			st.Windows = append(st.Windows, ws)
@@ -292,13 +304,13 @@ func At(windows []Window, own int32, t time.Time) State {
 		st.Windows = append(st.Windows, ws)
 	}
 	if !next.IsZero() {
-		st.Next = &Change{At: next, MinScale: Effective(windows, own, next)}
+		st.Next = &ScalingChange{At: next, MinScale: Effective(windows, own, next)}
 	}
 	return st
 }
 
 // Effective is the effective minimum at t: the highest open window's minScale, never below own.
-func Effective(windows []Window, own int32, t time.Time) int32 {
+func Effective(windows []ScalingWindow, own int32, t time.Time) int32 {
 	eff := own
 	for _, w := range windows {
 		s, ok := compile(w)
@@ -313,7 +325,7 @@ func Effective(windows []Window, own int32, t time.Time) int32 {
 }
 
 // Names lists windows' names, sorted (for audit summaries).
-func Names(ws []Window) []string {
+func Names(ws []ScalingWindow) []string {
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		out = append(out, w.Name)

@@ -30,6 +30,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	routingreconciler "github.com/slipway-dev/slipway/pkg/routing/reconciler"
+	"github.com/slipway-dev/slipway/pkg/scaling/windows"
 )
 
 // Server is a wired platform-api.
@@ -74,7 +75,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		return nil, err
 	}
 	handler := api.New(api.Options{
-		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions,
+		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Scaling: svc.Scaling,
 		Ready: ready(cache, leader, log), Logger: log, Audit: trail, Registry: reg,
 		// Reviews have a request budget of their own: a burst of writes cannot starve them.
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, cfg.Auth.CacheTTL.Duration),
@@ -116,6 +117,8 @@ type Services struct {
 	Apps       *apps.Platform
 	Runs       *runs.Runs
 	Promotions *promotions.Promotions
+	// Scaling is apps' scaling windows.
+	Scaling *windows.Windows
 	// PipelineNamespaces keeps each project namespace's pipeline objects (leader only).
 	PipelineNamespaces *pipelinesreconciler.Controller
 }
@@ -134,7 +137,7 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	promoted = promotions.New(promotions.Options{Apps: platform, Records: store, Clients: clients, Cache: cache,
 		Store: cfg.Pipelines.Namespace, Path: cfg.Promotion, Log: log.With("component", "promotions")})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
-		Apps: platform, Runs: pipelineRuns, Promotions: promoted, PipelineNamespaces: namespaces}
+		Apps: platform, Runs: pipelineRuns, Promotions: promoted, Scaling: windows.New(store), PipelineNamespaces: namespaces}
 }
 
 // relabel brings the namespaces of projects created by an earlier version to what this one

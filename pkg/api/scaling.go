@@ -1,0 +1,33 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slipway-dev/slipway/pkg/scaling"
+)
+
+// getScaling answers the app's scaling windows with their state now: the effective minimum,
+// which windows are open, and the next boundary.
+func (s *Server) getScaling(c echo.Context) error {
+	res, err := s.scaling.Get(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// setScalingSchedules replaces the app's scaling windows; the body is the whole list.
+func (s *Server) setScalingSchedules(c echo.Context) error {
+	var req scaling.SchedulesRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	res, err := s.scaling.Put(c.Request().Context(), target(c), req)
+	if err != nil {
+		return err
+	}
+	c.Set(auditAfterKey, res.Summary)
+	return c.JSON(http.StatusOK, res)
+}
