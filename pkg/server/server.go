@@ -30,6 +30,7 @@ import (
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	routingreconciler "github.com/slipway-dev/slipway/pkg/routing/reconciler"
+	scalingreconciler "github.com/slipway-dev/slipway/pkg/scaling/reconciler"
 	"github.com/slipway-dev/slipway/pkg/scaling/windows"
 )
 
@@ -48,6 +49,7 @@ type Server struct {
 	cfg        *config.Config
 	clients    *kube.Clients
 	routing    *routingreconciler.Controller
+	scaling    *scalingreconciler.Controller
 	pipelines  *pipelinesreconciler.Controller
 	projects   *projects.Projects
 	promotions *promotions.Promotions
@@ -83,7 +85,8 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		RateLimit:     cfg.Limits.PerUser, HookRateLimit: cfg.Limits.Hooks, InFlight: cfg.Limits.InFlight,
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, Leader: leader, Registry: reg,
-		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces, projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
+		cfg: cfg, clients: clients, routing: routingCtl,
+		scaling: scalingreconciler.New(clients, cache, trail, log.With("component", "scaling")), pipelines: svc.PipelineNamespaces, projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
 }
 
 // resumeEvery is how often the leader looks for promotions a stopped replica left deploying.
@@ -173,7 +176,7 @@ func (s *Server) Start(ctx context.Context) error {
 	go s.Leader.Run(ctx, func(ctx context.Context) {
 		// Both return when the Lease is lost; the Leader campaigns again only after they have.
 		var wg sync.WaitGroup
-		wg.Add(3)
+		wg.Add(4)
 		go func() {
 			defer wg.Done()
 			s.relabel(ctx)
@@ -187,6 +190,10 @@ func (s *Server) Start(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			s.pipelines.Run(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			s.scaling.Run(ctx, 1)
 		}()
 		s.routing.Run(ctx, 2)
 		wg.Wait()
