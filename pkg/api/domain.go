@@ -64,6 +64,7 @@ type Promotions interface {
 type Scaling interface {
 	Get(t records.Target) (windows.ScalingView, error)
 	Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest) (windows.ScalingView, error)
+	Rescale(ctx context.Context, user string, t records.Target, req revisions.ScaleRequest) (apps.DeployResult, error)
 }
 
 // Runs are apps' pipelines and their runs.

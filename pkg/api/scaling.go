@@ -5,6 +5,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/scaling"
 )
 
@@ -30,4 +34,27 @@ func (s *Server) setScalingSchedules(c echo.Context) error {
 	}
 	c.Set(auditAfterKey, res.Summary)
 	return c.JSON(http.StatusOK, res)
+}
+
+// scale deploys the current spec again with new scaling knobs (a deploy, so its checks and
+// its right).
+func (s *Server) scale(c echo.Context) error {
+	var req revisions.ScaleRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if req.BreakGlass != nil {
+		if err := s.authorizeIn(c, identity.BreakGlass, c.Param("project"), c.Param("env")); err != nil {
+			return err
+		}
+	}
+	if u := caller(c); u.Name == pipelines.RunIdentity(c.Param("project")) {
+		return apierror.Forbidden("%s deploys only as a pipeline run (POST …/deployments with pipelineRun)", u.Name)
+	}
+	res, err := s.scaling.Rescale(c.Request().Context(), caller(c).Name, target(c), req)
+	if err != nil {
+		return err
+	}
+	c.Set(auditAfterKey, res.Summary)
+	return c.JSON(http.StatusCreated, res)
 }

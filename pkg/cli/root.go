@@ -152,6 +152,7 @@ so a script needs no config file:
 		c.trafficCommand(),
 		c.ruleCommand(),
 		c.rollbackCommand(),
+		c.scaleCommand(),
 		c.historyCommand(),
 		c.manifestsCommand(),
 		c.pipelineCommand(),

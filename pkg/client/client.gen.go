@@ -473,6 +473,13 @@ type RunRequest struct {
 	Commit string `json:"commit,omitempty,omitzero"`
 }
 
+// ScaleRequest defines model for ScaleRequest.
+type ScaleRequest struct {
+	BreakGlass BreakGlass `json:"breakGlass,omitempty,omitzero"`
+	Message    string     `json:"message,omitempty,omitzero"`
+	Scaling    Scaling    `json:"scaling"`
+}
+
 // Scaling defines model for Scaling.
 type Scaling struct {
 	ContainerConcurrency *int64 `json:"containerConcurrency,omitempty"`
@@ -716,6 +723,9 @@ type RollbackJSONRequestBody = RollbackRequest
 
 // StartRunJSONRequestBody defines body for StartRun for application/json ContentType.
 type StartRunJSONRequestBody = RunRequest
+
+// ScaleJSONRequestBody defines body for Scale for application/json ContentType.
+type ScaleJSONRequestBody = ScaleRequest
 
 // SetScalingSchedulesJSONRequestBody defines body for SetScalingSchedules for application/json ContentType.
 type SetScalingSchedulesJSONRequestBody = SchedulesRequest
@@ -1031,6 +1041,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
 	GetScaling(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScaleWithBody Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	ScaleWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Scale Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	Scale(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetScalingSchedulesWithBody Replace the app's scaling windows (an empty list removes them)
 	//
@@ -1744,6 +1772,44 @@ func (c *Client) RetryRun(ctx context.Context, project string, app string, env s
 // Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
 func (c *Client) GetScaling(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetScalingRequest(c.Server, project, app, env)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScaleWithBody Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *Client) ScaleWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScaleRequestWithBody(c.Server, project, app, env, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Scale Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *Client) Scale(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScaleRequest(c.Server, project, app, env, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3593,6 +3659,67 @@ func NewGetScalingRequest(server string, project string, app string, env string)
 	return req, nil
 }
 
+// NewScaleRequest calls the generic Scale builder with application/json body
+func NewScaleRequest(server string, project string, app string, env string, body ScaleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScaleRequestWithBody(server, project, app, env, "application/json", bodyReader)
+}
+
+// NewScaleRequestWithBody constructs an http.Request for the Scale method, with any body, and a specified content type
+func NewScaleRequestWithBody(server string, project string, app string, env string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "env", env, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s/scaling", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewSetScalingSchedulesRequest calls the generic SetScalingSchedules builder with application/json body
 func NewSetScalingSchedulesRequest(server string, project string, app string, env string, body SetScalingSchedulesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4742,6 +4869,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
 	GetScalingWithResponse(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*GetScalingResponse, error)
+
+	// ScaleWithBodyWithResponse Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	ScaleWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScaleResponse, error)
+
+	// ScaleWithResponse Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	ScaleWithResponse(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*ScaleResponse, error)
 
 	// SetScalingSchedulesWithBodyWithResponse Replace the app's scaling windows (an empty list removes them)
 	//
@@ -8299,6 +8444,138 @@ func (r GetScalingResponse) ContentType() string {
 	return ""
 }
 
+// ScaleResponse429Headers the declared response headers of an HTTP 429 response for Scale
+type ScaleResponse429Headers struct {
+	RetryAfter int
+}
+
+// ScaleResponse503Headers the declared response headers of an HTTP 503 response for Scale
+type ScaleResponse503Headers struct {
+	RetryAfter int
+}
+
+type ScaleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DeployResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ScaleResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ScaleResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ScaleResponse) GetJSON201() *DeployResult {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ScaleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScaleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScaleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScaleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SetScalingSchedulesResponse429Headers the declared response headers of an HTTP 429 response for SetScalingSchedules
 type SetScalingSchedulesResponse429Headers struct {
 	RetryAfter int
@@ -10512,6 +10789,36 @@ func (c *ClientWithResponses) GetScalingWithResponse(ctx context.Context, projec
 		return nil, err
 	}
 	return ParseGetScalingResponse(rsp)
+}
+
+// ScaleWithBodyWithResponse Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *ClientWithResponses) ScaleWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScaleResponse, error) {
+	rsp, err := c.ScaleWithBody(ctx, project, app, env, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScaleResponse(rsp)
+}
+
+// ScaleWithResponse Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *ClientWithResponses) ScaleWithResponse(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*ScaleResponse, error) {
+	rsp, err := c.Scale(ctx, project, app, env, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScaleResponse(rsp)
 }
 
 // SetScalingSchedulesWithBodyWithResponse Replace the app's scaling windows (an empty list removes them)
@@ -14176,6 +14483,132 @@ func ParseGetScalingResponse(rsp *http.Response) (*GetScalingResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetScalingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseScaleResponse parses an HTTP response from a ScaleWithResponse call
+func ParseScaleResponse(rsp *http.Response) (*ScaleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScaleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DeployResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ScaleResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ScaleResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

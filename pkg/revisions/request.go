@@ -636,3 +636,63 @@ func (r DeployRequest) TemplateFor(env environments.Environment, revisionName, u
 	}
 	return t
 }
+
+// ScaleRequest is the body of POST …/scaling: a deploy of the current template's spec with
+// new scaling knobs. Knobs not given keep the template's values.
+type ScaleRequest struct {
+	Scaling Scaling `json:"scaling"`
+	Message string  `json:"message,omitempty"`
+	// BreakGlass, as on a deploy, for an environment reached only by promotion.
+	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+}
+
+// Over is s with every knob that o sets taken from o.
+func (s Scaling) Over(o Scaling) Scaling {
+	pick32 := func(a, b *int32) *int32 {
+		if b != nil {
+			return b
+		}
+		return a
+	}
+	pickS := func(a, b string) string {
+		if b != "" {
+			return b
+		}
+		return a
+	}
+	out := s
+	out.MinScale, out.MaxScale, out.InitialScale = pick32(s.MinScale, o.MinScale), pick32(s.MaxScale, o.MaxScale), pick32(s.InitialScale, o.InitialScale)
+	out.Target, out.TargetUtilization = pick32(s.Target, o.Target), pick32(s.TargetUtilization, o.TargetUtilization)
+	out.Metric, out.ScaleDownDelay, out.Window = pickS(s.Metric, o.Metric), pickS(s.ScaleDownDelay, o.ScaleDownDelay), pickS(s.Window, o.Window)
+	if o.ContainerConcurrency != nil {
+		out.ContainerConcurrency = o.ContainerConcurrency
+	}
+	return out
+}
+
+// Redeploy is the deploy that runs t again in env with scaling: the same image, port,
+// variables (without env's overlays, which the deploy adds back), resources and log paths.
+func (t Template) Redeploy(env environments.Environment, scaling Scaling, message string) DeployRequest {
+	req := DeployRequest{Image: t.Image, Port: t.Port, Message: message, LogPaths: t.LogPaths}
+	for _, v := range t.Env {
+		if _, overlay := env.Overlay(v.Name); overlay || v.ValueFrom != nil {
+			continue
+		}
+		req.Env = append(req.Env, EnvVar{Name: v.Name, Value: v.Value})
+	}
+	str := func(l corev1.ResourceList) map[string]string {
+		if len(l) == 0 {
+			return nil
+		}
+		out := map[string]string{}
+		for k, q := range l {
+			out[string(k)] = q.String()
+		}
+		return out
+	}
+	if len(t.Resources.Requests) > 0 || len(t.Resources.Limits) > 0 {
+		req.Resources = &ResourcesSpec{Requests: str(t.Resources.Requests), Limits: str(t.Resources.Limits)}
+	}
+	req.Scaling = &scaling
+	return req
+}

@@ -157,3 +157,26 @@ func TestOwnMinScaleIsTheRevisionsConfiguration(t *testing.T) {
 		t.Errorf("MinScale = %v, want none (the revision had none)", *got)
 	}
 }
+
+func TestRedeployKeepsTheSpec(t *testing.T) {
+	env := environments.Environment{Name: "prod", MinScale: 1, MaxScale: 10, Env: []environments.EnvVar{{Name: "TIER", Value: "production"}}}
+	first := deploy(func(r *DeployRequest) {
+		r.Port, r.Env = 9000, []EnvVar{{Name: "A", Value: "1"}}
+		r.Resources = &ResourcesSpec{Requests: map[string]string{"cpu": "100m"}, Limits: map[string]string{"memory": "256Mi"}}
+		s := allKnobs
+		r.Scaling = &s
+	})
+	tmpl := first.TemplateFor(env, "web-00001", "alice", func() time.Time { return deployedAt })
+	scaled := tmpl.Scaling().Over(Scaling{MinScale: ptr.To[int32](3), Window: "10m"})
+	req := tmpl.Redeploy(env, scaled, "more pods")
+	if errs := req.Validate(env); len(errs) > 0 {
+		t.Fatalf("the redeploy is refused: %v", errs)
+	}
+	next := req.TemplateFor(env, "web-00002", "bob", func() time.Time { return deployedAt })
+	want := tmpl
+	want.RevisionName, want.DeployedBy, want.Message = "web-00002", "bob", "more pods"
+	want.MinScale, want.Window = ptr.To[int32](3), "10m0s"
+	if diff := cmp.Diff(want, next); diff != "" {
+		t.Errorf("the next revision's template (-want,+got):\n%s", diff)
+	}
+}

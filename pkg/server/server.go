@@ -140,7 +140,7 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	promoted = promotions.New(promotions.Options{Apps: platform, Records: store, Clients: clients, Cache: cache,
 		Store: cfg.Pipelines.Namespace, Path: cfg.Promotion, Log: log.With("component", "promotions")})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
-		Apps: platform, Runs: pipelineRuns, Promotions: promoted, Scaling: windows.New(store), PipelineNamespaces: namespaces}
+		Apps: platform, Runs: pipelineRuns, Promotions: promoted, Scaling: windows.New(store, platform), PipelineNamespaces: namespaces}
 }
 
 // relabel brings the namespaces of projects created by an earlier version to what this one

@@ -461,7 +461,11 @@ export interface paths {
          */
         get: operations["getScaling"];
         put?: never;
-        post?: never;
+        /**
+         * Deploy the current spec again with new scaling knobs
+         * @description Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+         */
+        post: operations["scale"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1048,6 +1052,11 @@ export interface components {
         RunRequest: {
             branch?: string;
             commit?: string;
+        };
+        ScaleRequest: {
+            breakGlass?: components["schemas"]["BreakGlass"];
+            message?: string;
+            scaling: components["schemas"]["Scaling"];
         };
         Scaling: {
             /** Format: int64 */
@@ -4133,6 +4142,144 @@ export interface operations {
                 };
             };
             /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    scale: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scaling": {
+                 *         "minScale": 1,
+                 *         "maxScale": 5
+                 *       },
+                 *       "message": "a warm pod for the launch"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ScaleRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeployResult"];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project; breakGlass is given and the caller may not breakGlass in the environment, or the caller is a pipeline run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); rule promotionRequired: the environment is reached only by promotion, unless the request carries breakGlass */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a knob is out of range or outside the environment's bounds (errors[].field names it, e.g. scaling.maxScale); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];

@@ -1,6 +1,7 @@
-// Package windows is the domain of an app's scaling windows in one environment: reading
-// them with their state now, and replacing them on the app's record (its Knative Service,
-// through records.Update). The scaling reconciler applies what they mean to the revisions.
+// Package windows is the domain of an app's scaling in one environment: its scaling windows
+// (read with their state now; replaced on the app's record, its Knative Service, through
+// records.Update; the scaling reconciler applies what they mean to the revisions), and
+// Rescale, a deploy of the current spec with new knobs.
 package windows
 
 import (
@@ -18,12 +19,15 @@ import (
 
 // Windows reads and writes apps' scaling windows.
 type Windows struct {
-	records *records.Store
-	now     func() time.Time
+	records  *records.Store
+	deployer Deployer
+	now      func() time.Time
 }
 
-// New wires the service.
-func New(store *records.Store) *Windows { return &Windows{records: store, now: time.Now} }
+// New wires the service; deployer makes Rescale's deploys.
+func New(store *records.Store, deployer Deployer) *Windows {
+	return &Windows{records: store, deployer: deployer, now: time.Now}
+}
 
 // ScalingView is an app's scaling by the clock now, and the Service as written (for the audit).
 type ScalingView struct {
