@@ -21,8 +21,7 @@ const helloStatus = `{
 	"traffic": [{"revision": "hello-00001", "percent": 100}],
 	"servedTraffic": [{"revision": "hello-00001", "percent": 100}],
 	"hosts": [{"host": "hello.demo-test.slipway.test"}],
-	"routing": {"rules": [], "percentages": [{"revision": "hello-00001", "percent": 100}]},
-	"scaling": {}`
+	"routing": {"rules": [], "percentages": [{"revision": "hello-00001", "percent": 100}]}`
 
 func TestReadEndpoints(t *testing.T) {
 	s := newStack(t, stackOptions{})

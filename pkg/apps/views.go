@@ -46,7 +46,7 @@ type AppStatus struct {
 	Routing EffectiveRouting `json:"routing"`
 	// Scaling is the current template's autoscaler knobs (environment and Knative defaults
 	// included); GET …/scaling adds what scaling windows make of minScale.
-	Scaling revisions.Scaling `json:"scaling"`
+	Scaling revisions.Scaling `json:"scaling,omitempty,omitzero"`
 }
 
 // Host is one external host of the app.

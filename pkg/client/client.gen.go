@@ -62,7 +62,7 @@ type AppStatus struct {
 	Revisions             []string         `json:"revisions,omitempty,omitzero"`
 	Routing               EffectiveRouting `json:"routing"`
 	Rules                 []Rule           `json:"rules,omitempty,omitzero"`
-	Scaling               Scaling          `json:"scaling"`
+	Scaling               Scaling          `json:"scaling,omitempty,omitzero"`
 	ServedTraffic         []ServedTarget   `json:"servedTraffic"`
 	Traffic               []Target         `json:"traffic"`
 	Url                   string           `json:"url,omitempty,omitzero"`
@@ -639,7 +639,7 @@ type ListAuditParams struct {
 	// Env Only calls in this environment.
 	Env *string `form:"env,omitempty" json:"env,omitempty"`
 
-	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
+	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, scale, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
 	Action *string `form:"action,omitempty" json:"action,omitempty"`
 
 	// Since Only records at or after this RFC 3339 time.

@@ -705,7 +705,7 @@ export interface components {
             revisions?: string[];
             routing: components["schemas"]["EffectiveRouting"];
             rules?: components["schemas"]["Rule"][];
-            scaling: components["schemas"]["Scaling"];
+            scaling?: components["schemas"]["Scaling"];
             servedTraffic: components["schemas"]["ServedTarget"][];
             traffic: components["schemas"]["Target"][];
             url?: string;
@@ -1215,7 +1215,7 @@ export interface operations {
                 app?: string;
                 /** @description Only calls in this environment. */
                 env?: string;
-                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
+                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, scale, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
                 action?: string;
                 /** @description Only records at or after this RFC 3339 time. */
                 since?: string;
