@@ -203,4 +203,19 @@ func TestScaling(t *testing.T) {
 	if raw, ok := svc.Annotations[names.AnnoScalingSchedules]; ok {
 		t.Errorf("the Service keeps %s = %q", names.AnnoScalingSchedules, raw)
 	}
+
+	// Changing a knob is a deploy of the current spec (api-00002's image) with it.
+	var scaled apps.DeployResult
+	mustCall(t, http.StatusCreated, http.MethodPost, base+"/scaling", map[string]any{"scaling": map[string]any{"maxScale": 4, "window": "90s"}}, &scaled)
+	if scaled.Revision != "api-00003" || scaled.Image != imageB {
+		t.Fatalf("scale deployed %+v, want api-00003 of %s", scaled, imageB)
+	}
+	waitRevisionReady(t, ns, "api-00003", imageB)
+	rev3, err := env.clients.Serving.ServingV1().Revisions(ns).Get(ctx, "api-00003", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rev3.Annotations; a[autoscaling.MaxScaleAnnotationKey] != "4" || a[autoscaling.WindowAnnotationKey] != "1m30s" {
+		t.Errorf("api-00003's annotations: %v", a)
+	}
 }
