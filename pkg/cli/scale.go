@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -232,4 +233,31 @@ func scalingView(body []byte, v client.ScalingView) view {
 	}
 	out.blocks = []block{{fields: fields}, windows}
 	return out
+}
+
+// scalingSummary is the knobs a template sets, in a line ("" for none).
+func scalingSummary(s client.Scaling) string {
+	var parts []string
+	add32 := func(name string, v *int32) {
+		if v != nil {
+			parts = append(parts, fmt.Sprintf("%s=%d", name, *v))
+		}
+	}
+	addS := func(name, v string) {
+		if v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	add32("min", s.MinScale)
+	add32("max", s.MaxScale)
+	add32("initial", s.InitialScale)
+	add32("target", s.Target)
+	addS("metric", s.Metric)
+	add32("target-utilization", s.TargetUtilization)
+	addS("scale-down-delay", s.ScaleDownDelay)
+	addS("window", s.Window)
+	if s.ContainerConcurrency != nil {
+		parts = append(parts, fmt.Sprintf("container-concurrency=%d", *s.ContainerConcurrency))
+	}
+	return strings.Join(parts, " ")
 }

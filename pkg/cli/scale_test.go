@@ -17,6 +17,7 @@ func TestScale(t *testing.T) {
 	w := newWorld(t)
 	w.check("scale", cli.ExitOK,
 		w.do("scale", "set", "hello", "--min", "1", "--max", "4", "--window", "90s", "--async"),
+		w.do("app", "describe", "hello"),
 		w.do("scale", "schedule", "set", "hello", "--name", "leap", "--start", "0 9 29 2 *", "--end", "0 18 29 2 *", "--timezone", "Europe/Berlin", "--min", "3"),
 		w.do("scale", "schedule", "set", "hello", "--name", "leap-night", "--start", "0 22 29 2 *", "--duration", "2h", "--min", "2"),
 		w.do("scale", "schedule", "set", "hello", "--name", "leap", "--start", "0 8 29 2 *", "--end", "0 18 29 2 *", "--timezone", "Europe/Berlin", "--min", "4"),
