@@ -59,7 +59,9 @@ func etag() echo.MiddlewareFunc {
 				// Stored only by the caller's browser, and revalidated every time.
 				h.Set("Cache-Control", "private, no-cache")
 			}
-			if etagMatches(req.Header.Get("If-None-Match"), tag) {
+			// no-store: the handler's tag is a version its body outlives (next fire times,
+			// live states), so a match says nothing about the body.
+			if etagMatches(req.Header.Get("If-None-Match"), tag) && !strings.Contains(h.Get("Cache-Control"), "no-store") {
 				for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding"} {
 					h.Del(k)
 				}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -30,6 +31,11 @@ func etagEcho() *echo.Echo {
 	e.GET("/api/v1/tagged", func(c echo.Context) error {
 		c.Response().Header().Set("ETag", `"own"`)
 		return c.String(http.StatusOK, "x")
+	})
+	e.GET("/api/v1/versioned", func(c echo.Context) error {
+		c.Response().Header().Set("ETag", `"v1"`)
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.String(http.StatusOK, "next run at "+time.Now().String())
 	})
 	e.GET("/other", func(c echo.Context) error { return c.String(http.StatusOK, "x") })
 	return e
@@ -63,6 +69,9 @@ func TestETagMiddleware(t *testing.T) {
 	}
 	if r := serve(http.MethodGet, "/api/v1/tagged", `"own"`); r.Code != http.StatusNotModified || r.Body.Len() != 0 {
 		t.Errorf("conditional GET on a handler's own ETag = %d %q, want a bare 304", r.Code, r.Body.String())
+	}
+	if r := serve(http.MethodGet, "/api/v1/versioned", `"v1"`); r.Code != http.StatusOK || r.Body.Len() == 0 || r.Header().Get("ETag") != `"v1"` {
+		t.Errorf("conditional GET on a no-store version = %d %q ETag %q, want the body with its version", r.Code, r.Body.String(), r.Header().Get("ETag"))
 	}
 	if r := serve(http.MethodGet, "/other", "*"); r.Code != 200 || r.Header().Get("ETag") != "" {
 		t.Errorf("outside /api/ = %d ETag %q", r.Code, r.Header().Get("ETag"))

@@ -16,7 +16,10 @@ func (s *Server) getSchedules(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The ETag is the schedules' version (what If-Match takes); the body also holds next
+	// runs and PingSource states, which change without it: never stored, never a 304.
 	c.Response().Header().Set("ETag", res.Version)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, res.Schedules)
 }
 
