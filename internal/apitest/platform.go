@@ -181,7 +181,7 @@ func NewPlatform(t testing.TB, o PlatformOptions) *Platform {
 		t.Fatal("audit informer did not sync")
 	}
 	t.Cleanup(trail.Shutdown)
-	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Schedules: svc.Schedules, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
+	e := api.New(api.Options{Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Schedules: svc.Schedules, Scaling: svc.Scaling, Ready: ready, Logger: log, RateLimit: limit, HookRateLimit: limit, Audit: trail,
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, time.Minute), Authorizer: identity.NewSARAuthorizer(clients.Reviews, time.Minute)})
 	e.Logger.SetOutput(io.Discard)
 	return &Platform{Echo: e, Cache: cache, Kube: kc, Serving: sc, Argo: ac, Eventing: ec, Promotions: svc.Promotions, Logs: logs}

@@ -92,6 +92,10 @@ func actionName(method, path string) string {
 		return "set-traffic"
 	case strings.HasSuffix(path, "/rollback"):
 		return "rollback"
+	case strings.HasSuffix(path, "/scaling/schedules"):
+		return "set-scaling-schedules"
+	case method == http.MethodPost && strings.HasSuffix(path, "/scaling"):
+		return "scale"
 	case strings.HasSuffix(path, "/schedules"):
 		return "set-schedules"
 	case strings.HasSuffix(path, "/promotions"):
@@ -112,7 +116,7 @@ var auditQuery = []*openapi3.Parameter{
 	openapi3.NewQueryParameter("project").WithDescription("Only calls in this project.").WithSchema(openapi3.NewStringSchema()),
 	openapi3.NewQueryParameter("app").WithDescription("Only calls on this app.").WithSchema(openapi3.NewStringSchema()),
 	openapi3.NewQueryParameter("env").WithDescription("Only calls in this environment.").WithSchema(openapi3.NewStringSchema()),
-	openapi3.NewQueryParameter("action").WithDescription("Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as \"post /api/v1/projects/:project/apps/:app/envs/:env/runs\".").WithSchema(openapi3.NewStringSchema()),
+	openapi3.NewQueryParameter("action").WithDescription("Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, scale, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as \"post /api/v1/projects/:project/apps/:app/envs/:env/runs\".").WithSchema(openapi3.NewStringSchema()),
 	openapi3.NewQueryParameter("since").WithDescription("Only records at or after this RFC 3339 time.").WithSchema(openapi3.NewDateTimeSchema()),
 	openapi3.NewQueryParameter("limit").WithDescription("At most this many records (default 100).").WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(1000)),
 }

@@ -145,7 +145,7 @@ func TestRequestExamplesAreAccepted(t *testing.T) {
 	}
 	// Writes change the seeded app: the order is the README's (deploy, then traffic, then
 	// rollback), and the pipeline's example comes before the run's.
-	order := []string{"createProject", "addMember", "deploy", "setTraffic", "rollback", "setSchedules", "setPipeline", "startRun",
+	order := []string{"createProject", "addMember", "deploy", "setTraffic", "rollback", "setSchedules", "scale", "setScalingSchedules", "setPipeline", "startRun",
 		"createPromotion", "approvePromotion", "rejectPromotion"}
 	examples := map[string]bool{}
 	for path, item := range doc.Paths.Map() {

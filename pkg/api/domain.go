@@ -12,6 +12,8 @@ import (
 	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/scaling"
+	"github.com/slipway-dev/slipway/pkg/scaling/windows"
 	"github.com/slipway-dev/slipway/pkg/schedules"
 )
 
@@ -57,6 +59,13 @@ type Promotions interface {
 	Reject(ctx context.Context, u identity.User, project, app, id string, req promotions.DecisionRequest) (promotions.Promotion, error)
 	Diff(project, app, from, to string) (promotions.Diff, error)
 	Path() environments.Promotion
+}
+
+// Scaling is apps' scaling windows (scaling by the clock).
+type Scaling interface {
+	Get(t records.Target) (windows.ScalingView, error)
+	Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest) (windows.ScalingView, error)
+	Rescale(ctx context.Context, user string, t records.Target, req revisions.ScaleRequest) (apps.DeployResult, error)
 }
 
 // Runs are apps' pipelines and their runs.

@@ -19,6 +19,8 @@ import (
 	"github.com/slipway-dev/slipway/pkg/promotions"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/scaling"
+	"github.com/slipway-dev/slipway/pkg/scaling/windows"
 	"github.com/slipway-dev/slipway/pkg/schedules"
 )
 
@@ -147,6 +149,23 @@ func (s *Server) routes() []route {
 			response: []revisions.HistoryEntry{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
 		{id: "getManifests", method: http.MethodGet, path: appPath + "/manifests", handler: s.manifests, summary: "Every managed object as YAML",
 			status: 200, raw: "application/yaml", access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "getScaling", method: http.MethodGet, path: appPath + "/scaling", handler: s.getScaling, summary: "The app's scaling by the clock now: the effective minimum, each window's state, the next change",
+			description: "effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.",
+			response:    windows.ScalingView{}, status: 200, access: access{identity.ReadApps, scopeApp}, answers: []answer{{409, notManaged}}},
+		{id: "scale", method: http.MethodPost, path: appPath + "/scaling", handler: s.scale, summary: "Deploy the current spec again with new scaling knobs",
+			description: "Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.",
+			request:     scaleExample, response: apps.DeployResult{}, status: 201, access: access{identity.Deploy, scopeApp},
+			answers: []answer{
+				{409, notManaged}, {409, concurrent},
+				{409, "rule promotionRequired: the environment is reached only by promotion, unless the request carries breakGlass"},
+				{403, "breakGlass is given and the caller may not breakGlass in the environment, or the caller is a pipeline run"},
+				{422, "a knob is out of range or outside the environment's bounds (errors[].field names it, e.g. scaling.maxScale)"},
+				{422, clusterRefuses}}},
+		{id: "setScalingSchedules", method: http.MethodPut, path: appPath + "/scaling/schedules", handler: s.setScalingSchedules, summary: "Replace the app's scaling windows (an empty list removes them)",
+			description: "Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.",
+			request:     setScalingSchedulesExample, response: windows.ScalingView{}, status: 200, access: access{identity.ManageScaling, scopeApp},
+			answers: []answer{{409, notManaged}, {409, concurrent},
+				{422, "a window is malformed (name, cron, timezone, end or duration, not both), or its minScale is outside the environment's bounds or above the app's maxScale (errors[].field names it, e.g. windows[0].minScale)"}}},
 		{id: "listAudit", method: http.MethodGet, path: "/api/v1/audit", handler: s.listAudit, summary: "The audit trail, newest first",
 			description: "Everything to a caller who may see the whole platform; to others the records of the projects they may see, and their own outside any project.",
 			response:    []audit.Record{}, status: 200, access: access{scope: scopeUser}, params: auditQuery,
@@ -264,9 +283,11 @@ var (
 	}
 	setSchedulesExample = []schedules.Schedule{{Name: "nightly-cleanup", Cron: "0 2 * * *", Timezone: "Europe/Berlin",
 		Path: "/cleanup", ContentType: "application/json", Data: `{"olderThan":"7d"}`}}
-	rollbackExample    = revisions.RollbackRequest{Revision: "hello-00001", Message: "hello-00002 is slow"}
-	startRunExample    = pipelines.RunRequest{Branch: "main"}
-	setPipelineExample = pipelines.Pipeline{Repo: "https://git.example/demo/hello", Branch: "main",
+	scaleExample               = revisions.ScaleRequest{Scaling: revisions.Scaling{MinScale: ptr.To[int32](1), MaxScale: ptr.To[int32](5)}, Message: "a warm pod for the launch"}
+	setScalingSchedulesExample = scaling.SchedulesRequest{Windows: []scaling.ScalingWindow{{Name: "office-hours", Start: "0 9 * * 1-5", End: "0 18 * * 1-5", Timezone: "Europe/Berlin", MinScale: 3}}}
+	rollbackExample            = revisions.RollbackRequest{Revision: "hello-00001", Message: "hello-00002 is slow"}
+	startRunExample            = pipelines.RunRequest{Branch: "main"}
+	setPipelineExample         = pipelines.Pipeline{Repo: "https://git.example/demo/hello", Branch: "main",
 		Stages: []pipelines.Stage{{Name: "approve", At: pipelines.BeforeDeploy, Approval: true}}}
 )
 

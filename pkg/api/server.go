@@ -31,6 +31,7 @@ type Server struct {
 	hooks      Hooks
 	promotions Promotions
 	schedules  Schedules
+	scaling    Scaling
 	authz      Authorizer
 	audit      AuditStore
 	ready      func() bool
@@ -45,6 +46,7 @@ type Options struct {
 	Hooks      Hooks
 	Promotions Promotions
 	Schedules  Schedules
+	Scaling    Scaling
 	// Ready reports whether the caches have synced.
 	Ready         func() bool
 	Authenticator Authenticator
@@ -63,7 +65,7 @@ type Options struct {
 // New builds the echo instance with every route of the table.
 func New(opts Options) *echo.Echo {
 	s := &Server{projects: opts.Projects, apps: opts.Apps, runs: opts.Runs, hooks: opts.Hooks, promotions: opts.Promotions,
-		schedules: opts.Schedules, authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
+		schedules: opts.Schedules, scaling: opts.Scaling, authz: opts.Authorizer, audit: opts.Audit, ready: opts.Ready, log: opts.Logger}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()

@@ -44,6 +44,9 @@ type AppStatus struct {
 	Hosts []Host `json:"hosts"`
 	// Routing is how a request is routed: the first matching rule, else the percentages.
 	Routing EffectiveRouting `json:"routing"`
+	// Scaling is the current template's autoscaler knobs (environment and Knative defaults
+	// included); GET …/scaling adds what scaling windows make of minScale.
+	Scaling revisions.Scaling `json:"scaling,omitempty,omitzero"`
 }
 
 // Host is one external host of the app.
@@ -152,6 +155,7 @@ func statusOf(svc *servingv1.Service, d domains.Domains) (AppStatus, error) {
 		ServedTraffic:         []ServedTarget{},
 		Hosts:                 hosts,
 		Routing:               routing,
+		Scaling:               app.Template.Scaling(),
 	}
 	if svc.Status.URL != nil {
 		st.URL = svc.Status.URL.String()

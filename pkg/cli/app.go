@@ -106,6 +106,7 @@ func appView(body []byte, st *client.AppStatus) view {
 		{"Latest ready", st.LatestReadyRevision},
 		{"Hosts", strings.Join(hosts, ", ")},
 		{"Log paths", strings.Join(logPaths, ", ")},
+		{"Scaling", scalingSummary(st.Scaling)},
 	}}, targetsBlock("Traffic", st.Traffic), servedBlock(st.ServedTraffic)}
 	if len(st.Rules) > 0 {
 		blocks = append(blocks, rulesBlock(st.Rules))

@@ -153,6 +153,7 @@ so a script needs no config file:
 		c.ruleCommand(),
 		c.scheduleCommand(),
 		c.rollbackCommand(),
+		c.scaleCommand(),
 		c.historyCommand(),
 		c.manifestsCommand(),
 		c.pipelineCommand(),

@@ -62,6 +62,7 @@ type AppStatus struct {
 	Revisions             []string         `json:"revisions,omitempty,omitzero"`
 	Routing               EffectiveRouting `json:"routing"`
 	Rules                 []Rule           `json:"rules,omitempty,omitzero"`
+	Scaling               Scaling          `json:"scaling,omitempty,omitzero"`
 	ServedTraffic         []ServedTarget   `json:"servedTraffic"`
 	Traffic               []Target         `json:"traffic"`
 	Url                   string           `json:"url,omitempty,omitzero"`
@@ -473,11 +474,61 @@ type RunRequest struct {
 	Commit string `json:"commit,omitempty,omitzero"`
 }
 
+// ScaleRequest defines model for ScaleRequest.
+type ScaleRequest struct {
+	BreakGlass BreakGlass `json:"breakGlass,omitempty,omitzero"`
+	Message    string     `json:"message,omitempty,omitzero"`
+	Scaling    Scaling    `json:"scaling"`
+}
+
 // Scaling defines model for Scaling.
 type Scaling struct {
-	MaxScale *int32 `json:"maxScale,omitempty"`
-	MinScale *int32 `json:"minScale,omitempty"`
-	Target   *int32 `json:"target,omitempty"`
+	ContainerConcurrency *int64 `json:"containerConcurrency,omitempty"`
+	InitialScale         *int32 `json:"initialScale,omitempty"`
+	MaxScale             *int32 `json:"maxScale,omitempty"`
+	Metric               string `json:"metric,omitempty,omitzero"`
+	MinScale             *int32 `json:"minScale,omitempty"`
+	ScaleDownDelay       string `json:"scaleDownDelay,omitempty,omitzero"`
+	Target               *int32 `json:"target,omitempty"`
+	TargetUtilization    *int32 `json:"targetUtilization,omitempty"`
+	Window               string `json:"window,omitempty,omitzero"`
+}
+
+// ScalingChange defines model for ScalingChange.
+type ScalingChange struct {
+	At       time.Time `json:"at"`
+	MinScale int32     `json:"minScale"`
+}
+
+// ScalingView defines model for ScalingView.
+type ScalingView struct {
+	EffectiveMinScale int32                `json:"effectiveMinScale"`
+	Next              ScalingChange        `json:"next,omitempty,omitzero"`
+	OwnMinScale       int32                `json:"ownMinScale"`
+	Windows           []ScalingWindowState `json:"windows"`
+}
+
+// ScalingWindow defines model for ScalingWindow.
+type ScalingWindow struct {
+	Duration string `json:"duration,omitempty,omitzero"`
+	End      string `json:"end,omitempty,omitzero"`
+	MinScale int32  `json:"minScale"`
+	Name     string `json:"name"`
+	Start    string `json:"start"`
+	Timezone string `json:"timezone,omitempty,omitzero"`
+}
+
+// ScalingWindowState defines model for ScalingWindowState.
+type ScalingWindowState struct {
+	Active    bool      `json:"active"`
+	Duration  string    `json:"duration,omitempty,omitzero"`
+	End       string    `json:"end,omitempty,omitzero"`
+	MinScale  int32     `json:"minScale"`
+	Name      string    `json:"name"`
+	NextEnd   time.Time `json:"nextEnd,omitempty,omitzero"`
+	NextStart time.Time `json:"nextStart,omitempty,omitzero"`
+	Start     string    `json:"start"`
+	Timezone  string    `json:"timezone,omitempty,omitzero"`
 }
 
 // Schedule defines model for Schedule.
@@ -504,6 +555,11 @@ type ScheduleView struct {
 	PingSource  string      `json:"pingSource"`
 	State       string      `json:"state"`
 	Timezone    string      `json:"timezone"`
+}
+
+// SchedulesRequest defines model for SchedulesRequest.
+type SchedulesRequest struct {
+	Windows []ScalingWindow `json:"windows"`
 }
 
 // ServedTarget defines model for ServedTarget.
@@ -610,7 +666,7 @@ type ListAuditParams struct {
 	// Env Only calls in this environment.
 	Env *string `form:"env,omitempty" json:"env,omitempty"`
 
-	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
+	// Action Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, scale, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs".
 	Action *string `form:"action,omitempty" json:"action,omitempty"`
 
 	// Since Only records at or after this RFC 3339 time.
@@ -703,6 +759,12 @@ type RollbackJSONRequestBody = RollbackRequest
 
 // StartRunJSONRequestBody defines body for StartRun for application/json ContentType.
 type StartRunJSONRequestBody = RunRequest
+
+// ScaleJSONRequestBody defines body for Scale for application/json ContentType.
+type ScaleJSONRequestBody = ScaleRequest
+
+// SetScalingSchedulesJSONRequestBody defines body for SetScalingSchedules for application/json ContentType.
+type SetScalingSchedulesJSONRequestBody = SchedulesRequest
 
 // SetSchedulesJSONRequestBody defines body for SetSchedules for application/json ContentType.
 type SetSchedulesJSONRequestBody = SetSchedulesJSONBody
@@ -1011,6 +1073,49 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRun(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScaling The app's scaling by the clock now: the effective minimum, each window's state, the next change
+	//
+	// effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
+	GetScaling(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScaleWithBody Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	ScaleWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Scale Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	Scale(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetScalingSchedulesWithBody Replace the app's scaling windows (an empty list removes them)
+	//
+	// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+	SetScalingSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetScalingSchedules Replace the app's scaling windows (an empty list removes them)
+	//
+	// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+	SetScalingSchedules(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 	//
@@ -1714,6 +1819,99 @@ func (c *Client) FollowRunLogs(ctx context.Context, project string, app string, 
 // Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 func (c *Client) RetryRun(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetryRunRequest(c.Server, project, app, env, run)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetScaling The app's scaling by the clock now: the effective minimum, each window's state, the next change
+//
+// effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
+func (c *Client) GetScaling(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScalingRequest(c.Server, project, app, env)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScaleWithBody Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *Client) ScaleWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScaleRequestWithBody(c.Server, project, app, env, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Scale Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *Client) Scale(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScaleRequest(c.Server, project, app, env, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetScalingSchedulesWithBody Replace the app's scaling windows (an empty list removes them)
+//
+// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+func (c *Client) SetScalingSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetScalingSchedulesRequestWithBody(c.Server, project, app, env, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetScalingSchedules Replace the app's scaling windows (an empty list removes them)
+//
+// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+func (c *Client) SetScalingSchedules(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetScalingSchedulesRequest(c.Server, project, app, env, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3532,6 +3730,176 @@ func NewRetryRunRequest(server string, project string, app string, env string, r
 	return req, nil
 }
 
+// NewGetScalingRequest constructs an http.Request for the GetScaling method
+func NewGetScalingRequest(server string, project string, app string, env string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "env", env, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s/scaling", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScaleRequest calls the generic Scale builder with application/json body
+func NewScaleRequest(server string, project string, app string, env string, body ScaleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScaleRequestWithBody(server, project, app, env, "application/json", bodyReader)
+}
+
+// NewScaleRequestWithBody constructs an http.Request for the Scale method, with any body, and a specified content type
+func NewScaleRequestWithBody(server string, project string, app string, env string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "env", env, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s/scaling", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetScalingSchedulesRequest calls the generic SetScalingSchedules builder with application/json body
+func NewSetScalingSchedulesRequest(server string, project string, app string, env string, body SetScalingSchedulesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetScalingSchedulesRequestWithBody(server, project, app, env, "application/json", bodyReader)
+}
+
+// NewSetScalingSchedulesRequestWithBody constructs an http.Request for the SetScalingSchedules method, with any body, and a specified content type
+func NewSetScalingSchedulesRequestWithBody(server string, project string, app string, env string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "app", app, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "env", env, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/projects/%s/apps/%s/envs/%s/scaling/schedules", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetSchedulesRequest constructs an http.Request for the GetSchedules method
 func NewGetSchedulesRequest(server string, project string, app string, env string) (*http.Request, error) {
 	var err error
@@ -4735,6 +5103,51 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRunWithResponse(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*RetryRunResponse, error)
+
+	// GetScalingWithResponse The app's scaling by the clock now: the effective minimum, each window's state, the next change
+	//
+	// effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
+	GetScalingWithResponse(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*GetScalingResponse, error)
+
+	// ScaleWithBodyWithResponse Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	ScaleWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScaleResponse, error)
+
+	// ScaleWithResponse Deploy the current spec again with new scaling knobs
+	//
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+	ScaleWithResponse(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*ScaleResponse, error)
+
+	// SetScalingSchedulesWithBodyWithResponse Replace the app's scaling windows (an empty list removes them)
+	//
+	// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+	SetScalingSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error)
+
+	// SetScalingSchedulesWithResponse Replace the app's scaling windows (an empty list removes them)
+	//
+	// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+	SetScalingSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error)
 
 	// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 	//
@@ -8176,6 +8589,395 @@ func (r RetryRunResponse) ContentType() string {
 	return ""
 }
 
+// GetScalingResponse200Headers the declared response headers of an HTTP 200 response for GetScaling
+type GetScalingResponse200Headers struct {
+	ETag string
+}
+
+// GetScalingResponse304Headers the declared response headers of an HTTP 304 response for GetScaling
+type GetScalingResponse304Headers struct {
+	ETag string
+}
+
+// GetScalingResponse429Headers the declared response headers of an HTTP 429 response for GetScaling
+type GetScalingResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetScalingResponse503Headers the declared response headers of an HTTP 503 response for GetScaling
+type GetScalingResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetScalingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScalingView
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetScalingResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetScalingResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetScalingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetScalingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetScalingResponse) GetJSON200() *ScalingView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetScalingResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetScalingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScalingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScalingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetScalingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ScaleResponse429Headers the declared response headers of an HTTP 429 response for Scale
+type ScaleResponse429Headers struct {
+	RetryAfter int
+}
+
+// ScaleResponse503Headers the declared response headers of an HTTP 503 response for Scale
+type ScaleResponse503Headers struct {
+	RetryAfter int
+}
+
+type ScaleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DeployResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ScaleResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ScaleResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ScaleResponse) GetJSON201() *DeployResult {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ScaleResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ScaleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScaleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScaleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScaleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetScalingSchedulesResponse429Headers the declared response headers of an HTTP 429 response for SetScalingSchedules
+type SetScalingSchedulesResponse429Headers struct {
+	RetryAfter int
+}
+
+// SetScalingSchedulesResponse503Headers the declared response headers of an HTTP 503 response for SetScalingSchedules
+type SetScalingSchedulesResponse503Headers struct {
+	RetryAfter int
+}
+
+type SetScalingSchedulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScalingView
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetScalingSchedulesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetScalingSchedulesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetScalingSchedulesResponse) GetJSON200() *ScalingView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetScalingSchedulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetScalingSchedulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetScalingSchedulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetScalingSchedulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetSchedulesResponse200Headers the declared response headers of an HTTP 200 response for GetSchedules
 type GetSchedulesResponse200Headers struct {
 	ETag string
@@ -10506,6 +11308,81 @@ func (c *ClientWithResponses) RetryRunWithResponse(ctx context.Context, project 
 		return nil, err
 	}
 	return ParseRetryRunResponse(rsp)
+}
+
+// GetScalingWithResponse The app's scaling by the clock now: the effective minimum, each window's state, the next change
+//
+// effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `GetScaling` operationId).
+func (c *ClientWithResponses) GetScalingWithResponse(ctx context.Context, project string, app string, env string, reqEditors ...RequestEditorFn) (*GetScalingResponse, error) {
+	rsp, err := c.GetScaling(ctx, project, app, env, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScalingResponse(rsp)
+}
+
+// ScaleWithBodyWithResponse Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *ClientWithResponses) ScaleWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScaleResponse, error) {
+	rsp, err := c.ScaleWithBody(ctx, project, app, env, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScaleResponse(rsp)
+}
+
+// ScaleWithResponse Deploy the current spec again with new scaling knobs
+//
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling (the `Scale` operationId).
+func (c *ClientWithResponses) ScaleWithResponse(ctx context.Context, project string, app string, env string, body ScaleJSONRequestBody, reqEditors ...RequestEditorFn) (*ScaleResponse, error) {
+	rsp, err := c.Scale(ctx, project, app, env, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScaleResponse(rsp)
+}
+
+// SetScalingSchedulesWithBodyWithResponse Replace the app's scaling windows (an empty list removes them)
+//
+// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+func (c *ClientWithResponses) SetScalingSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error) {
+	rsp, err := c.SetScalingSchedulesWithBody(ctx, project, app, env, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetScalingSchedulesResponse(rsp)
+}
+
+// SetScalingSchedulesWithResponse Replace the app's scaling windows (an empty list removes them)
+//
+// Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
+func (c *ClientWithResponses) SetScalingSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error) {
+	rsp, err := c.SetScalingSchedules(ctx, project, app, env, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetScalingSchedulesResponse(rsp)
 }
 
 // GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
@@ -14057,6 +14934,386 @@ func ParseRetryRunResponse(rsp *http.Response) (*RetryRunResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RetryRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetScalingResponse parses an HTTP response from a GetScalingWithResponse call
+func ParseGetScalingResponse(rsp *http.Response) (*GetScalingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScalingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScalingView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetScalingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetScalingResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetScalingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetScalingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseScaleResponse parses an HTTP response from a ScaleWithResponse call
+func ParseScaleResponse(rsp *http.Response) (*ScaleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScaleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DeployResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ScaleResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ScaleResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetScalingSchedulesResponse parses an HTTP response from a SetScalingSchedulesWithResponse call
+func ParseSetScalingSchedulesResponse(rsp *http.Response) (*SetScalingSchedulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetScalingSchedulesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScalingView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SetScalingSchedulesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetScalingSchedulesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

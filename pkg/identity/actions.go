@@ -59,6 +59,8 @@ var (
 	ReadMembers       = Action{Verb: "list", Group: Group, Resource: "members"}
 	ManageMembers     = Action{Verb: "create", Group: Group, Resource: "members"}
 	CreateProjects    = Action{Verb: "create", Group: Group, Resource: "projects"}
+	// ManageScaling is replacing an app's scaling windows (scaling by the clock).
+	ManageScaling = Action{Verb: "update", Group: Group, Resource: "scaling"}
 	// ReadPlatform is seeing every project at once (operators: filebeat inputs, the whole
 	// audit trail).
 	ReadPlatform = Action{Verb: "get", Group: Group, Resource: "platform"}
@@ -103,6 +105,7 @@ var Actions = []Grant{
 	{"approvePromotions", ApprovePromotions, ScopeEnv, developerUp, "approve or reject a promotion into the environment"},
 	{"manageSchedules", ManageSchedules, ScopeEnv, developerUp, "set, pause, resume and remove an app's schedules"},
 	{"breakGlass", BreakGlass, ScopeEnv, []string{RoleAdmin}, "skip a promotion's approvals and windows, or deploy straight into an environment reached only by promotion, giving a reason"},
+	{"manageScaling", ManageScaling, ScopeEnv, developerUp, "set an app's scaling windows (its minimum pods by the clock)"},
 	{"manageMembers", ManageMembers, ScopeProject, []string{RoleAdmin}, "grant roles in a project"},
 	{"createProjects", CreateProjects, ScopeCluster, nil, "create a project"},
 	{"readPlatform", ReadPlatform, ScopeCluster, nil, "every project's filebeat inputs and the whole audit trail"},

@@ -46,6 +46,13 @@ func (c *Clients) Apply(ctx context.Context, o runtime.Object) error {
 		_, err = c.Kube.RbacV1().ClusterRoles().Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
 	case *rbacv1.RoleBinding:
 		_, err = c.Kube.RbacV1().RoleBindings(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
+	case *metav1.PartialObjectMetadata:
+		// Metadata only, of a kind whose spec Slipway may not change: a Revision's
+		// annotations (the scaling reconciler's min-scale).
+		if o.APIVersion != "serving.knative.dev/v1" || o.Kind != "Revision" {
+			return fmt.Errorf("apply: unsupported metadata of %s %s", o.APIVersion, o.Kind)
+		}
+		_, err = c.Serving.ServingV1().Revisions(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
 	case *wfv1.WorkflowTemplate:
 		_, err = c.Argo.ArgoprojV1alpha1().WorkflowTemplates(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, opts)
 	default:

@@ -159,6 +159,8 @@ type Cache struct {
 	Revisions  servinglisters.RevisionLister
 	// ServiceInformer lets reconcilers subscribe to the same Service cache.
 	ServiceInformer cache.SharedIndexInformer
+	// RevisionInformer lets the scaling reconciler see new and changed Revisions.
+	RevisionInformer cache.SharedIndexInformer
 	// Workflows are pipeline runs; ConfigMaps and Secrets (of the platform's namespace)
 	// hold apps' pipelines and hooks.
 	Workflows  argolisters.WorkflowLister
@@ -191,13 +193,14 @@ func NewCache(c *Clients, resync time.Duration, platformNamespace string) *Cache
 		argoFactory:     af,
 		synced: []cache.InformerSynced{ns.Informer().HasSynced, svc.Informer().HasSynced, rev.Informer().HasSynced,
 			cms.Informer().HasSynced, secrets.Informer().HasSynced, wfs.Informer().HasSynced},
-		Namespaces:      ns.Lister(),
-		Services:        svc.Lister(),
-		Revisions:       rev.Lister(),
-		ServiceInformer: svc.Informer(),
-		Workflows:       wfs.Lister(),
-		ConfigMaps:      cms.Lister(),
-		Secrets:         secrets.Lister(),
+		Namespaces:       ns.Lister(),
+		Services:         svc.Lister(),
+		Revisions:        rev.Lister(),
+		ServiceInformer:  svc.Informer(),
+		RevisionInformer: rev.Informer(),
+		Workflows:        wfs.Lister(),
+		ConfigMaps:       cms.Lister(),
+		Secrets:          secrets.Lister(),
 	}
 }
 

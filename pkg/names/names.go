@@ -52,6 +52,18 @@ const (
 	LabelSchedule = "slipway.dev/schedule"
 )
 
+// Scaling by the clock (pkg/scaling).
+const (
+	// AnnoScalingSchedules, on an app's Service, holds its scaling windows (JSON).
+	AnnoScalingSchedules = "slipway.dev/scaling-schedules"
+	// AnnoOwnMinScale, on a Revision the scaling reconciler raised, keeps the min-scale the
+	// revision was created with ("" for none), so it can be restored and is never read as
+	// the revision's own configuration.
+	AnnoOwnMinScale = "slipway.dev/own-min-scale"
+	// ScalingActor is the user the scaling reconciler's audit records name.
+	ScalingActor = "system:slipway:scaling"
+)
+
 // Pipeline runs (Argo Workflows) and hooks.
 const (
 	// PipelineRun names the run that built and deployed a revision (an annotation on the

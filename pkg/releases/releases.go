@@ -53,6 +53,14 @@ type Spec struct {
 	MaxScale  *int32                      `json:"maxScale,omitempty"`
 	Target    *int32                      `json:"target,omitempty"`
 	LogPaths  []logging.LogPath           `json:"logPaths,omitempty"`
+	// The other autoscaling knobs (revisions.Scaling); omitted when unset, so releases
+	// recorded before they existed keep their names.
+	InitialScale         *int32 `json:"initialScale,omitempty"`
+	Metric               string `json:"metric,omitempty"`
+	TargetUtilization    *int32 `json:"targetUtilization,omitempty"`
+	ScaleDownDelay       string `json:"scaleDownDelay,omitempty"`
+	Window               string `json:"window,omitempty"`
+	ContainerConcurrency *int64 `json:"containerConcurrency,omitempty"`
 }
 
 // Recorded is where a release was first recorded.
@@ -75,9 +83,16 @@ func FromTemplate(project, app string, env environments.Environment, t revisions
 		Spec: Spec{
 			Port: t.Port, Resources: t.Resources, LogPaths: t.LogPaths,
 			MinScale: t.MinScale, MaxScale: t.MaxScale, Target: t.Target,
+			InitialScale: t.InitialScale, Metric: t.Metric, TargetUtilization: t.TargetUtilization,
+			ScaleDownDelay: t.ScaleDownDelay, Window: t.Window,
 		},
 		Source:   t.Source,
 		Recorded: Recorded{Env: env.Name, Revision: t.RevisionName, At: at.UTC().Truncate(time.Second)},
+	}
+	if c := t.ContainerConcurrency; c != nil && *c > 0 {
+		// 0 is what Knative's defaulting writes on every stored template (no limit): kept
+		// out, so a release read from a revision and one from its deploy are one release.
+		r.Spec.ContainerConcurrency = c
 	}
 	for _, v := range t.Env {
 		if _, overlay := env.Overlay(v.Name); overlay || v.ValueFrom != nil {
@@ -148,8 +163,15 @@ func (r Release) DeployRequest(env environments.Environment, strategy *revisions
 	if len(r.Spec.Resources.Requests) > 0 || len(r.Spec.Resources.Limits) > 0 {
 		req.Resources = &revisions.ResourcesSpec{Requests: quantities(r.Spec.Resources.Requests), Limits: quantities(r.Spec.Resources.Limits)}
 	}
-	if r.Spec.MinScale != nil || r.Spec.MaxScale != nil || r.Spec.Target != nil {
-		req.Scaling = &revisions.Scaling{MinScale: copyInt(r.Spec.MinScale), MaxScale: copyInt(r.Spec.MaxScale), Target: copyInt(r.Spec.Target)}
+	sc := revisions.Scaling{MinScale: copyInt(r.Spec.MinScale), MaxScale: copyInt(r.Spec.MaxScale), Target: copyInt(r.Spec.Target),
+		InitialScale: copyInt(r.Spec.InitialScale), Metric: r.Spec.Metric, TargetUtilization: copyInt(r.Spec.TargetUtilization),
+		ScaleDownDelay: r.Spec.ScaleDownDelay, Window: r.Spec.Window}
+	if c := r.Spec.ContainerConcurrency; c != nil {
+		sc.ContainerConcurrency = new(int64)
+		*sc.ContainerConcurrency = *c
+	}
+	if sc != (revisions.Scaling{}) {
+		req.Scaling = &sc
 	}
 	return req
 }

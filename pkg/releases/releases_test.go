@@ -221,7 +221,9 @@ func TestDeployRequest(t *testing.T) {
 			Requests: map[string]string{"cpu": "100m", "memory": "128Mi"},
 			Limits:   map[string]string{"memory": "256Mi"},
 		},
-		Scaling:  &revisions.Scaling{MinScale: ptr.To[int32](1), MaxScale: ptr.To[int32](5), Target: ptr.To[int32](50)},
+		Scaling: &revisions.Scaling{MinScale: ptr.To[int32](1), MaxScale: ptr.To[int32](5), Target: ptr.To[int32](50),
+			InitialScale: ptr.To[int32](2), Metric: revisions.MetricRPS, TargetUtilization: ptr.To[int32](70),
+			ScaleDownDelay: "1m30s", Window: "2m0s", ContainerConcurrency: ptr.To[int64](10)},
 		LogPaths: []logging.LogPath{{Path: "/var/log/web"}},
 	}
 	if errs := asked.Validate(test); len(errs) > 0 {

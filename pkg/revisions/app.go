@@ -42,6 +42,9 @@ type App struct {
 	// Schedules is the app's schedules annotation as package schedules wrote it, carried
 	// through every other write unchanged (an apply without it would remove it).
 	Schedules string
+	// ScalingSchedules is the app's scaling windows as package scaling stores them (JSON),
+	// carried through every write; "" for none.
+	ScalingSchedules string
 }
 
 // Template is one revision's configuration and provenance.
@@ -55,9 +58,16 @@ type Template struct {
 	MinScale     *int32
 	MaxScale     *int32
 	Target       *int32
-	DeployedBy   string
-	DeployedAt   time.Time
-	Message      string
+	// The other autoscaler knobs (see Scaling), as written on the template.
+	InitialScale         *int32
+	Metric               string
+	TargetUtilization    *int32
+	ScaleDownDelay       string
+	Window               string
+	ContainerConcurrency *int64
+	DeployedBy           string
+	DeployedAt           time.Time
+	Message              string
 	// LogPaths, with defaults applied, become the pod-mutator's opt-in label
 	// and annotation on the revision template.
 	LogPaths []logging.LogPath
@@ -200,5 +210,16 @@ func (a *App) AppendHistory(e HistoryEntry, limit int) {
 	a.History = append(a.History, e)
 	if over := len(a.History) - limit; over > 0 {
 		a.History = append([]HistoryEntry(nil), a.History[over:]...)
+	}
+}
+
+// Scaling is the template's autoscaler knobs as a deploy names them: what the revision
+// runs with, environment defaults (minScale) and Knative's defaults (containerConcurrency)
+// included.
+func (t Template) Scaling() Scaling {
+	return Scaling{
+		MinScale: t.MinScale, MaxScale: t.MaxScale, InitialScale: t.InitialScale, Target: t.Target,
+		Metric: t.Metric, TargetUtilization: t.TargetUtilization, ScaleDownDelay: t.ScaleDownDelay,
+		Window: t.Window, ContainerConcurrency: t.ContainerConcurrency,
 	}
 }

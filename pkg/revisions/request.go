@@ -111,13 +111,44 @@ type ResourcesSpec struct {
 	Limits   map[string]string `json:"limits,omitempty"`
 }
 
-// Scaling bounds the autoscaler.
+// Scaling holds the autoscaler's knobs, each rendered as Knative's own annotation on the
+// revision template (containerConcurrency in its spec). Slipway leaves the autoscaler class to
+// the cluster's default: under the KPA class every knob applies; under the HPA class (the dev
+// stack) metric concurrency|rps needs a custom-metrics adapter, and targetUtilization and
+// scaleDownDelay are not used (Knative's webhook still accepts them).
 type Scaling struct {
 	MinScale *int32 `json:"minScale,omitempty"`
 	MaxScale *int32 `json:"maxScale,omitempty"`
-	// Target is the concurrency per pod the autoscaler aims for.
+	// InitialScale is how many pods a new revision starts with (Knative's initial-scale).
+	InitialScale *int32 `json:"initialScale,omitempty"`
+	// Target is what the autoscaler aims for per pod, in the metric's unit (concurrent
+	// requests, requests per second; CPU percent under the HPA class's default metric).
 	Target *int32 `json:"target,omitempty"`
+	// Metric is concurrency or rps (Knative's metric annotation).
+	Metric string `json:"metric,omitempty"`
+	// TargetUtilization is the percentage of target the autoscaler aims to use, 1 to 100.
+	TargetUtilization *int32 `json:"targetUtilization,omitempty"`
+	// ScaleDownDelay holds pods this long before scaling down, a Go duration 0s to 1h.
+	ScaleDownDelay string `json:"scaleDownDelay,omitempty"`
+	// Window is the autoscaler's stable window, a Go duration 6s to 1h.
+	Window string `json:"window,omitempty"`
+	// ContainerConcurrency caps requests in flight per pod, 0 (no cap) to 1000.
+	ContainerConcurrency *int64 `json:"containerConcurrency,omitempty"`
 }
+
+// Metrics a deploy may choose; Knative's KPA class knows exactly these two.
+const (
+	MetricConcurrency = "concurrency"
+	MetricRPS         = "rps"
+)
+
+// Bounds Knative's own validation applies (knative.dev/serving pkg/apis/autoscaling:
+// WindowMin, WindowMax; config-defaults container-concurrency-max-limit's default).
+const (
+	WindowMin               = 6 * time.Second
+	WindowMax               = time.Hour
+	MaxContainerConcurrency = 1000
+)
 
 // Strategy says how traffic moves to the new revision.
 type Strategy struct {
@@ -269,6 +300,9 @@ func (s *Scaling) validate(p *field.Path, env environments.Environment) field.Er
 		case *s.MinScale < env.MinScale:
 			errs = append(errs, field.Invalid(p.Child("minScale"), *s.MinScale,
 				fmt.Sprintf("environment %q requires minScale >= %d", env.Name, env.MinScale)))
+		case env.MaxScale > 0 && *s.MinScale > env.MaxScale:
+			errs = append(errs, field.Invalid(p.Child("minScale"), *s.MinScale,
+				fmt.Sprintf("environment %q allows minScale <= %d (its maxScale)", env.Name, env.MaxScale)))
 		}
 	}
 	if s.MaxScale != nil {
@@ -280,12 +314,71 @@ func (s *Scaling) validate(p *field.Path, env environments.Environment) field.Er
 				fmt.Sprintf("environment %q allows maxScale <= %d", env.Name, env.MaxScale)))
 		case s.MinScale != nil && *s.MaxScale < *s.MinScale:
 			errs = append(errs, field.Invalid(p.Child("maxScale"), *s.MaxScale, "must be >= minScale"))
+		case s.MinScale == nil && *s.MaxScale < env.MinScale:
+			errs = append(errs, field.Invalid(p.Child("maxScale"), *s.MaxScale,
+				fmt.Sprintf("must be >= environment %q's minScale %d", env.Name, env.MinScale)))
+		}
+	}
+	if s.InitialScale != nil {
+		// Knative refuses 0 unless the cluster sets allow-zero-initial-scale, which Slipway
+		// cannot see; 1 is its default.
+		switch {
+		case *s.InitialScale < 1:
+			errs = append(errs, field.Invalid(p.Child("initialScale"), *s.InitialScale, "must be >= 1 (Knative refuses 0 unless the cluster allows zero initial scale)"))
+		case env.MaxScale > 0 && *s.InitialScale > env.MaxScale:
+			errs = append(errs, field.Invalid(p.Child("initialScale"), *s.InitialScale,
+				fmt.Sprintf("environment %q allows at most %d pods (its maxScale)", env.Name, env.MaxScale)))
+		case s.MaxScale != nil && *s.InitialScale > *s.MaxScale:
+			errs = append(errs, field.Invalid(p.Child("initialScale"), *s.InitialScale, "must be <= maxScale"))
 		}
 	}
 	if s.Target != nil && *s.Target < 1 {
 		errs = append(errs, field.Invalid(p.Child("target"), *s.Target, "must be >= 1"))
 	}
+	if s.Metric != "" && s.Metric != MetricConcurrency && s.Metric != MetricRPS {
+		errs = append(errs, field.NotSupported(p.Child("metric"), s.Metric, []string{MetricConcurrency, MetricRPS}))
+	}
+	if s.TargetUtilization != nil && (*s.TargetUtilization < 1 || *s.TargetUtilization > 100) {
+		errs = append(errs, field.Invalid(p.Child("targetUtilization"), *s.TargetUtilization, "must be between 1 and 100 (percent)"))
+	}
+	if s.ScaleDownDelay != "" {
+		errs = append(errs, validateScaleDuration(p.Child("scaleDownDelay"), s.ScaleDownDelay, 0, WindowMax)...)
+	}
+	if s.Window != "" {
+		errs = append(errs, validateScaleDuration(p.Child("window"), s.Window, WindowMin, WindowMax)...)
+	}
+	if c := s.ContainerConcurrency; c != nil && (*c < 0 || *c > MaxContainerConcurrency) {
+		errs = append(errs, field.Invalid(p.Child("containerConcurrency"), *c,
+			fmt.Sprintf("must be between 0 (no limit) and %d", MaxContainerConcurrency)))
+	}
 	return errs
+}
+
+// validateScaleDuration applies Knative's rules for its duration annotations: a Go duration
+// within [lo, hi], whole seconds.
+func validateScaleDuration(p *field.Path, v string, lo, hi time.Duration) field.ErrorList {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return field.ErrorList{field.Invalid(p, v, "must be a Go duration such as 30s or 5m")}
+	case d < lo || d > hi:
+		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be between %s and %s", lo, hi))}
+	case d.Truncate(time.Second) != d:
+		return field.ErrorList{field.Invalid(p, v, "must be whole seconds")}
+	}
+	return nil
+}
+
+// canonicalDuration renders a validated duration the one way Slipway writes it ("1m30s").
+func canonicalDuration(v string) string {
+	if v == "" {
+		return ""
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return v
+	}
+	return d.String()
 }
 
 func (r *ResourcesSpec) toKubernetes(p *field.Path) (corev1.ResourceRequirements, field.ErrorList) {
@@ -531,6 +624,9 @@ func (r DeployRequest) TemplateFor(env environments.Environment, revisionName, u
 	}
 	if r.Scaling != nil {
 		t.MinScale, t.MaxScale, t.Target = r.Scaling.MinScale, r.Scaling.MaxScale, r.Scaling.Target
+		t.InitialScale, t.Metric, t.TargetUtilization = r.Scaling.InitialScale, r.Scaling.Metric, r.Scaling.TargetUtilization
+		t.ScaleDownDelay, t.Window = canonicalDuration(r.Scaling.ScaleDownDelay), canonicalDuration(r.Scaling.Window)
+		t.ContainerConcurrency = r.Scaling.ContainerConcurrency
 	}
 	// Validated already; this applies the defaults (container, name).
 	t.LogPaths, _ = logging.ValidateLogPaths(r.LogPaths)
@@ -539,4 +635,64 @@ func (r DeployRequest) TemplateFor(env environments.Environment, revisionName, u
 		t.MinScale = &min
 	}
 	return t
+}
+
+// ScaleRequest is the body of POST …/scaling: a deploy of the current template's spec with
+// new scaling knobs. Knobs not given keep the template's values.
+type ScaleRequest struct {
+	Scaling Scaling `json:"scaling"`
+	Message string  `json:"message,omitempty"`
+	// BreakGlass, as on a deploy, for an environment reached only by promotion.
+	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+}
+
+// Over is s with every knob that o sets taken from o.
+func (s Scaling) Over(o Scaling) Scaling {
+	pick32 := func(a, b *int32) *int32 {
+		if b != nil {
+			return b
+		}
+		return a
+	}
+	pickS := func(a, b string) string {
+		if b != "" {
+			return b
+		}
+		return a
+	}
+	out := s
+	out.MinScale, out.MaxScale, out.InitialScale = pick32(s.MinScale, o.MinScale), pick32(s.MaxScale, o.MaxScale), pick32(s.InitialScale, o.InitialScale)
+	out.Target, out.TargetUtilization = pick32(s.Target, o.Target), pick32(s.TargetUtilization, o.TargetUtilization)
+	out.Metric, out.ScaleDownDelay, out.Window = pickS(s.Metric, o.Metric), pickS(s.ScaleDownDelay, o.ScaleDownDelay), pickS(s.Window, o.Window)
+	if o.ContainerConcurrency != nil {
+		out.ContainerConcurrency = o.ContainerConcurrency
+	}
+	return out
+}
+
+// Redeploy is the deploy that runs t again in env with scaling: the same image, port,
+// variables (without env's overlays, which the deploy adds back), resources and log paths.
+func (t Template) Redeploy(env environments.Environment, scaling Scaling, message string) DeployRequest {
+	req := DeployRequest{Image: t.Image, Port: t.Port, Message: message, LogPaths: t.LogPaths}
+	for _, v := range t.Env {
+		if _, overlay := env.Overlay(v.Name); overlay || v.ValueFrom != nil {
+			continue
+		}
+		req.Env = append(req.Env, EnvVar{Name: v.Name, Value: v.Value})
+	}
+	str := func(l corev1.ResourceList) map[string]string {
+		if len(l) == 0 {
+			return nil
+		}
+		out := map[string]string{}
+		for k, q := range l {
+			out[string(k)] = q.String()
+		}
+		return out
+	}
+	if len(t.Resources.Requests) > 0 || len(t.Resources.Limits) > 0 {
+		req.Resources = &ResourcesSpec{Requests: str(t.Resources.Requests), Limits: str(t.Resources.Limits)}
+	}
+	req.Scaling = &scaling
+	return req
 }

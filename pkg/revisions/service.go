@@ -33,6 +33,9 @@ func BuildService(app App) *servingv1.Service {
 		labels[names.LabelDomainScheme] = string(domains.SchemeShort)
 	}
 	annotations := map[string]string{names.AnnoHistory: mustJSON(historyOrEmpty(app.History))}
+	if app.ScalingSchedules != "" {
+		annotations[names.AnnoScalingSchedules] = app.ScalingSchedules
+	}
 	if len(app.Rules) > 0 {
 		annotations[names.AnnoRoutingRules] = mustJSON(app.Rules)
 		// Knative then publishes no external host; Slipway's VirtualService owns it.
@@ -66,6 +69,16 @@ func BuildService(app App) *servingv1.Service {
 	setScale(autoscaling.MinScaleAnnotationKey, t.MinScale)
 	setScale(autoscaling.MaxScaleAnnotationKey, t.MaxScale)
 	setScale(autoscaling.TargetAnnotationKey, t.Target)
+	setScale(autoscaling.InitialScaleAnnotationKey, t.InitialScale)
+	setScale(autoscaling.TargetUtilizationPercentageKey, t.TargetUtilization)
+	setString := func(key, v string) {
+		if v != "" {
+			tmplAnnotations[key] = v
+		}
+	}
+	setString(autoscaling.MetricAnnotationKey, t.Metric)
+	setString(autoscaling.ScaleDownDelayAnnotationKey, t.ScaleDownDelay)
+	setString(autoscaling.WindowAnnotationKey, t.Window)
 
 	tmplLabels := map[string]string{names.LabelProject: app.Project, names.LabelApp: app.Name, names.LabelEnv: app.Env}
 	if t.Release != "" {
@@ -98,7 +111,8 @@ func BuildService(app App) *servingv1.Service {
 			Annotations: tmplAnnotations,
 		},
 		Spec: servingv1.RevisionSpec{
-			PodSpec: corev1.PodSpec{Containers: []corev1.Container{container}},
+			PodSpec:              corev1.PodSpec{Containers: []corev1.Container{container}},
+			ContainerConcurrency: t.ContainerConcurrency,
 		},
 	}
 	if app.StoredTemplate != nil {
@@ -150,6 +164,8 @@ func readApp(svc *servingv1.Service, full bool) (App, error) {
 		Env:       svc.Labels[names.LabelEnv],
 		Namespace: svc.Namespace,
 		Scheme:    domains.Scheme(svc.Labels[names.LabelDomainScheme]),
+
+		ScalingSchedules: svc.Annotations[names.AnnoScalingSchedules],
 	}
 	if app.Project == "" || app.Env == "" {
 		return App{}, fmt.Errorf("service %s/%s is not managed by slipway", svc.Namespace, svc.Name)
@@ -192,6 +208,17 @@ func templateFromRevisionSpec(meta metav1.ObjectMeta, spec servingv1.RevisionSpe
 		MinScale:     scaleAnnotation(meta.Annotations, autoscaling.MinScaleAnnotationKey),
 		MaxScale:     scaleAnnotation(meta.Annotations, autoscaling.MaxScaleAnnotationKey),
 		Target:       scaleAnnotation(meta.Annotations, autoscaling.TargetAnnotationKey),
+
+		InitialScale:         scaleAnnotation(meta.Annotations, autoscaling.InitialScaleAnnotationKey),
+		Metric:               meta.Annotations[autoscaling.MetricAnnotationKey],
+		TargetUtilization:    scaleAnnotation(meta.Annotations, autoscaling.TargetUtilizationPercentageKey),
+		ScaleDownDelay:       meta.Annotations[autoscaling.ScaleDownDelayAnnotationKey],
+		Window:               meta.Annotations[autoscaling.WindowAnnotationKey],
+		ContainerConcurrency: spec.ContainerConcurrency,
+	}
+	if own, raised := meta.Annotations[names.AnnoOwnMinScale]; raised {
+		// A scaling window raised this Revision's min-scale; its configuration is the own one.
+		t.MinScale = scaleAnnotation(map[string]string{autoscaling.MinScaleAnnotationKey: own}, autoscaling.MinScaleAnnotationKey)
 	}
 	if at, err := time.Parse(time.RFC3339, meta.Annotations[names.AnnoDeployedAt]); err == nil {
 		t.DeployedAt = at

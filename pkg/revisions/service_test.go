@@ -454,6 +454,9 @@ func TestAppFromServiceRoundTrip(t *testing.T) {
 		}))},
 		{"no traffic", app(withTraffic())},
 		{"schedules carried", func() App { a := app(); a.Schedules = `[{"name":"nightly"}]`; return a }()},
+		{"scaling schedules", app(func(a *App) {
+			a.ScalingSchedules = `[{"name":"office","start":"0 9 * * *","end":"0 18 * * *","minScale":3}]`
+		})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

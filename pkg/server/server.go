@@ -30,6 +30,8 @@ import (
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	routingreconciler "github.com/slipway-dev/slipway/pkg/routing/reconciler"
+	scalingreconciler "github.com/slipway-dev/slipway/pkg/scaling/reconciler"
+	"github.com/slipway-dev/slipway/pkg/scaling/windows"
 	"github.com/slipway-dev/slipway/pkg/schedules"
 	schedulesreconciler "github.com/slipway-dev/slipway/pkg/schedules/reconciler"
 )
@@ -49,6 +51,7 @@ type Server struct {
 	cfg        *config.Config
 	clients    *kube.Clients
 	routing    *routingreconciler.Controller
+	scaling    *scalingreconciler.Controller
 	pipelines  *pipelinesreconciler.Controller
 	schedules  *schedulesreconciler.Controller
 	projects   *projects.Projects
@@ -77,7 +80,7 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 		return nil, err
 	}
 	handler := api.New(api.Options{
-		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Schedules: svc.Schedules,
+		Projects: svc.Projects, Apps: svc.Apps, Runs: svc.Runs, Hooks: svc.Runs, Promotions: svc.Promotions, Schedules: svc.Schedules, Scaling: svc.Scaling,
 		Ready: ready(cache, leader, log), Logger: log, Audit: trail, Registry: reg,
 		// Reviews have a request budget of their own: a burst of writes cannot starve them.
 		Authenticator: identity.NewTokenAuthenticator(clients.Reviews, cfg.Auth.CacheTTL.Duration),
@@ -86,7 +89,8 @@ func New(cfg *config.Config, clients *kube.Clients, log *slog.Logger) (*Server, 
 	})
 	return &Server{Cache: cache, Audit: trail, Records: svc.Records, Platform: svc.Apps, Handler: handler, Leader: leader, Registry: reg,
 		cfg: cfg, clients: clients, routing: routingCtl, pipelines: svc.PipelineNamespaces,
-		schedules: schedulesreconciler.New(clients, cache, cfg.Environments, log.With("component", "schedules")), projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
+		schedules: schedulesreconciler.New(clients, cache, cfg.Environments, log.With("component", "schedules")),
+		scaling:   scalingreconciler.New(clients, cache, trail, log.With("component", "scaling")), projects: svc.Projects, promotions: svc.Promotions, log: log}, nil
 }
 
 // resumeEvery is how often the leader looks for promotions a stopped replica left deploying.
@@ -121,6 +125,8 @@ type Services struct {
 	Runs       *runs.Runs
 	Promotions *promotions.Promotions
 	Schedules  *schedules.Service
+	// Scaling is apps' scaling windows.
+	Scaling *windows.Windows
 	// PipelineNamespaces keeps each project namespace's pipeline objects (leader only).
 	PipelineNamespaces *pipelinesreconciler.Controller
 }
@@ -139,7 +145,7 @@ func NewServices(cfg *config.Config, clients *kube.Clients, cache *kube.Cache, l
 	promoted = promotions.New(promotions.Options{Apps: platform, Records: store, Clients: clients, Cache: cache,
 		Store: cfg.Pipelines.Namespace, Path: cfg.Promotion, Log: log.With("component", "promotions")})
 	return Services{Records: store, Projects: projects.New(cfg.Environments, cfg.Logging, clients, cache),
-		Apps: platform, Runs: pipelineRuns, Promotions: promoted, Schedules: schedules.New(store, clients), PipelineNamespaces: namespaces}
+		Apps: platform, Runs: pipelineRuns, Promotions: promoted, Schedules: schedules.New(store, clients), Scaling: windows.New(store, platform), PipelineNamespaces: namespaces}
 }
 
 // relabel brings the namespaces of projects created by an earlier version to what this one
@@ -175,7 +181,7 @@ func (s *Server) Start(ctx context.Context) error {
 	go s.Leader.Run(ctx, func(ctx context.Context) {
 		// Both return when the Lease is lost; the Leader campaigns again only after they have.
 		var wg sync.WaitGroup
-		wg.Add(4)
+		wg.Add(5)
 		go func() {
 			defer wg.Done()
 			s.relabel(ctx)
@@ -193,6 +199,10 @@ func (s *Server) Start(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			s.schedules.Run(ctx, 2)
+		}()
+		go func() {
+			defer wg.Done()
+			s.scaling.Run(ctx, 1)
 		}()
 		s.routing.Run(ctx, 2)
 		wg.Wait()

@@ -543,6 +543,23 @@ func TestChartRBACPlatformAPI(t *testing.T) {
 		}
 		return err
 	})
+	// Scaling windows: the scaling reconciler applies the routed Revisions' min-scale (patch).
+	// TestMain's platform-api reconciles the same app; opening and closing the window again
+	// gives this one another chance to write first.
+	windowOpen := false
+	eventually(t, 60*time.Second, "Revision min-scale applied as "+sa, func() error {
+		if used, _ := rec.snapshot(); used["patch revisions.serving.knative.dev"] {
+			return nil
+		}
+		windows := []any{}
+		if windowOpen = !windowOpen; windowOpen {
+			windows = []any{map[string]any{"name": "now", "start": "* * * * *", "duration": "2m", "minScale": 2}}
+		}
+		chartCall(t, api.URL, http.StatusOK, http.MethodPut, base+"/scaling/schedules", map[string]any{"windows": windows}, nil)
+		time.Sleep(time.Second)
+		return fmt.Errorf("no Revision patch yet")
+	})
+	chartCall(t, api.URL, http.StatusOK, http.MethodPut, base+"/scaling/schedules", map[string]any{"windows": []any{}}, nil)
 	// Not dev-user: other tests count the projects dev-user sees.
 	chartCall(t, api.URL, http.StatusCreated, http.MethodPost, "/api/v1/projects/"+project+"/members", map[string]string{"name": "chart-user", "role": "developer"}, nil)
 	var members []map[string]any

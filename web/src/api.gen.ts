@@ -448,6 +448,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/apps/{app}/envs/{env}/scaling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The app's scaling by the clock now: the effective minimum, each window's state, the next change
+         * @description effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
+         */
+        get: operations["getScaling"];
+        put?: never;
+        /**
+         * Deploy the current spec again with new scaling knobs
+         * @description Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+         */
+        post: operations["scale"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace the app's scaling windows (an empty list removes them)
+         * @description Each window raises the minimum pods of every routed or tagged revision from each start (five-field cron in timezone, an IANA zone) until end (cron) or for duration (a Go duration). No new revision is made: the reconciler sets the min-scale annotation on the Revisions and restores their own when no window is open.
+         */
+        put: operations["setScalingSchedules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/apps/{app}/envs/{env}/schedules": {
         parameters: {
             query?: never;
@@ -685,6 +729,7 @@ export interface components {
             revisions?: string[];
             routing: components["schemas"]["EffectiveRouting"];
             rules?: components["schemas"]["Rule"][];
+            scaling?: components["schemas"]["Scaling"];
             servedTraffic: components["schemas"]["ServedTarget"][];
             traffic: components["schemas"]["Target"][];
             url?: string;
@@ -1033,13 +1078,64 @@ export interface components {
             branch?: string;
             commit?: string;
         };
+        ScaleRequest: {
+            breakGlass?: components["schemas"]["BreakGlass"];
+            message?: string;
+            scaling: components["schemas"]["Scaling"];
+        };
         Scaling: {
+            /** Format: int64 */
+            containerConcurrency?: number | null;
+            /** Format: int32 */
+            initialScale?: number | null;
             /** Format: int32 */
             maxScale?: number | null;
+            metric?: string;
             /** Format: int32 */
             minScale?: number | null;
+            scaleDownDelay?: string;
             /** Format: int32 */
             target?: number | null;
+            /** Format: int32 */
+            targetUtilization?: number | null;
+            window?: string;
+        };
+        ScalingChange: {
+            /** Format: date-time */
+            at: string;
+            /** Format: int32 */
+            minScale: number;
+        };
+        ScalingView: {
+            /** Format: int32 */
+            effectiveMinScale: number;
+            next?: components["schemas"]["ScalingChange"];
+            /** Format: int32 */
+            ownMinScale: number;
+            windows: components["schemas"]["ScalingWindowState"][];
+        };
+        ScalingWindow: {
+            duration?: string;
+            end?: string;
+            /** Format: int32 */
+            minScale: number;
+            name: string;
+            start: string;
+            timezone?: string;
+        };
+        ScalingWindowState: {
+            active: boolean;
+            duration?: string;
+            end?: string;
+            /** Format: int32 */
+            minScale: number;
+            name: string;
+            /** Format: date-time */
+            nextEnd?: string | null;
+            /** Format: date-time */
+            nextStart?: string | null;
+            start: string;
+            timezone?: string;
         };
         Schedule: {
             contentType?: string;
@@ -1062,6 +1158,9 @@ export interface components {
             pingSource: string;
             state: string;
             timezone: string;
+        };
+        SchedulesRequest: {
+            windows: components["schemas"]["ScalingWindow"][];
         };
         ServedTarget: {
             /** Format: int64 */
@@ -1163,7 +1262,7 @@ export interface operations {
                 app?: string;
                 /** @description Only calls in this environment. */
                 env?: string;
-                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
+                /** @description Only this action: create-project, add-member, deploy, set-traffic, rollback, set-schedules, scale, set-scaling-schedules, scale-revision (the scaling reconciler's changes), delete, promotion-requested, promotion-approved, promotion-rejected, or a method and path such as "post /api/v1/projects/:project/apps/:app/envs/:env/runs". */
                 action?: string;
                 /** @description Only records at or after this RFC 3339 time. */
                 since?: string;
@@ -3964,6 +4063,393 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); Argo's validator refuses the run the pipeline makes (errors[].field is stages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getScaling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScalingView"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not get apps.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of read requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    scale: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scaling": {
+                 *         "minScale": 1,
+                 *         "maxScale": 5
+                 *       },
+                 *       "message": "a warm pod for the launch"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ScaleRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeployResult"];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not create deployments.apps.slipway.dev in the path's environment of the project; breakGlass is given and the caller may not breakGlass in the environment, or the caller is a pipeline run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again); rule promotionRequired: the environment is reached only by promotion, unless the request carries breakGlass */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a knob is out of range or outside the environment's bounds (errors[].field names it, e.g. scaling.maxScale); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: the caller's requests are over their rate limit (limits.perUser) */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: platform-api is at its bound of write requests in flight (limits.inFlight); the cluster's TokenReview or SubjectAccessReview does not answer; the Kubernetes API does not answer in time, is busy or failing, or the circuit breaker around its writes is open */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setScalingSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                app: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "windows": [
+                 *         {
+                 *           "name": "office-hours",
+                 *           "start": "0 9 * * 1-5",
+                 *           "end": "0 18 * * 1-5",
+                 *           "timezone": "Europe/Berlin",
+                 *           "minScale": 3
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SchedulesRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScalingView"];
+                };
+            };
+            /** @description Bad Request: the body is not one JSON object of the request's type (malformed JSON, an unknown field, a wrong type, more than one value) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no bearer token, or one the cluster's TokenReview does not accept */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the caller may not update scaling.apps.slipway.dev in the path's environment of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: the path names a project or app that does not exist, or an environment that is not configured (the detail says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: the body is larger than 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: the body's Content-Type is not application/json (or another +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a window is malformed (name, cron, timezone, end or duration, not both), or its minScale is outside the environment's bounds or above the app's maxScale (errors[].field names it, e.g. windows[0].minScale) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/identity"
+	"github.com/slipway-dev/slipway/pkg/pipelines"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/scaling"
+)
+
+// getScaling answers the app's scaling windows with their state now: the effective minimum,
+// which windows are open, and the next boundary.
+func (s *Server) getScaling(c echo.Context) error {
+	res, err := s.scaling.Get(target(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// setScalingSchedules replaces the app's scaling windows; the body is the whole list.
+func (s *Server) setScalingSchedules(c echo.Context) error {
+	var req scaling.SchedulesRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	res, err := s.scaling.Put(c.Request().Context(), target(c), req)
+	if err != nil {
+		return err
+	}
+	c.Set(auditAfterKey, res.Summary)
+	return c.JSON(http.StatusOK, res)
+}
+
+// scale deploys the current spec again with new scaling knobs (a deploy, so its checks and
+// its right).
+func (s *Server) scale(c echo.Context) error {
+	var req revisions.ScaleRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if req.BreakGlass != nil {
+		if err := s.authorizeIn(c, identity.BreakGlass, c.Param("project"), c.Param("env")); err != nil {
+			return err
+		}
+	}
+	if u := caller(c); u.Name == pipelines.RunIdentity(c.Param("project")) {
+		return apierror.Forbidden("%s deploys only as a pipeline run (POST …/deployments with pipelineRun)", u.Name)
+	}
+	res, err := s.scaling.Rescale(c.Request().Context(), caller(c).Name, target(c), req)
+	if err != nil {
+		return err
+	}
+	c.Set(auditAfterKey, res.Summary)
+	return c.JSON(http.StatusCreated, res)
+}

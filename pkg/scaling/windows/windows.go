@@ -1,0 +1,109 @@
+// Package windows is the domain of an app's scaling in one environment: its scaling windows
+// (read with their state now; replaced on the app's record, its Knative Service, through
+// records.Update; the scaling reconciler applies what they mean to the revisions), and
+// Rescale, a deploy of the current spec with new knobs.
+package windows
+
+import (
+	"context"
+	"time"
+
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
+	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/records"
+	"github.com/slipway-dev/slipway/pkg/revisions"
+	"github.com/slipway-dev/slipway/pkg/scaling"
+)
+
+// Windows reads and writes apps' scaling windows.
+type Windows struct {
+	records  *records.Store
+	deployer Deployer
+	now      func() time.Time
+}
+
+// New wires the service; deployer makes Rescale's deploys.
+func New(store *records.Store, deployer Deployer) *Windows {
+	return &Windows{records: store, deployer: deployer, now: time.Now}
+}
+
+// ScalingView is an app's scaling by the clock now, and the Service as written (for the audit).
+type ScalingView struct {
+	scaling.ScalingState
+	Summary string `json:"-"`
+}
+
+// Get is the app's windows with their state now, for its serving template's own min-scale.
+func (w *Windows) Get(t records.Target) (ScalingView, error) {
+	if _, err := w.records.Resolve(t); err != nil {
+		return ScalingView{}, err
+	}
+	svc, err := w.records.Service(t)
+	if err != nil {
+		return ScalingView{}, err
+	}
+	return w.result(svc)
+}
+
+func (w *Windows) result(svc *servingv1.Service) (ScalingView, error) {
+	app, err := revisions.AppWithoutHistory(svc)
+	if err != nil {
+		return ScalingView{}, err
+	}
+	ws, err := scaling.Parse(app.ScalingSchedules)
+	if err != nil {
+		return ScalingView{}, err
+	}
+	return ScalingView{ScalingState: scaling.At(ws, OwnMinScale(app.Template), w.now().UTC())}, nil
+}
+
+// OwnMinScale is a template's own min-scale (0 for none).
+func OwnMinScale(t revisions.Template) int32 {
+	if t.MinScale == nil {
+		return 0
+	}
+	return *t.MinScale
+}
+
+// Put replaces the app's windows (an empty list removes them all).
+func (w *Windows) Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest) (ScalingView, error) {
+	env, err := w.records.Resolve(t)
+	if err != nil {
+		return ScalingView{}, err
+	}
+	svc, err := w.records.Service(t)
+	if err != nil {
+		return ScalingView{}, err
+	}
+	// Refused up front on the cached record: bad input costs no write.
+	cached, err := revisions.AppWithoutHistory(svc)
+	if err != nil {
+		return ScalingView{}, err
+	}
+	if errs := req.Validate(scaling.Bounds{Env: env, AppMaxScale: cached.Template.MaxScale}); len(errs) > 0 {
+		return ScalingView{}, apierror.Invalid(errs)
+	}
+	written, err := w.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
+		if current == nil {
+			return nil, apierror.NotFound("app %q has been deleted from %q", t.App, t.Env)
+		}
+		app, err := revisions.AppFromService(current)
+		if err != nil {
+			return nil, err
+		}
+		// The app's maxScale as it is now, inside the write loop: a deploy in between is seen.
+		if errs := req.Validate(scaling.Bounds{Env: env, AppMaxScale: app.Template.MaxScale}); len(errs) > 0 {
+			return nil, apierror.Invalid(errs)
+		}
+		app.ScalingSchedules = scaling.Format(req.Windows)
+		return revisions.BuildService(app), nil
+	})
+	if err != nil {
+		return ScalingView{}, err
+	}
+	r, err := w.result(written)
+	r.Summary = apps.SummaryOf(written)
+	return r, err
+}
