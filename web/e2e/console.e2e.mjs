@@ -437,6 +437,19 @@ try {
     await page.getByRole('button', { name: 'Resume schedule nightly-cleanup' }).click()
     await expectText(notice(), 'Resumed nightly-cleanup.')
     await expectText(r.getByTestId('schedule-state'), 'ready', READY_MS)
+    // Someone else changes the schedules while the form is open: saving is refused (412).
+    await page.getByRole('button', { name: 'Edit schedule nightly-cleanup' }).click()
+    await page.getByLabel('Path', { exact: true }).fill('/mine')
+    const other = await page.request.put(`${base}/api/v1/projects/${project}/apps/${app}/envs/${env}/schedules`, {
+      headers: { Authorization: `Bearer ${token}` },
+      data: [{ name: 'nightly-cleanup', cron: '0 2 * * *', timezone: 'Europe/Berlin', path: '/theirs', enabled: true }],
+    })
+    if (other.status() !== 200) throw new Error(`the other change: ${other.status()} ${await other.text()}`)
+    await page.locator('form.schedule-form').getByRole('button', { name: 'Save schedule' }).click()
+    await expectText(page.getByTestId('stale'), 'Changed by someone else, reload.')
+    await screenshot('schedule-stale')
+    await page.getByTestId('stale').getByRole('button', { name: 'Reload' }).click()
+    await expectText(r, '/theirs')
   })
 
   await step('scaling: a window, the next change and the timeline', async () => {

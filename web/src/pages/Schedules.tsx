@@ -270,7 +270,7 @@ function ScheduleEditor({ editing, busy, error, onChange, onSave, onCancel, onRe
         <Field label="Schedule name" errors={fe('name')} hint="Lower case letters, digits and dashes.">
           {(p) => <input {...p} value={f.name} onChange={(e) => set({ name: e.target.value })} className="mono" placeholder="nightly-cleanup" />}
         </Field>
-        <Field label="Cron" errors={fe('cron')} hint="Five fields: minute hour day-of-month month day-of-week (0 2 * * * is every day at 02:00).">
+        <Field label="Cron" errors={fe('cron')} hint="Five fields: minute hour day month weekday.">
           {(p) => <input {...p} value={f.cron} onChange={(e) => set({ cron: e.target.value })} className="mono" placeholder="0 2 * * *" />}
         </Field>
         <Field label="Timezone" errors={fe('timezone')} hint="An IANA zone; the cron is read in it.">
