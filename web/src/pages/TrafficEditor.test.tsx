@@ -7,7 +7,7 @@ import type { AppStatus, Revision } from '../schema'
 
 const status = (traffic: AppStatus['traffic']): AppStatus => ({
   project: 'p', app: 'hello', env: 'test', namespace: 'p-test', ready: true, image: 'dev.local/hello:v2',
-  traffic, servedTraffic: [], hosts: [], routing: { rules: [], percentages: traffic }, scaling: {},
+  traffic, servedTraffic: [], hosts: [], routing: { rules: [], percentages: traffic },
 })
 const revs: Revision[] = ['hello-00001', 'hello-00002'].map((name) => ({ name, image: 'x', created: '', deployedBy: 'me', ready: true, percent: 0 }))
 
