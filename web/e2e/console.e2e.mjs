@@ -401,6 +401,93 @@ try {
     await screenshot('prod-history')
   })
 
+  const schedulesPath = (e) => `/projects/${project}/apps/${app}/envs/${e}/schedules`
+  await step('schedules: add one in test, see its next five runs; pause it', async () => {
+    await page.goto(`${base}/projects/${project}/apps/${app}/envs/${env}`)
+    await tab('Schedules & scaling').click()
+    await page.waitForURL(base + schedulesPath(env))
+    await page.getByRole('heading', { name: 'Schedules', exact: true }).waitFor()
+    await page.getByText('No schedules.').waitFor()
+    await page.getByRole('button', { name: 'Add schedule', exact: true }).click()
+    await page.getByLabel('Schedule name', { exact: true }).fill('nightly-cleanup')
+    await page.getByLabel('Cron', { exact: true }).fill('0 2 * *')
+    await page.getByLabel('Timezone', { exact: true }).fill('Europe/Berlin')
+    await page.getByLabel('Path', { exact: true }).fill('/cleanup')
+    await page.locator('form.schedule-form').getByRole('button', { name: 'Add schedule' }).click()
+    // The body is the whole list: the API names the field [0].cron, shown beside Cron.
+    await expectText(page.locator('.field', { has: page.getByLabel('Cron', { exact: true }) }).locator('.field-error'), 'cron')
+    await expectText(page.locator('form.schedule-form .banner.error'), '[0].cron')
+    await screenshot('schedule-field-error')
+    await page.getByLabel('Cron', { exact: true }).fill('0 2 * * *')
+    await page.locator('form.schedule-form').getByRole('button', { name: 'Add schedule' }).click()
+    await expectText(notice(), 'Added nightly-cleanup.')
+    const r = page.locator('tr[data-schedule="nightly-cleanup"]')
+    const runs = r.locator('[data-testid=next-runs] time')
+    await runs.nth(4).waitFor()
+    if ((await runs.count()) !== 5) throw new Error(`${await runs.count()} next runs shown, want 5`)
+    // Local time on screen, UTC in the title: 02:00 in Berlin is 00:00 or 01:00 UTC.
+    const title = await runs.first().getAttribute('title')
+    if (!/^\d{4}-\d\d-\d\dT0[01]:00:00Z \(UTC\)$/.test(title ?? '')) throw new Error(`first run's title ${title}`)
+    // Polled without a reload: the PingSource turns Ready (Eventing's reconciler runs here).
+    await expectText(r.getByTestId('schedule-state'), 'ready', READY_MS)
+    await screenshot('schedule-ready')
+    await page.getByRole('button', { name: 'Pause schedule nightly-cleanup' }).click()
+    await expectText(notice(), 'Paused nightly-cleanup')
+    await expectText(r.getByTestId('schedule-state'), 'paused')
+    await page.getByRole('button', { name: 'Resume schedule nightly-cleanup' }).click()
+    await expectText(notice(), 'Resumed nightly-cleanup.')
+    await expectText(r.getByTestId('schedule-state'), 'ready', READY_MS)
+    // Someone else changes the schedules while the form is open: saving is refused (412).
+    await page.getByRole('button', { name: 'Edit schedule nightly-cleanup' }).click()
+    await page.getByLabel('Path', { exact: true }).fill('/mine')
+    const other = await page.request.put(`${base}/api/v1/projects/${project}/apps/${app}/envs/${env}/schedules`, {
+      headers: { Authorization: `Bearer ${token}` },
+      data: [{ name: 'nightly-cleanup', cron: '0 2 * * *', timezone: 'Europe/Berlin', path: '/theirs', enabled: true }],
+    })
+    if (other.status() !== 200) throw new Error(`the other change: ${other.status()} ${await other.text()}`)
+    await page.locator('form.schedule-form').getByRole('button', { name: 'Save schedule' }).click()
+    await expectText(page.getByTestId('stale'), 'Changed by someone else, reload.')
+    await screenshot('schedule-stale')
+    await page.getByTestId('stale').getByRole('button', { name: 'Reload' }).click()
+    await expectText(r, '/theirs')
+  })
+
+  await step('scaling: a window, the next change and the timeline', async () => {
+    await page.getByRole('button', { name: 'Edit windows' }).click()
+    await page.getByRole('button', { name: 'Add window' }).click()
+    await page.getByLabel('Window 1 name', { exact: true }).fill('sunday-backup')
+    await page.getByLabel('Window 1 start', { exact: true }).fill('0 3 * * 0')
+    await page.getByLabel('Window 1 ends', { exact: true }).selectOption('duration')
+    await page.getByLabel('Window 1 duration', { exact: true }).fill('1h')
+    await page.getByLabel('Window 1 timezone', { exact: true }).fill('UTC')
+    await page.getByLabel('Window 1 min scale', { exact: true }).fill('2')
+    await page.getByRole('button', { name: 'Save windows' }).click()
+    await page.getByText('Scaling windows saved.').waitFor()
+    const w = page.locator('tr[data-window="sunday-backup"]')
+    await expectText(w, 'for 1h')
+    await expectText(page.getByTestId('next-change'), 'to ')
+    await page.getByTestId('timeline').locator('rect').first().waitFor({ state: 'attached' })
+    await page.getByRole('button', { name: 'Week', exact: true }).click()
+    await page.getByRole('heading', { name: 'Minimum pods, the next week' }).waitFor()
+    // Within a week the window opens at least once: the bar strip shows 2 somewhere.
+    await page.locator('[data-testid=timeline] rect[data-min="2"]').first().waitFor({ state: 'attached' })
+    await screenshot('scaling-timeline')
+  })
+
+  await step('schedules: prod refuses, naming schedulesDenied', async () => {
+    await page.goto(base + schedulesPath('prod'))
+    await page.getByTestId('schedules-denied').waitFor()
+    await page.getByRole('button', { name: 'Add schedule', exact: true }).click()
+    await page.getByLabel('Schedule name', { exact: true }).fill('nightly-cleanup')
+    await page.getByLabel('Cron', { exact: true }).fill('0 2 * * *')
+    await page.getByLabel('Timezone', { exact: true }).fill('Europe/Berlin')
+    await page.locator('form.schedule-form').getByRole('button', { name: 'Add schedule' }).click()
+    await expectText(page.locator('form.schedule-form .banner.error[data-rule="schedulesDenied"]'), 'Refused by rule schedulesDenied')
+    await screenshot('schedules-denied-prod')
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click()
+    await page.getByText('No schedules.').waitFor()
+  })
+
   if (userToken) {
     await step('a viewer is offered no changes', async () => {
       await page.goto(`${base}/projects/${project}/members`)
@@ -450,6 +537,11 @@ try {
           if ((await viewer.getByRole('button', { name }).count()) > 0) throw new Error(`the viewer is offered "${name}"`)
         }
         if (!(await viewer.getByLabel('Repository', { exact: true }).isDisabled())) throw new Error('the viewer may edit the pipeline')
+        await viewer.getByRole('navigation', { name: 'App' }).getByRole('link', { name: 'Schedules & scaling', exact: true }).click()
+        await viewer.locator('tr[data-schedule="nightly-cleanup"]').waitFor()
+        for (const name of ['Add schedule', 'Edit windows', 'Pause schedule nightly-cleanup', 'Remove schedule nightly-cleanup']) {
+          if ((await viewer.getByRole('button', { name }).count()) > 0) throw new Error(`the viewer is offered "${name}"`)
+        }
         await viewer.goto(base + promotionsPath)
         await viewer.getByTestId('may-not-promote').waitFor()
         for (const name of [/^Promote /, /^Approve promotion/, /^Reject promotion/]) {
@@ -482,6 +574,7 @@ try {
       ['traffic', `/projects/${project}/apps/${app}/envs/${env}/traffic`],
       ['project', `/projects/${project}`],
       ['pipeline', `/projects/${project}/apps/${app}/envs/${env}/pipeline`],
+      ['schedules', schedulesPath(env)],
       ['promotions', promotionsPath],
       ['run', runPath],
     ]) {

@@ -67,14 +67,25 @@ export interface RequestOptions {
   /** tokenOverride checks a token before it is stored (login). */
   tokenOverride?: string
   signal?: AbortSignal
+  /** headers are sent as well (If-Match: a version the change is conditional on). */
+  headers?: Record<string, string>
+  /** revalidate: false sends no If-None-Match (a read whose ETag is a version, not its body). */
+  revalidate?: boolean
 }
 
 // ETag cache for GETs: polling sends If-None-Match and a 304 reuses the last body.
 const etags = new Map<string, { etag: string; data: unknown }>()
+// The ETag each JSON body came with (a 304 hands back the same object, so the same tag).
+const versions = new WeakMap<object, string>()
+
+/** versionOf is the ETag a body read by GET came with: what a later If-Match names. */
+export function versionOf(data: unknown): string | undefined {
+  return data !== null && typeof data === 'object' ? versions.get(data) : undefined
+}
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const url = path.startsWith('/') ? path : `${API}/${path}`
-  const headers: Record<string, string> = { Accept: opts.text ? 'application/yaml, application/problem+json' : 'application/json, application/problem+json' }
+  const headers: Record<string, string> = { ...opts.headers, Accept: opts.text ? 'application/yaml, application/problem+json' : 'application/json, application/problem+json' }
   const t = opts.tokenOverride ?? token
   if (t) headers.Authorization = `Bearer ${t}`
   let body: string | undefined
@@ -84,7 +95,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   }
   const cacheKey = `${t ?? ''} ${url}`
   const cached = method === 'GET' && !opts.text ? etags.get(cacheKey) : undefined
-  if (cached) headers['If-None-Match'] = cached.etag
+  if (cached && opts.revalidate !== false) headers['If-None-Match'] = cached.etag
 
   let res: Response
   try {
@@ -100,6 +111,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   if (opts.text) return (await res.text()) as T
   const data = (await res.json()) as T
   const etag = res.headers.get('ETag')
+  if (etag && data !== null && typeof data === 'object') versions.set(data, etag)
   if (method === 'GET' && etag) etags.set(cacheKey, { etag, data })
   return data
 }
@@ -126,7 +138,7 @@ async function toError(res: Response, method: string, url: string): Promise<ApiE
 
 export const get = <T,>(path: string, opts?: RequestOptions) => request<T>('GET', path, opts)
 export const post = <T,>(path: string, body: unknown) => request<T>('POST', path, { body })
-export const put = <T,>(path: string, body: unknown) => request<T>('PUT', path, { body })
+export const put = <T,>(path: string, body: unknown, headers?: Record<string, string>) => request<T>('PUT', path, { body, headers })
 export const del = (path: string) => request<void>('DELETE', path)
 
 /** appPath is the API path of an app in an environment. */

@@ -11,7 +11,8 @@ export interface Polled<T> {
   refresh: () => Promise<void>
 }
 
-export function usePoll<T>(path: string | null, intervalMs: number): Polled<T> {
+/** revalidate: false polls without If-None-Match (see RequestOptions.revalidate). */
+export function usePoll<T>(path: string | null, intervalMs: number, { revalidate = true }: { revalidate?: boolean } = {}): Polled<T> {
   const [data, setData] = useState<T | undefined>(undefined)
   const [error, setError] = useState<ApiError | undefined>(undefined)
   const [loading, setLoading] = useState(true)
@@ -21,7 +22,7 @@ export function usePoll<T>(path: string | null, intervalMs: number): Polled<T> {
   const load = useCallback(async () => {
     if (!path) return
     try {
-      const d = await get<T>(path)
+      const d = await get<T>(path, { revalidate })
       if (current.current !== path) return
       setData(d)
       setError(undefined)
@@ -31,7 +32,7 @@ export function usePoll<T>(path: string | null, intervalMs: number): Polled<T> {
     } finally {
       if (current.current === path) setLoading(false)
     }
-  }, [path])
+  }, [path, revalidate])
 
   useEffect(() => {
     setData(undefined)

@@ -15,8 +15,9 @@ import { RulesEditor } from './Rules'
 import { HistoryTab } from './History'
 import { ManifestsTab } from './Manifests'
 import { PipelineTab } from './Pipeline'
+import { SchedulesTab } from './Schedules'
 
-export const TABS = ['revisions', 'deploy', 'traffic', 'rules', 'pipeline', 'history', 'manifests'] as const
+export const TABS = ['revisions', 'deploy', 'traffic', 'rules', 'pipeline', 'schedules', 'history', 'manifests'] as const
 export type Tab = (typeof TABS)[number]
 const LABELS: Record<Tab, string> = {
   revisions: 'Revisions',
@@ -24,6 +25,7 @@ const LABELS: Record<Tab, string> = {
   traffic: 'Traffic',
   rules: 'Header rules',
   pipeline: 'Pipeline',
+  schedules: 'Schedules & scaling',
   history: 'History',
   manifests: 'Manifests',
 }
@@ -150,6 +152,16 @@ export function AppEnvPage({ project, app, env, tab }: Props) {
         {active === 'rules' && st && <RulesEditor status={st} revisions={revs} base={base} readOnly={!canChange} onSaved={() => done('Header rules saved.', 'rules')} />}
         {active === 'pipeline' && (access.data || access.error) && (
           <PipelineTab project={project} app={app} env={env} base={base} canChange={canChange} canStart={!!(rights?.startRuns ?? canChange)} />
+        )}
+        {active === 'schedules' && st && (
+          <SchedulesTab
+            base={base}
+            app={app}
+            env={env}
+            policy={environments.find((e) => e.name === env)}
+            canSchedules={!!rights?.actions.manageSchedules}
+            canScaling={!!rights?.actions.manageScaling}
+          />
         )}
         {active === 'history' && st && <HistoryTab base={base} />}
         {active === 'manifests' && st && <ManifestsTab base={base} filename={`${app}-${env}.yaml`} />}
