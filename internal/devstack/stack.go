@@ -305,7 +305,6 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			"PROFILING_PORT=" + strconv.Itoa(profilingPort),
 			"WEBHOOK_NAME=eventing-webhook",
 			"WEBHOOK_PORT=" + strconv.Itoa(eventingWebhookPort),
-			"SINK_BINDING_SELECTION_MODE=exclusion",
 		}
 	}
 	// Both webhooks start before either is waited for: they come up side by side.
