@@ -34,6 +34,6 @@ build hack/tools/knative "-s -w" \
   knative-autoscaler-hpa=./autoscaler-hpa \
   knative-webhook=knative.dev/serving/cmd/webhook \
   knative-eventing-controller=./eventing-controller \
-  knative-eventing-webhook=knative.dev/eventing/cmd/webhook
+  knative-eventing-webhook=./eventing-webhook
 build hack/tools/kwok "-s -w" \
   kwok=sigs.k8s.io/kwok/cmd/kwok

@@ -38,10 +38,13 @@ var manifestSources = []struct {
 	{"knative.dev/serving@v0.50.0", []string{"config/core/300-resources/*.yaml", "config/core/configmaps/*.yaml", "config/core/webhooks/*.yaml"}},
 	{"knative.dev/networking@v0.0.0-20260727162500-c7a7b772cac9", []string{"config/*.yaml"}},
 	{"knative.dev/caching@v0.0.0-20260727161800-0edbf88bc267", []string{"config/*.yaml"}},
-	// Eventing: its CRDs, the ConfigMaps and webhook configurations its controller and
-	// webhook read, and the PingSource adapter's ServiceAccount and Deployment (the
-	// PingSource reconciler scales it up and reports its availability; kwok runs its pod).
-	{"knative.dev/eventing@v0.50.0", []string{"config/core/resources/*.yaml", "config/core/configmaps/*.yaml", "config/core/webhooks/*.yaml",
+	// Eventing: its CRDs, the ConfigMaps its controller and webhook read, the webhook
+	// configurations the dev stack's Eventing webhook serves (not SinkBinding's), and the
+	// PingSource adapter's ServiceAccount and Deployment (the PingSource reconciler scales
+	// it up and reports its availability; kwok runs its pod).
+	{"knative.dev/eventing@v0.50.0", []string{"config/core/resources/*.yaml", "config/core/configmaps/*.yaml",
+		"config/core/webhooks/secret.yaml", "config/core/webhooks/defaulting.yaml", "config/core/webhooks/resource-validation.yaml",
+		"config/core/webhooks/config-validation.yaml",
 		"config/core/200-pingsource-mt-adapter-serviceaccount.yaml", "config/core/deployments/pingsource-mt-adapter.yaml"}},
 	{"istio.io/api@v1.30.1-0.20260529120535-23c54ad84d6e", []string{"kubernetes/customresourcedefinitions.gen.yaml"}},
 	{"github.com/argoproj/argo-workflows/v3@v3.7.6", []string{"manifests/base/crds/full/argoproj.io_*.yaml"}},

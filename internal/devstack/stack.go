@@ -305,7 +305,6 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			"PROFILING_PORT=" + strconv.Itoa(profilingPort),
 			"WEBHOOK_NAME=eventing-webhook",
 			"WEBHOOK_PORT=" + strconv.Itoa(eventingWebhookPort),
-			"SINK_BINDING_SELECTION_MODE=exclusion",
 		}
 	}
 	// Both webhooks start before either is waited for: they come up side by side.
@@ -323,13 +322,12 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "Knative Eventing's webhook", componentTimeout, eventingWebhook, func(ctx context.Context) error {
-		return s.eventingWebhookServing(ctx)
-	}); err != nil {
-		return err
+	// Eventing's webhook is waited for last: nothing before needs it.
+	eventingWebhookReady := func() error {
+		return waitFor(ctx, "Knative Eventing's webhook", componentTimeout, eventingWebhook, s.eventingWebhookServing)
 	}
 	if s.WithoutKnativeControllers {
-		return nil
+		return eventingWebhookReady()
 	}
 
 	kubeconfigFlag := func(identity string) string { return "--kubeconfig=" + s.KubeconfigFor(identity) }
@@ -376,6 +374,9 @@ func (s *Stack) installPlatform(ctx context.Context) error {
 			Logger: s.Logger.With("component", "kingresssim"),
 		})
 	}()
+	if err := eventingWebhookReady(); err != nil {
+		return err
+	}
 	return waitFor(ctx, "fake node Ready", componentTimeout, nil, func(ctx context.Context) error {
 		n, err := client.CoreV1().Nodes().Get(ctx, FakeNodeName, metav1.GetOptions{})
 		if err != nil {

@@ -1,11 +1,8 @@
 //go:build tools
 
-// Package tools pins the admission webhooks of Knative Serving and Knative Eventing, which
-// the dev stack builds and runs unchanged; ./controller, ./autoscaler-hpa and
-// ./eventing-controller wrap upstream's reconcilers.
+// Package tools pins Knative Serving's admission webhook, which the dev stack builds and runs
+// unchanged; ./controller, ./autoscaler-hpa, ./eventing-controller and ./eventing-webhook
+// wrap upstream's reconcilers and webhooks.
 package tools
 
-import (
-	_ "knative.dev/eventing/cmd/webhook"
-	_ "knative.dev/serving/cmd/webhook"
-)
+import _ "knative.dev/serving/cmd/webhook"
