@@ -64,7 +64,7 @@ type Promotions interface {
 // Scaling is apps' scaling windows (scaling by the clock).
 type Scaling interface {
 	Get(t records.Target) (windows.ScalingView, error)
-	Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest) (windows.ScalingView, error)
+	Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest, readVersions []string) (windows.ScalingView, error)
 	Rescale(ctx context.Context, user string, t records.Target, req revisions.ScaleRequest) (apps.DeployResult, error)
 }
 

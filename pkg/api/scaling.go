@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
@@ -19,6 +20,10 @@ func (s *Server) getScaling(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The ETag is the windows' version (what If-Match takes); the body also says which are
+	// open and what comes next, which change without it: never stored, never a 304.
+	c.Response().Header().Set("ETag", res.Version)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -28,11 +33,12 @@ func (s *Server) setScalingSchedules(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	res, err := s.scaling.Put(c.Request().Context(), target(c), req)
+	res, err := s.scaling.Put(c.Request().Context(), target(c), req, ifMatch(c.Request().Header.Get(scalingIfMatch.Name)))
 	if err != nil {
 		return err
 	}
 	c.Set(auditAfterKey, res.Summary)
+	c.Response().Header().Set("ETag", res.Version)
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -58,3 +64,8 @@ func (s *Server) scale(c echo.Context) error {
 	c.Set(auditAfterKey, res.Summary)
 	return c.JSON(http.StatusCreated, res)
 }
+
+// scalingIfMatch is setScalingSchedules' If-Match header as the document describes it.
+var scalingIfMatch = openapi3.NewHeaderParameter("If-Match").
+	WithDescription("getScaling's ETag (a strong entity tag; several may be listed): the windows are replaced only while they are still that version, else 412. * or no header: any version.").
+	WithSchema(openapi3.NewStringSchema())

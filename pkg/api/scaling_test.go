@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,38 @@ func TestScalingSchedules(t *testing.T) {
 				t.Errorf("PUT = %d %s, want 422 naming %s", r.status, r.body, tc.field)
 			}
 		})
+	}
+
+	// Versions: the GET's ETag is what If-Match takes; once the windows changed it is a 412.
+	read := s.do(t, http.MethodGet, testPath+"/scaling", "", "")
+	tag := read.header.Get("ETag")
+	if tag == "" || read.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("GET ETag %q, Cache-Control %q: want a version, never stored", tag, read.header.Get("Cache-Control"))
+	}
+	changed := s.do(t, http.MethodPut, testPath+"/scaling/schedules", "", `{"windows":[{"name":"late","start":"0 20 * * *","duration":"1h","minScale":1}]}`)
+	if changed.status != http.StatusOK || changed.header.Get("ETag") == tag {
+		t.Fatalf("PUT = %d, ETag %q after %q", changed.status, changed.header.Get("ETag"), tag)
+	}
+	// The fake clientset enforces no resourceVersion: wait until the cache has the change.
+	if err := testutil.Poll(context.Background(), 5*time.Second, 5*time.Millisecond, nil, func(context.Context) error {
+		if got := s.do(t, http.MethodGet, testPath+"/scaling", "", "").header.Get("ETag"); got != changed.header.Get("ETag") {
+			return fmt.Errorf("the cache serves %s", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stale := httptest.NewRequest(http.MethodPut, testPath+"/scaling/schedules", strings.NewReader(`{"windows":[]}`))
+	stale.Header.Set("Authorization", "Bearer "+testerToken)
+	stale.Header.Set("Content-Type", "application/json")
+	stale.Header.Set("If-Match", tag)
+	if r := s.serve(stale); r.status != http.StatusPreconditionFailed {
+		t.Fatalf("PUT with the stale ETag = %d, want 412: %s", r.status, r.body)
+	}
+
+	// A rescale names at least one knob: nothing to change would still be a new revision.
+	if r := s.do(t, http.MethodPost, testPath+"/scaling", "", `{"message":"nothing"}`); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"scaling"`) {
+		t.Errorf("POST …/scaling without knobs = %d %s, want 422 naming scaling", r.status, r.body)
 	}
 
 	// An empty list is the way to remove them all. (Whether the annotation goes is the

@@ -95,8 +95,11 @@ func (w *world) settle(path, etag string) {
 		app, ok = strings.CutSuffix(path, "/rollback")
 	}
 	get := app + "/traffic"
-	if strings.HasSuffix(path, "/schedules") { // schedules have a version of their own
+	if strings.HasSuffix(path, "/schedules") { // schedules and scaling windows have versions of their own
 		ok, get = true, path
+		if scaling, isScaling := strings.CutSuffix(path, "/scaling/schedules"); isScaling {
+			get = scaling + "/scaling"
+		}
 	}
 	if !ok || etag == "" {
 		return

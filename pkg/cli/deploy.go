@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -95,18 +96,23 @@ in the history and in the audit trail.`,
 		if err != nil {
 			return err
 		}
-		res := r.JSON201
-		v := trafficView(r.Body, res.Traffic, res.Rules)
-		v.text = fmt.Sprintf("Deployed %s (%s) to %s/%s.", res.Revision, res.Image, a.project, a.env)
-		v.names = []string{res.Revision}
-		// The answer first: a script gets the revision's name even when the wait fails.
-		if err := c.print(v); err != nil || !wait.enabled() {
-			return err
-		}
-		_, err = poll(cmd.Context(), c.poller(wait), s.getApp(a), deployed(res.Revision))
-		return err
+		return c.reportDeploy(cmd.Context(), s, a, r.Body, r.JSON201, "", wait)
 	}
 	return cmd
+}
+
+// reportDeploy prints a deploy's answer (what says the new revision, plus suffix) and, with
+// --wait, waits until the revision serves. The answer comes first: a script gets the
+// revision's name even when the wait fails.
+func (c *cli) reportDeploy(ctx context.Context, s *session, a appRef, body []byte, res *client.DeployResult, suffix string, wait *waitOptions) error {
+	v := trafficView(body, res.Traffic, res.Rules)
+	v.text = fmt.Sprintf("Deployed %s (%s) to %s/%s%s.", res.Revision, res.Image, a.project, a.env, suffix)
+	v.names = []string{res.Revision}
+	if err := c.print(v); err != nil || !wait.enabled() {
+		return err
+	}
+	_, err := poll(ctx, c.poller(wait), s.getApp(a), deployed(res.Revision))
+	return err
 }
 
 // strategyFlags are how a deploy or a promotion moves traffic to its new revision: all of

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -86,15 +88,7 @@ Under Knative's KPA autoscaler every knob applies; under the HPA class (the dev 
 		if err != nil {
 			return err
 		}
-		res := r.JSON201
-		v := trafficView(r.Body, res.Traffic, res.Rules)
-		v.text = fmt.Sprintf("Deployed %s (%s) to %s/%s with the new scaling.", res.Revision, res.Image, a.project, a.env)
-		v.names = []string{res.Revision}
-		if err := c.print(v); err != nil || !wait.enabled() {
-			return err
-		}
-		_, err = poll(cmd.Context(), c.poller(wait), s.getApp(a), deployed(res.Revision))
-		return err
+		return c.reportDeploy(cmd.Context(), s, a, r.Body, r.JSON201, " with the new scaling", wait)
 	}
 	return cmd
 }
@@ -185,6 +179,12 @@ func (c *cli) changeWindows(cmd *cobra.Command, app string, change func([]client
 	if err != nil {
 		return err
 	}
+	// Written back on the version read (If-Match): a change made in between is refused
+	// (exit 5), not lost.
+	version := r.HTTPResponse.Header.Get("ETag")
+	if version == "" {
+		return errors.New("the API sent no version (ETag) with the scaling windows, so they cannot be changed safely")
+	}
 	var ws []client.ScalingWindow
 	for _, st := range r.JSON200.Windows {
 		ws = append(ws, client.ScalingWindow{Name: st.Name, Start: st.Start, End: st.End, Duration: st.Duration, Timezone: st.Timezone, MinScale: st.MinScale})
@@ -195,10 +195,18 @@ func (c *cli) changeWindows(cmd *cobra.Command, app string, change func([]client
 	if ws == nil {
 		ws = []client.ScalingWindow{}
 	}
-	put, err := check(s.api.SetScalingSchedulesWithResponse(cmd.Context(), a.project, a.app, a.env, client.SchedulesRequest{Windows: ws}))
+	put, err := check(s.api.SetScalingSchedulesWithResponse(cmd.Context(), a.project, a.app, a.env,
+		&client.SetScalingSchedulesParams{IfMatch: &version}, client.SchedulesRequest{Windows: ws}))
 	if err != nil {
 		return err
 	}
+	settle(put.HTTPResponse.Header.Get("ETag"), func() (*http.Response, error) {
+		r, err := s.api.GetScalingWithResponse(cmd.Context(), a.project, a.app, a.env)
+		if err != nil {
+			return nil, err
+		}
+		return r.HTTPResponse, nil
+	})
 	return c.print(scalingView(put.Body, *put.JSON200))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -138,15 +139,13 @@ func (c *cli) changeSchedules(ctx context.Context, app string, change func([]cli
 	if err != nil {
 		return err
 	}
-	// Reads are served from platform-api's cache, a moment behind the write: wait (briefly)
-	// until it serves this version, so the next command's read-modify-write is not a 412.
-	written := w.HTTPResponse.Header.Get("ETag")
-	for deadline := time.Now().Add(5 * time.Second); written != "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	settle(w.HTTPResponse.Header.Get("ETag"), func() (*http.Response, error) {
 		r, err := s.api.GetSchedulesWithResponse(ctx, a.project, a.app, a.env)
-		if err != nil || r.HTTPResponse.Header.Get("ETag") == written {
-			break
+		if err != nil {
+			return nil, err
 		}
-	}
+		return r.HTTPResponse, nil
+	})
 	return c.print(schedulesView(w.Body, *w.JSON200))
 }
 
@@ -195,4 +194,16 @@ func schedulesView(body []byte, views []client.ScheduleView) view {
 	}
 	v.blocks = []block{b}
 	return v
+}
+
+// settle waits (briefly) until read, served from platform-api's cache a moment behind the
+// write, answers the version written: the next command's read-modify-write then starts from
+// it and is not a 412.
+func settle(written string, read func() (*http.Response, error)) {
+	for deadline := time.Now().Add(5 * time.Second); written != "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r, err := read()
+		if err != nil || r.Header.Get("ETag") == written {
+			return
+		}
+	}
 }

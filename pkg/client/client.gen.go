@@ -685,6 +685,12 @@ type DiffEnvironmentsParams struct {
 	To string `form:"to" json:"to"`
 }
 
+// SetScalingSchedulesParams defines parameters for SetScalingSchedules.
+type SetScalingSchedulesParams struct {
+	// IfMatch getScaling's ETag (a strong entity tag; several may be listed): the windows are replaced only while they are still that version, else 412. * or no header: any version.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // SetSchedulesJSONBody defines parameters for SetSchedules.
 type SetSchedulesJSONBody = []Schedule
 
@@ -1074,7 +1080,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRun(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetScaling The app's scaling by the clock now: the effective minimum, each window's state, the next change
+	// GetScaling The app's scaling by the clock now: the effective minimum, each window's state, the next change; the ETag is what setScalingSchedules' If-Match takes
 	//
 	// effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
 	//
@@ -1083,7 +1089,7 @@ type ClientInterface interface {
 
 	// ScaleWithBody Deploy the current spec again with new scaling knobs
 	//
-	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1092,7 +1098,7 @@ type ClientInterface interface {
 
 	// Scale Deploy the current spec again with new scaling knobs
 	//
-	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1106,7 +1112,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-	SetScalingSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetScalingSchedulesWithBody(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetScalingSchedules Replace the app's scaling windows (an empty list removes them)
 	//
@@ -1115,7 +1121,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-	SetScalingSchedules(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetScalingSchedules(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSchedules The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 	//
@@ -1829,7 +1835,7 @@ func (c *Client) RetryRun(ctx context.Context, project string, app string, env s
 	return c.Client.Do(req)
 }
 
-// GetScaling The app's scaling by the clock now: the effective minimum, each window's state, the next change
+// GetScaling The app's scaling by the clock now: the effective minimum, each window's state, the next change; the ETag is what setScalingSchedules' If-Match takes
 //
 // effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
 //
@@ -1848,7 +1854,7 @@ func (c *Client) GetScaling(ctx context.Context, project string, app string, env
 
 // ScaleWithBody Deploy the current spec again with new scaling knobs
 //
-// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1867,7 +1873,7 @@ func (c *Client) ScaleWithBody(ctx context.Context, project string, app string, 
 
 // Scale Deploy the current spec again with new scaling knobs
 //
-// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1891,8 +1897,8 @@ func (c *Client) Scale(ctx context.Context, project string, app string, env stri
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-func (c *Client) SetScalingSchedulesWithBody(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetScalingSchedulesRequestWithBody(c.Server, project, app, env, contentType, body)
+func (c *Client) SetScalingSchedulesWithBody(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetScalingSchedulesRequestWithBody(c.Server, project, app, env, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1910,8 +1916,8 @@ func (c *Client) SetScalingSchedulesWithBody(ctx context.Context, project string
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-func (c *Client) SetScalingSchedules(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetScalingSchedulesRequest(c.Server, project, app, env, body)
+func (c *Client) SetScalingSchedules(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetScalingSchedulesRequest(c.Server, project, app, env, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3840,18 +3846,18 @@ func NewScaleRequestWithBody(server string, project string, app string, env stri
 }
 
 // NewSetScalingSchedulesRequest calls the generic SetScalingSchedules builder with application/json body
-func NewSetScalingSchedulesRequest(server string, project string, app string, env string, body SetScalingSchedulesJSONRequestBody) (*http.Request, error) {
+func NewSetScalingSchedulesRequest(server string, project string, app string, env string, params *SetScalingSchedulesParams, body SetScalingSchedulesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSetScalingSchedulesRequestWithBody(server, project, app, env, "application/json", bodyReader)
+	return NewSetScalingSchedulesRequestWithBody(server, project, app, env, params, "application/json", bodyReader)
 }
 
 // NewSetScalingSchedulesRequestWithBody constructs an http.Request for the SetScalingSchedules method, with any body, and a specified content type
-func NewSetScalingSchedulesRequestWithBody(server string, project string, app string, env string, contentType string, body io.Reader) (*http.Request, error) {
+func NewSetScalingSchedulesRequestWithBody(server string, project string, app string, env string, params *SetScalingSchedulesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3896,6 +3902,21 @@ func NewSetScalingSchedulesRequestWithBody(server string, project string, app st
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5104,7 +5125,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/projects/{project}/apps/{app}/envs/{env}/runs/{run}/retry (the `RetryRun` operationId).
 	RetryRunWithResponse(ctx context.Context, project string, app string, env string, run string, reqEditors ...RequestEditorFn) (*RetryRunResponse, error)
 
-	// GetScalingWithResponse The app's scaling by the clock now: the effective minimum, each window's state, the next change
+	// GetScalingWithResponse The app's scaling by the clock now: the effective minimum, each window's state, the next change; the ETag is what setScalingSchedules' If-Match takes
 	//
 	// effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
 	//
@@ -5115,7 +5136,7 @@ type ClientWithResponsesInterface interface {
 
 	// ScaleWithBodyWithResponse Deploy the current spec again with new scaling knobs
 	//
-	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5124,7 +5145,7 @@ type ClientWithResponsesInterface interface {
 
 	// ScaleWithResponse Deploy the current spec again with new scaling knobs
 	//
-	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+	// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5138,7 +5159,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-	SetScalingSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error)
+	SetScalingSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error)
 
 	// SetScalingSchedulesWithResponse Replace the app's scaling windows (an empty list removes them)
 	//
@@ -5147,7 +5168,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-	SetScalingSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error)
+	SetScalingSchedulesWithResponse(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error)
 
 	// GetSchedulesWithResponse The app's schedules, each with its next five fire times and its PingSource's state; the ETag is what setSchedules' If-Match takes
 	//
@@ -8871,6 +8892,8 @@ type SetScalingSchedulesResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -8917,6 +8940,11 @@ func (r SetScalingSchedulesResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r SetScalingSchedulesResponse) GetApplicationproblemJSON409() *Problem {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r SetScalingSchedulesResponse) GetApplicationproblemJSON412() *Problem {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11310,7 +11338,7 @@ func (c *ClientWithResponses) RetryRunWithResponse(ctx context.Context, project 
 	return ParseRetryRunResponse(rsp)
 }
 
-// GetScalingWithResponse The app's scaling by the clock now: the effective minimum, each window's state, the next change
+// GetScalingWithResponse The app's scaling by the clock now: the effective minimum, each window's state, the next change; the ETag is what setScalingSchedules' If-Match takes
 //
 // effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
 //
@@ -11327,7 +11355,7 @@ func (c *ClientWithResponses) GetScalingWithResponse(ctx context.Context, projec
 
 // ScaleWithBodyWithResponse Deploy the current spec again with new scaling knobs
 //
-// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11342,7 +11370,7 @@ func (c *ClientWithResponses) ScaleWithBodyWithResponse(ctx context.Context, pro
 
 // ScaleWithResponse Deploy the current spec again with new scaling knobs
 //
-// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+// Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11362,8 +11390,8 @@ func (c *ClientWithResponses) ScaleWithResponse(ctx context.Context, project str
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-func (c *ClientWithResponses) SetScalingSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error) {
-	rsp, err := c.SetScalingSchedulesWithBody(ctx, project, app, env, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SetScalingSchedulesWithBodyWithResponse(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error) {
+	rsp, err := c.SetScalingSchedulesWithBody(ctx, project, app, env, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11377,8 +11405,8 @@ func (c *ClientWithResponses) SetScalingSchedulesWithBodyWithResponse(ctx contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/projects/{project}/apps/{app}/envs/{env}/scaling/schedules (the `SetScalingSchedules` operationId).
-func (c *ClientWithResponses) SetScalingSchedulesWithResponse(ctx context.Context, project string, app string, env string, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error) {
-	rsp, err := c.SetScalingSchedules(ctx, project, app, env, body, reqEditors...)
+func (c *ClientWithResponses) SetScalingSchedulesWithResponse(ctx context.Context, project string, app string, env string, params *SetScalingSchedulesParams, body SetScalingSchedulesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetScalingSchedulesResponse, error) {
+	rsp, err := c.SetScalingSchedules(ctx, project, app, env, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15256,6 +15284,13 @@ func ParseSetScalingSchedulesResponse(rsp *http.Response) (*SetScalingSchedulesR
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Problem

@@ -2,8 +2,6 @@ package schedules
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"slices"
 	"time"
@@ -71,12 +69,6 @@ type Result struct {
 	Before, After string
 }
 
-// Version identifies a schedules annotation's content, as a strong entity tag.
-func Version(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-}
-
 // Service is the schedules of apps, over their records.
 type Service struct {
 	records  *records.Store
@@ -104,7 +96,7 @@ func (s *Service) List(ctx context.Context, t records.Target) (Result, error) {
 	if err != nil {
 		return Result{}, apierror.Conflict("the app's schedules annotation was edited by hand and cannot be read (%v); replace it with PUT …/schedules", err)
 	}
-	return Result{Schedules: s.views(ctx, env, svc, set), Version: Version(raw)}, nil
+	return Result{Schedules: s.views(ctx, env, svc, set), Version: records.Version(raw)}, nil
 }
 
 // Put replaces the app's schedules. A paused schedule keeps its spec; its PingSource goes.
@@ -135,7 +127,7 @@ func (s *Service) Put(ctx context.Context, t records.Target, set []Schedule, rea
 		if err != nil {
 			return nil, err
 		}
-		if v := Version(current.Annotations[names.AnnoSchedules]); len(readVersions) > 0 && !slices.Contains(readVersions, v) {
+		if v := records.Version(current.Annotations[names.AnnoSchedules]); len(readVersions) > 0 && !slices.Contains(readVersions, v) {
 			return nil, apierror.PreconditionFailed("the schedules of app %q in %q changed since they were read (they are now %s); read them again and reapply the change", t.App, t.Env, v)
 		}
 		before = Summary(current)
@@ -147,7 +139,7 @@ func (s *Service) Put(ctx context.Context, t records.Target, set []Schedule, rea
 	}
 	raw := written.Annotations[names.AnnoSchedules]
 	stored, _ := Parse(raw) // just formatted
-	return Result{Schedules: s.views(ctx, env, written, stored), Version: Version(raw), Before: before, After: Summary(written)}, nil
+	return Result{Schedules: s.views(ctx, env, written, stored), Version: records.Version(raw), Before: before, After: Summary(written)}, nil
 }
 
 // Summary is the app's audit summary with its schedules.

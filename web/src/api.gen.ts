@@ -456,14 +456,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The app's scaling by the clock now: the effective minimum, each window's state, the next change
+         * The app's scaling by the clock now: the effective minimum, each window's state, the next change; the ETag is what setScalingSchedules' If-Match takes
          * @description effectiveMinScale is the highest open window's minScale, never below the serving revision's own min-scale (ownMinScale). Times are RFC 3339 UTC; the other knobs are in getApp's scaling.
          */
         get: operations["getScaling"];
         put?: never;
         /**
          * Deploy the current spec again with new scaling knobs
-         * @description Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision.
+         * @description Knative keeps scaling settings on the revision template, so this is a deploy: a new revision of the same image, port, variables, resources and log paths, with the knobs given over the current ones (those not given stay), taking all traffic (strategy replace). Scaling windows (setScalingSchedules) change the minimum without a new revision. At least one knob must be given.
          */
         post: operations["scale"];
         delete?: never;
@@ -4307,7 +4307,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a knob is out of range or outside the environment's bounds (errors[].field names it, e.g. scaling.maxScale); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); no knob is given, or a knob is out of range or outside the environment's bounds (errors[].field names it, e.g. scaling.maxScale); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4350,7 +4350,10 @@ export interface operations {
     setScalingSchedules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description getScaling's ETag (a strong entity tag; several may be listed): the windows are replaced only while they are still that version, else 412. * or no header: any version. */
+                "If-Match"?: string;
+            };
             path: {
                 project: string;
                 app: string;
@@ -4424,6 +4427,15 @@ export interface operations {
             };
             /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; too many concurrent changes to the app (try again) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: If-Match names none of the windows' current versions: someone changed them since they were read (read them again with getScaling) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

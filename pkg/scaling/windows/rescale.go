@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/apps"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
@@ -30,6 +33,10 @@ func (w *Windows) Rescale(ctx context.Context, user string, t records.Target, re
 	app, err := revisions.AppWithoutHistory(svc)
 	if err != nil {
 		return apps.DeployResult{}, err
+	}
+	if req.Scaling == (revisions.Scaling{}) {
+		// Nothing to change would still be a new revision taking all traffic.
+		return apps.DeployResult{}, apierror.Invalid(field.ErrorList{field.Required(field.NewPath("scaling"), "give at least one knob")})
 	}
 	message := req.Message
 	if message == "" {

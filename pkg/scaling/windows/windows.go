@@ -6,12 +6,14 @@ package windows
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"github.com/slipway-dev/slipway/pkg/apierror"
 	"github.com/slipway-dev/slipway/pkg/apps"
+	"github.com/slipway-dev/slipway/pkg/names"
 	"github.com/slipway-dev/slipway/pkg/records"
 	"github.com/slipway-dev/slipway/pkg/revisions"
 	"github.com/slipway-dev/slipway/pkg/scaling"
@@ -32,6 +34,8 @@ func New(store *records.Store, deployer Deployer) *Windows {
 // ScalingView is an app's scaling by the clock now, and the Service as written (for the audit).
 type ScalingView struct {
 	scaling.ScalingState
+	// Version is the windows' version (records.Version): the ETag, what If-Match takes.
+	Version string `json:"-"`
 	Summary string `json:"-"`
 }
 
@@ -56,7 +60,8 @@ func (w *Windows) result(svc *servingv1.Service) (ScalingView, error) {
 	if err != nil {
 		return ScalingView{}, err
 	}
-	return ScalingView{ScalingState: scaling.At(ws, OwnMinScale(app.Template), w.now().UTC())}, nil
+	return ScalingView{ScalingState: scaling.At(ws, OwnMinScale(app.Template), w.now().UTC()),
+		Version: records.Version(svc.Annotations[names.AnnoScalingSchedules])}, nil
 }
 
 // OwnMinScale is a template's own min-scale (0 for none).
@@ -67,8 +72,9 @@ func OwnMinScale(t revisions.Template) int32 {
 	return *t.MinScale
 }
 
-// Put replaces the app's windows (an empty list removes them all).
-func (w *Windows) Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest) (ScalingView, error) {
+// Put replaces the app's windows (an empty list removes them all). When readVersions is not
+// empty, the windows must still be one of those versions (If-Match), else 412.
+func (w *Windows) Put(ctx context.Context, t records.Target, req scaling.SchedulesRequest, readVersions []string) (ScalingView, error) {
 	env, err := w.records.Resolve(t)
 	if err != nil {
 		return ScalingView{}, err
@@ -92,6 +98,9 @@ func (w *Windows) Put(ctx context.Context, t records.Target, req scaling.Schedul
 		app, err := revisions.AppFromService(current)
 		if err != nil {
 			return nil, err
+		}
+		if v := records.Version(current.Annotations[names.AnnoScalingSchedules]); len(readVersions) > 0 && !slices.Contains(readVersions, v) {
+			return nil, apierror.PreconditionFailed("the scaling windows of app %q in %q changed since they were read (they are now %s); read them again and reapply the change", t.App, t.Env, v)
 		}
 		// The app's maxScale as it is now, inside the write loop: a deploy in between is seen.
 		if errs := req.Validate(scaling.Bounds{Env: env, AppMaxScale: app.Template.MaxScale}); len(errs) > 0 {
