@@ -110,6 +110,9 @@ func poll(t *testing.T, timeout time.Duration, what string, check func() error) 
 // burst of reads, on a dev stack of its own. Bounds are generous; the timing goals are
 // benchmark figures (docs/benchmarks.md), not assertions.
 func TestFaults(t *testing.T) {
+	// Its own stack: it overlaps the other long waiter (TestScaling's window) instead of
+	// adding to the suite's time.
+	t.Parallel()
 	f := startFaultStack(t)
 	t.Run("apiserver stopped for 20s", func(t *testing.T) { f.apiserverStopped(t) })
 	t.Run("killed mid-deploy", func(t *testing.T) { f.killedMidDeploy(t) })

@@ -25,6 +25,9 @@ import (
 // raises every routed revision's PodAutoscaler min-scale through the Revision's annotation —
 // no new revision — and lets it drop back when the window ends.
 func TestScaling(t *testing.T) {
+	// Mostly waiting for a window to open and close: alongside TestFaults (its own stack),
+	// after the shared stack's other tests.
+	t.Parallel()
 	ctx := context.Background()
 	createProject(t, "clock")
 	base := appPath("clock", "api", "test")
