@@ -37,7 +37,9 @@ func (s *Server) setScalingSchedules(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Set(auditAfterKey, res.Summary)
+	// The app summary the middleware took knows nothing of windows; both sides say them.
+	c.Set(auditBeforeKey, res.Before)
+	c.Set(auditAfterKey, res.After)
 	c.Response().Header().Set("ETag", res.Version)
 	return c.JSON(http.StatusOK, res)
 }

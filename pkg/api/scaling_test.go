@@ -103,4 +103,26 @@ func TestScalingSchedules(t *testing.T) {
 	if r := s.do(t, http.MethodPut, testPath+"/scaling/schedules", "", `{"windows":[]}`); r.status != http.StatusOK {
 		t.Fatalf("PUT [] = %d %s", r.status, r.body)
 	}
+
+	// Windows edited by hand past reading are a 409 that says how to mend them, not a 500.
+	svc, err = s.serving.ServingV1().Services(apitest.TestNS).Get(context.Background(), "hello", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Annotations[names.AnnoScalingSchedules] = "not json"
+	if _, err := s.serving.ServingV1().Services(apitest.TestNS).Update(context.Background(), svc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := testutil.Poll(context.Background(), 5*time.Second, 5*time.Millisecond, nil, func(context.Context) error {
+		if r := s.do(t, http.MethodGet, testPath+"/scaling", "", ""); r.status != http.StatusConflict || !strings.Contains(string(r.body), "PUT") {
+			return fmt.Errorf("GET = %d %s, want 409", r.status, r.body)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	if r := s.do(t, http.MethodPut, testPath+"/scaling/schedules", "", `{"windows":[{"name":"late","start":"0 20 * * *","duration":"1h","minScale":1}]}`); r.status != http.StatusOK {
+		t.Fatalf("PUT over the hand edit = %d %s, want it mended", r.status, r.body)
+	}
 }

@@ -197,6 +197,22 @@ func ErrNotManaged(t Target) error {
 	return apierror.Conflict("a Knative Service named %q exists in namespace %q but is not managed by Slipway", t.App, t.Namespace())
 }
 
+// LiveService is the app's Service read from the apiserver, not the cache: for a change
+// built from what the app runs now, which a deploy just before must not be undone by.
+func (s *Store) LiveService(ctx context.Context, t Target) (*servingv1.Service, error) {
+	svc, err := s.clients.Serving.ServingV1().Services(t.Namespace()).Get(ctx, t.App, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, apierror.NotFound("app %q has not been deployed to %q in project %q", t.App, t.Env, t.Project)
+	}
+	if err != nil {
+		return nil, kube.WriteError(err)
+	}
+	if svc.Labels[names.LabelManagedBy] != names.ManagedBy {
+		return nil, ErrNotManaged(t)
+	}
+	return svc, nil
+}
+
 // Update reads the app's Service, lets change build the desired one, and applies it with the
 // read's resourceVersion as a precondition. On a conflict it re-reads from the apiserver (the
 // cache may lag) and tries again, so concurrent changes are serialised and none is lost.

@@ -24,6 +24,9 @@ import (
 const (
 	// MaxSchedules per app in one environment.
 	MaxSchedules = 10
+	// MaxStoredBytes bounds the whole set as the Service's annotation stores it (a Service's
+	// annotations share 256 KiB with its history).
+	MaxStoredBytes = 32 << 10
 	// MaxNameLength keeps names.PingSource(app, name) well inside a DNS subdomain.
 	MaxNameLength = 40
 	// MaxDataBytes bounds each schedule's event body.
@@ -129,6 +132,13 @@ func Validate(set []Schedule) field.ErrorList {
 		}
 		seen[s.Name] = true
 	}
+	// The set rides on the Service as one annotation, beside the history: bounded in bytes
+	// as stored (escapes included), not only per field.
+	if len(errs) == 0 {
+		if n := len(Format(set)); n > MaxStoredBytes {
+			errs = append(errs, field.TooLong(root, n, MaxStoredBytes))
+		}
+	}
 	return errs
 }
 
@@ -229,11 +239,14 @@ func Format(set []Schedule) string {
 	for i, s := range set {
 		out[i] = s.Normalize()
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
+	// Without HTML escaping: "<" stays one byte, not six, in the stored annotation.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
 		panic(fmt.Sprintf("marshalling schedules: %v", err)) // plain strings and a bool
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Describe is a set in one line for the audit trail: each name, cron and zone, or paused.

@@ -2,6 +2,7 @@ package schedules_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +57,7 @@ func TestValidate(t *testing.T) {
 		{"json not an object", []schedules.Schedule{{Name: "a", Cron: "0 2 * * *", ContentType: "application/json", Data: "[1]"}}, []string{"[0].data: Invalid value"}},
 		{"data too big", []schedules.Schedule{{Name: "a", Cron: "0 2 * * *", Data: long}}, []string{"[0].data: Too long"}},
 		{"too many", make11(), []string{"Too many: 11"}},
+		{"whole set too big as stored", bigSet(), []string{"Too long"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,5 +199,21 @@ func TestDesired(t *testing.T) {
 	}
 	if schedules.ServiceReady(service(nil, false)) || !schedules.ServiceReady(service(nil, true)) {
 		t.Error("ServiceReady does not follow the Ready condition")
+	}
+}
+
+// bigSet is ten schedules, each within its own limits, together over MaxStoredBytes.
+func bigSet() []schedules.Schedule {
+	set := make([]schedules.Schedule, 10)
+	for i := range set {
+		set[i] = schedules.Schedule{Name: fmt.Sprintf("s%d", i), Cron: "0 2 * * *", Data: strings.Repeat("<", schedules.MaxDataBytes)}
+	}
+	return set
+}
+
+// HTML characters are stored as themselves, not as six-byte escapes.
+func TestFormatKeepsHTMLCharacters(t *testing.T) {
+	if got := schedules.Format([]schedules.Schedule{{Name: "a", Cron: "0 2 * * *", Data: "<&>"}}); !strings.Contains(got, `"data":"<&>"`) || strings.HasSuffix(got, "\n") {
+		t.Errorf("Format() = %q", got)
 	}
 }

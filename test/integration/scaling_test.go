@@ -103,8 +103,13 @@ func TestScaling(t *testing.T) {
 		t.Fatalf("%d revisions before the window, want 2", n)
 	}
 
-	// A window open now: it started at this minute and lasts two.
+	// A window open now: it started at this minute and lasts two. Late in a minute, wait for
+	// the next one, so at least 80 s of the window remain for the raise to be seen.
 	now := time.Now().UTC()
+	if now.Second() >= 40 {
+		time.Sleep(now.Truncate(time.Minute).Add(time.Minute).Sub(now))
+		now = time.Now().UTC()
+	}
 	window := map[string]any{"name": "launch", "start": fmt.Sprintf("%d %d * * *", now.Minute(), now.Hour()), "duration": "2m", "minScale": 3}
 	var view windows.ScalingView
 	mustCall(t, http.StatusOK, http.MethodPut, base+"/scaling/schedules", map[string]any{"windows": []any{window}}, &view)

@@ -4160,7 +4160,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway */
+            /** @description Conflict: a Knative Service of this name exists in the environment but is not managed by Slipway; the scaling windows annotation was edited by hand and cannot be read (put the windows again) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4461,7 +4461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a window is malformed (name, cron, timezone, end or duration, not both), or its minScale is outside the environment's bounds or above the app's maxScale (errors[].field names it, e.g. windows[0].minScale) */
+            /** @description Unprocessable Entity: a path parameter is not a well-formed name (errors[].field names it); the body is not valid (errors[].field names each mistake); a window is malformed (name, cron, timezone, end or duration, not both), or its minScale is outside the environment's bounds or above the app's maxScale (errors[].field names it, e.g. windows[0].minScale); the cluster (Knative's webhook) refuses the Service (the detail quotes it) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -26,7 +26,9 @@ func (w *Windows) Rescale(ctx context.Context, user string, t records.Target, re
 	if err != nil {
 		return apps.DeployResult{}, err
 	}
-	svc, err := w.records.Service(t)
+	// Built from what the app runs now, not the cache: a deploy just before (a pipeline's,
+	// then "slipway scale set") must not be undone by a template the cache still holds.
+	svc, err := w.records.LiveService(ctx, t)
 	if err != nil {
 		return apps.DeployResult{}, err
 	}

@@ -6,7 +6,9 @@ package windows
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -36,7 +38,32 @@ type ScalingView struct {
 	scaling.ScalingState
 	// Version is the windows' version (records.Version): the ETag, what If-Match takes.
 	Version string `json:"-"`
-	Summary string `json:"-"`
+	// Before and After are the audit trail's summaries of the app with its windows.
+	Before, After string `json:"-"`
+}
+
+// Summary is the app's audit summary with its scaling windows.
+func Summary(svc *servingv1.Service) string {
+	ws, err := scaling.Parse(svc.Annotations[names.AnnoScalingSchedules])
+	if err != nil {
+		return apps.SummaryOf(svc) + "; unreadable scaling windows"
+	}
+	if len(ws) == 0 {
+		return apps.SummaryOf(svc) + "; no scaling windows"
+	}
+	parts := make([]string, 0, len(ws))
+	for _, w := range ws {
+		until := "until " + w.End
+		if w.Duration != "" {
+			until = "for " + w.Duration
+		}
+		zone := w.Timezone
+		if zone == "" {
+			zone = "UTC"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s %s %s, min %d)", w.Name, w.Start, until, zone, w.MinScale))
+	}
+	return apps.SummaryOf(svc) + "; scaling windows: " + strings.Join(parts, ", ")
 }
 
 // Get is the app's windows with their state now, for its serving template's own min-scale.
@@ -58,7 +85,7 @@ func (w *Windows) result(svc *servingv1.Service) (ScalingView, error) {
 	}
 	ws, err := scaling.Parse(app.ScalingSchedules)
 	if err != nil {
-		return ScalingView{}, err
+		return ScalingView{}, apierror.Conflict("the app's scaling windows annotation was edited by hand and cannot be read (%v); replace it with PUT …/scaling/schedules", err)
 	}
 	return ScalingView{ScalingState: scaling.At(ws, OwnMinScale(app.Template), w.now().UTC()),
 		Version: records.Version(svc.Annotations[names.AnnoScalingSchedules])}, nil
@@ -91,10 +118,12 @@ func (w *Windows) Put(ctx context.Context, t records.Target, req scaling.Schedul
 	if errs := req.Validate(scaling.Bounds{Env: env, AppMaxScale: cached.Template.MaxScale}); len(errs) > 0 {
 		return ScalingView{}, apierror.Invalid(errs)
 	}
+	var before string
 	written, err := w.records.Update(ctx, t, func(current *servingv1.Service) (*servingv1.Service, error) {
 		if current == nil {
 			return nil, apierror.NotFound("app %q has been deleted from %q", t.App, t.Env)
 		}
+		before = Summary(current)
 		app, err := revisions.AppFromService(current)
 		if err != nil {
 			return nil, err
@@ -113,6 +142,6 @@ func (w *Windows) Put(ctx context.Context, t records.Target, req scaling.Schedul
 		return ScalingView{}, err
 	}
 	r, err := w.result(written)
-	r.Summary = apps.SummaryOf(written)
+	r.Before, r.After = before, Summary(written)
 	return r, err
 }

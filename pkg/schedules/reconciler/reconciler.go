@@ -46,8 +46,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, namespace, name string) erro
 	if svc.Labels[names.LabelManagedBy] != names.ManagedBy {
 		return nil
 	}
-	env, _ := r.Environments.Find(svc.Labels[names.LabelEnv])
-	want, err := schedules.Desired(svc, env.AllowsSchedules())
+	// An environment the configuration no longer names allows nothing to fire.
+	env, known := r.Environments.Find(svc.Labels[names.LabelEnv])
+	want, err := schedules.Desired(svc, known && env.AllowsSchedules())
 	if err != nil {
 		// A hand-edited annotation: nothing fires until the schedules are put again.
 		r.Log.Warn("unreadable schedules; removing the app's PingSources", "namespace", namespace, "app", name, "err", err)
